@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sluice.Grpc;
+
+namespace Sluice.ServiceDefaults;
+
+/// <summary>Runs one Sluice service as its own process on its gRPC port (the deployable of each service).</summary>
+public static class StandaloneServiceHost
+{
+    /// <summary>
+    /// Builds a web application for one service: <paramref name="add"/> registers it,
+    /// <paramref name="map"/> maps its endpoints, and its gRPC listener comes from section
+    /// "Sluice:{serviceSection}" (GrpcPort defaults to <paramref name="defaultGrpcPort"/>).
+    /// </summary>
+    public static WebApplication Build(string[] args, string serviceSection, int defaultGrpcPort, Action<WebApplicationBuilder> add, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var listener = new SluiceListenerOptions { GrpcPort = defaultGrpcPort };
+        builder.Configuration.GetSection("Sluice:" + serviceSection).Bind(listener);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(listener.ParseBindAddress(), listener.GrpcPort));
+        add(builder);
+        var app = builder.Build();
+        map(app);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            app.Logger.LogInformation("Sluice {Service} listening on {Addresses}", serviceSection, string.Join(", ", addresses));
+        });
+        return app;
+    }
+}
