@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sluice.Gateway;
 using Sluice.Grpc;
@@ -45,6 +46,8 @@ public static class AllInOneHost
             service.Add(builder);
         }
 
+        builder.Services.AddSingleton(new HostListeners(listeners));
+
         var app = builder.Build();
         foreach (var service in Services)
         {
@@ -62,6 +65,12 @@ public static class AllInOneHost
         return app;
     }
 
+    /// <summary>The bound gRPC endpoint of each service (after the host has started).</summary>
+    public static IReadOnlyDictionary<string, System.Net.IPEndPoint> GetEndpoints(WebApplication app) =>
+        app.Services.GetRequiredService<HostListeners>().Listeners.ToDictionary(l => l.Key, l => l.Value.IPEndPoint!);
+
     /// <summary>One service of the host.</summary>
+    private sealed record HostListeners(Dictionary<string, ListenOptions> Listeners);
+
     public sealed record HostedService(string Name, int DefaultGrpcPort, Action<IHostApplicationBuilder> Add, Action<IEndpointRouteBuilder> Map);
 }

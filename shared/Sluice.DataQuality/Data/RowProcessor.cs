@@ -1,0 +1,156 @@
+using System.Text;
+using System.Text.Json;
+using Sluice.DataQuality.Metrics;
+using Sluice.DataQuality.Values;
+
+namespace Sluice.DataQuality.Data;
+
+/// <summary>
+/// Reads one JSON object per call with <see cref="Utf8JsonReader"/> over the caller's bytes and hands each
+/// needed value to its column's accumulators. Property names are matched as UTF-8 bytes against a list of
+/// known keys, guessing by position first (NDJSON rows usually repeat the key order), so a row costs no
+/// allocation; values of columns no rule needs are skipped without being decoded.
+/// </summary>
+internal sealed class RowProcessor
+{
+    private readonly Dictionary<string, ColumnSlot> _slotsByName;
+    private readonly ColumnSlot[] _slots;
+    private readonly IRowEndHook[] _hooks;
+    private readonly List<KnownKey> _keys = [];
+    private int[] _expectedKeyAt = new int[16];
+    private byte[] _scratch = new byte[1024];
+
+    public RowProcessor(IReadOnlyDictionary<string, ColumnSlot> slots, IReadOnlyList<IRowEndHook> hooks)
+    {
+        _slotsByName = new Dictionary<string, ColumnSlot>(slots, StringComparer.Ordinal);
+        _slots = [.. slots.Values];
+        _hooks = [.. hooks];
+        Array.Fill(_expectedKeyAt, -1);
+    }
+
+    public long RowCount { get; private set; }
+
+    /// <summary>Distinct top-level keys seen in any row.</summary>
+    public int ColumnCount => _keys.Count;
+
+    /// <summary>Processes one line holding one JSON object.</summary>
+    /// <exception cref="JsonException">The line is not valid JSON.</exception>
+    /// <exception cref="InvalidDataException">The line is JSON but not an object.</exception>
+    public void ProcessRow(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new InvalidDataException("Each line of an NDJSON dataset must be a JSON object.");
+        }
+        var row = ++RowCount;
+        var position = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var slot = _keys[ResolveKey(ref reader, position++)].Slot;
+            reader.Read();
+            if (slot is null || slot.SeenInRow == row)
+            {
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+                continue;
+            }
+
+            slot.SeenInRow = row;
+            slot.Present = true;
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Null:
+                    slot.AcceptNull();
+                    break;
+                case JsonTokenType.String:
+                    var text = reader.ValueIsEscaped ? Unescape(ref reader) : reader.ValueSpan;
+                    var stringCell = new ColumnCell(CellKind.String, text);
+                    slot.Accept(ref stringCell);
+                    break;
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    var nested = new ColumnCell(CellKind.Complex, json[start..(int)reader.BytesConsumed]);
+                    slot.Accept(ref nested);
+                    break;
+                default:
+                    var cell = new ColumnCell(ColumnCell.KindOf(reader.TokenType), reader.ValueSpan);
+                    slot.Accept(ref cell);
+                    break;
+            }
+        }
+        // Reading past the object's end makes the reader reject trailing content on the line.
+        if (reader.Read())
+        {
+            throw new JsonException("Unexpected content after the JSON object.");
+        }
+
+        foreach (var slot in _slots)
+        {
+            if (slot.SeenInRow != row)
+            {
+                slot.AcceptNull();
+            }
+        }
+        foreach (var hook in _hooks)
+        {
+            hook.EndRow();
+        }
+    }
+
+    private ReadOnlySpan<byte> Unescape(ref Utf8JsonReader reader)
+    {
+        if (_scratch.Length < reader.ValueSpan.Length)
+        {
+            _scratch = new byte[Math.Max(reader.ValueSpan.Length, _scratch.Length * 2)];
+        }
+        return _scratch.AsSpan(0, reader.CopyString(_scratch));
+    }
+
+    private int ResolveKey(ref Utf8JsonReader reader, int position)
+    {
+        if (position < _expectedKeyAt.Length)
+        {
+            var guess = _expectedKeyAt[position];
+            if (guess >= 0 && NameEquals(ref reader, _keys[guess].Utf8))
+            {
+                return guess;
+            }
+        }
+        else
+        {
+            var grown = new int[Math.Max(position + 1, _expectedKeyAt.Length * 2)];
+            Array.Fill(grown, -1);
+            _expectedKeyAt.CopyTo(grown, 0);
+            _expectedKeyAt = grown;
+        }
+
+        var index = -1;
+        for (var i = 0; i < _keys.Count; i++)
+        {
+            if (NameEquals(ref reader, _keys[i].Utf8))
+            {
+                index = i;
+                break;
+            }
+        }
+        if (index < 0)
+        {
+            var name = reader.GetString()!;
+            _slotsByName.TryGetValue(name, out var slot);
+            _keys.Add(new KnownKey(Encoding.UTF8.GetBytes(name), slot));
+            index = _keys.Count - 1;
+        }
+        _expectedKeyAt[position] = index;
+        return index;
+    }
+
+    private static bool NameEquals(ref Utf8JsonReader reader, byte[] utf8) =>
+        reader.ValueIsEscaped ? reader.ValueTextEquals(utf8) : reader.ValueSpan.SequenceEqual(utf8);
+
+    private readonly record struct KnownKey(byte[] Utf8, ColumnSlot? Slot);
+}

@@ -1,0 +1,20 @@
+namespace Sluice.DataQuality.Evaluation;
+
+/// <summary>Settings of one evaluation.</summary>
+public sealed class EvaluationOptions
+{
+    /// <summary>Runs CustomSql rules. Defaults to null: CustomSql rules then end in <see cref="RuleOutcome.Error"/>.</summary>
+    public ICustomSqlRunner? CustomSqlRunner { get; init; }
+
+    /// <summary>The table <c>primary</c> stands for in CustomSql. Defaults to <c>"primary"</c>.</summary>
+    public string DatasetName { get; init; } = "primary";
+
+    /// <summary>Source of <c>now()</c> for date expressions and DataFreshness. Defaults to <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Initial size of the pooled read buffer; it grows only for longer lines. Defaults to 1 MiB.</summary>
+    public int BufferSize { get; init; } = 1 << 20;
+
+    /// <summary>Longest time one regular-expression match may take before the rule ends in Error. Defaults to 1 second.</summary>
+    public TimeSpan RegexMatchTimeout { get; init; } = TimeSpan.FromSeconds(1);
+}

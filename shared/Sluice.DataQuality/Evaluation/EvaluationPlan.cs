@@ -1,0 +1,109 @@
+using Sluice.DataQuality.Metrics;
+
+namespace Sluice.DataQuality.Evaluation;
+
+/// <summary>
+/// What the single pass over the data must compute: one slot per referenced column, the accumulators rules
+/// registered on them (shared when two rules need the same metric), row-end hooks and pending CustomSql work.
+/// </summary>
+internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset now)
+{
+    private readonly Dictionary<string, ColumnSlot> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CompositeKeyCounter> _compositeKeys = new(StringComparer.Ordinal);
+    private readonly List<IRowEndHook> _hooks = [];
+    private readonly List<CustomSqlCall> _customSql = [];
+
+    public EvaluationOptions Options { get; } = options;
+    public DateTimeOffset Now { get; } = now;
+    public IReadOnlyDictionary<string, ColumnSlot> Slots => _slots;
+    public IReadOnlyList<IRowEndHook> Hooks => _hooks;
+
+    public ColumnSlot Slot(string column)
+    {
+        if (!_slots.TryGetValue(column, out var slot))
+        {
+            slot = new ColumnSlot(column);
+            _slots.Add(column, slot);
+        }
+        return slot;
+    }
+
+    public CompositeKeyCounter CompositeKey(IReadOnlyList<string> columns)
+    {
+        var key = string.Join('\u0000', columns);
+        if (!_compositeKeys.TryGetValue(key, out var counter))
+        {
+            counter = new CompositeKeyCounter(columns.Select(Slot).ToList());
+            _compositeKeys.Add(key, counter);
+            _hooks.Add(counter);
+        }
+        return counter;
+    }
+
+    public CustomSqlCall AddCustomSql(string sql, bool scalar)
+    {
+        var call = new CustomSqlCall(sql, scalar);
+        _customSql.Add(call);
+        return call;
+    }
+
+    /// <summary>Starts every CustomSql statement so they run on the engine while the data is read.</summary>
+    public void StartCustomSql(CancellationToken cancellationToken)
+    {
+        var runner = Options.CustomSqlRunner;
+        var context = new CustomSqlContext(Options.DatasetName);
+        foreach (var call in _customSql)
+        {
+            call.Start(runner, context, cancellationToken);
+        }
+    }
+
+    public async Task WaitForCustomSqlAsync()
+    {
+        foreach (var call in _customSql)
+        {
+            await call.WaitAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>One CustomSql statement in flight; failures are kept as the rule's error message.</summary>
+internal sealed class CustomSqlCall(string sql, bool scalar)
+{
+    private Task<double>? _task;
+
+    public double Value { get; private set; }
+    public string? Error { get; private set; }
+
+    public void Start(ICustomSqlRunner? runner, CustomSqlContext context, CancellationToken cancellationToken)
+    {
+        if (runner is null)
+        {
+            Error = "No custom SQL runner is configured to execute CustomSql rules";
+            return;
+        }
+        _task = RunAsync(runner, context, cancellationToken);
+    }
+
+    public async Task WaitAsync()
+    {
+        if (_task is null)
+        {
+            return;
+        }
+        try
+        {
+            Value = await _task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Error = $"Custom SQL failed: {ex.Message}";
+        }
+    }
+
+    // Async so that a runner throwing synchronously still lands in the task, not in the caller.
+    private async Task<double> RunAsync(ICustomSqlRunner runner, CustomSqlContext context, CancellationToken cancellationToken) =>
+        scalar
+            ? await runner.ExecuteScalarAsync(sql, context, cancellationToken).ConfigureAwait(false)
+            : await runner.CountRowsAsync(sql, context, cancellationToken).ConfigureAwait(false);
+}

@@ -1,0 +1,25 @@
+namespace Sluice.DataQuality.Evaluation;
+
+/// <summary>
+/// Runs the SQL of <c>CustomSql</c> rules on the engine that holds the dataset (the query service's warehouse).
+/// In the SQL, the table name <c>primary</c> stands for the dataset being evaluated; the runner maps it to
+/// the real table (<see cref="CustomSqlContext.DatasetName"/>).
+/// </summary>
+public interface ICustomSqlRunner
+{
+    /// <summary>
+    /// Runs a statement that returns one numeric value, e.g. <c>select count(*) from primary</c>
+    /// (the rule has an expression: <c>CustomSql "..." between 10 and 20</c>).
+    /// </summary>
+    Task<double> ExecuteScalarAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs a statement that selects rows of <c>primary</c> and returns how many it returned
+    /// (the row-level form without an expression: returned rows pass, the others fail).
+    /// </summary>
+    Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>What a <see cref="ICustomSqlRunner"/> needs to know about the dataset.</summary>
+/// <param name="DatasetName">The name <c>primary</c> refers to (<see cref="EvaluationOptions.DatasetName"/>).</param>
+public sealed record CustomSqlContext(string DatasetName);

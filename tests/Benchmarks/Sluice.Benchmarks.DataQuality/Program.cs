@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sluice.Benchmarks.DataQuality;
+using Sluice.DataQuality.Data;
+using Sluice.DataQuality.Evaluation;
+using Sluice.DataQuality.Parsing;
+
+// Usage: Sluice.Benchmarks.DataQuality [rows] [iterations] [--breakdown]
+var breakdown = args.Contains("--breakdown");
+args = args.Where(a => a != "--breakdown").ToArray();
+var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+
+const string Ruleset = """
+    Rules = [
+        RowCount = 1000000,
+        ColumnCount = 8,
+        IsPrimaryKey "id",
+        IsComplete "name",
+        Completeness "email" > 0.95,
+        ColumnValues "email" matches "[a-z0-9._]+@[a-z0-9.-]+\.[a-z]+" with threshold > 0.9,
+        ColumnValues "status" in ["active", "inactive", "pending"],
+        ColumnValues "country" in ["US", "DE", "FR", "JP", "BR", "IN", "GB", "CA"],
+        ColumnLength "country" = 2,
+        ColumnValues "amount" between 0 and 10000,
+        Mean "amount" between 100 and 9000,
+        StandardDeviation "amount" < 5000,
+        (Sum "quantity" > 0) and (ColumnValues "quantity" > 0),
+        Entropy "status" > 0.5,
+        DataFreshness "created_at" <= 1100 days
+    ]
+    """;
+
+var path = Path.Combine(Path.GetTempPath(), $"sluice-dq-bench-{rows}.ndjson");
+if (!File.Exists(path))
+{
+    Console.WriteLine($"Generating {rows:N0} rows into {path} ...");
+    DatasetGenerator.Write(path, rows);
+}
+var bytes = new FileInfo(path).Length;
+var ruleset = DqdlParser.Parse(Ruleset);
+var options = new EvaluationOptions { TimeProvider = new FixedClock(DatasetGenerator.Now) };
+
+if (breakdown)
+{
+    // Marginal cost of each rule: the ruleset with no rules, then each rule alone (one run each, after warm-up).
+    // CPU time is reported too: it is less disturbed than wall time when other processes share the cores.
+    (double Wall, double Cpu) Time(Func<long> run)
+    {
+        GC.Collect();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        run();
+        return (watch.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+    }
+    long Evaluate(string dqdl)
+    {
+        using var file = ParseOnly.Open(path);
+        return RulesetEvaluator.EvaluateAsync(DqdlParser.Parse(dqdl), DatasetSource.FromNdjson(file), options).GetAwaiter().GetResult().RowCount;
+    }
+    void Report(string label, Func<long> run)
+    {
+        var best = Enumerable.Range(0, iterations).Select(_ => Time(run)).MinBy(t => t.Cpu);
+        Console.WriteLine($"{best.Wall,7:F3} s wall {best.Cpu,7:F3} s cpu  {label}");
+    }
+    Time(() => ParseOnly.ReadAllTokensPerLine(path));
+    Time(() => Evaluate(Ruleset));
+    Report("parse-only per line (floor)", () => ParseOnly.ReadAllTokensPerLine(path));
+    Report("no rules: read + parse + key matching", () => Evaluate("Rules = [ ]"));
+    foreach (var rule in ruleset.Rules)
+    {
+        Report(rule.Text, () => Evaluate($"Rules = [ {rule.Text} ]"));
+    }
+    Report("all 15 rules", () => Evaluate(Ruleset));
+    return;
+}
+
+Scorecard? lastScorecard = null;
+var variants = new (string Name, Func<long> Run)[]
+{
+    ("parse-only: Utf8JsonReader, AllowMultipleValues, all tokens", () => ParseOnly.ReadAllTokensMultiValue(path)),
+    ("parse-only: split lines + Utf8JsonReader per line, all tokens", () => ParseOnly.ReadAllTokensPerLine(path)),
+    ("evaluate 15-rule DQDL ruleset (RulesetEvaluator)", () =>
+    {
+        using var file = ParseOnly.Open(path);
+        lastScorecard = RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjson(file), options).GetAwaiter().GetResult();
+        return lastScorecard.RowCount;
+    }),
+};
+
+var timings = variants.Select(_ => new List<double>()).ToArray();
+for (var iteration = 0; iteration <= iterations; iteration++)
+{
+    // Interleave variants so machine noise hits all of them alike; iteration 0 is warm-up.
+    for (var v = 0; v < variants.Length; v++)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var watch = Stopwatch.StartNew();
+        var counted = variants[v].Run();
+        watch.Stop();
+        if (counted != rows)
+        {
+            throw new InvalidOperationException($"{variants[v].Name} counted {counted} rows, expected {rows}");
+        }
+        if (iteration > 0)
+        {
+            timings[v].Add(watch.Elapsed.TotalSeconds);
+        }
+    }
+}
+
+double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+var rates = timings.Select(t => rows / Median(t)).ToArray();
+var floor = Math.Max(rates[0], rates[1]);
+Console.WriteLine();
+Console.WriteLine($"Dataset: {rows:N0} rows, {bytes / 1048576.0:F1} MiB NDJSON, 8 columns; median of {iterations} runs after 1 warm-up; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+Console.WriteLine();
+Console.WriteLine($"| {"variant",-62} | {"median s",9} | {"rows/s",12} | {"MiB/s",7} | {"x floor",7} |");
+Console.WriteLine($"|{new string('-', 64)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 9)}|{new string('-', 9)}|");
+for (var v = 0; v < variants.Length; v++)
+{
+    var seconds = Median(timings[v]);
+    Console.WriteLine($"| {variants[v].Name,-62} | {seconds,9:F3} | {rates[v],12:N0} | {bytes / 1048576.0 / seconds,7:F1} | {rates[v] / floor,7:F2} |");
+}
+Console.WriteLine();
+Console.WriteLine($"Floor = the faster parse-only variant ({floor:N0} rows/s). Evaluation / floor = {rates[2] / floor:F2} (goal >= 0.50).");
+Console.WriteLine();
+Console.WriteLine($"Scorecard of the last run: score {lastScorecard!.Score:F3}");
+foreach (var rule in lastScorecard.Rules)
+{
+    var metrics = string.Join(", ", rule.Metrics.Select(m => $"{m.Key}={m.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
+    Console.WriteLine($"  {rule.Outcome,-6} {rule.Rule}  [{metrics}]");
+}
+
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
+}

@@ -1,0 +1,60 @@
+using Grpc.Health.V1;
+using Sluice.Grpc;
+
+namespace Sluice.Host.Tests;
+
+/// <summary>The README's first command: the four services in one process, each on its own port.</summary>
+public sealed class AllInOneHostTests
+{
+    private static readonly string[] FreePorts =
+    [
+        "--Sluice:Gateway:GrpcPort=0", "--Sluice:Ingestion:GrpcPort=0", "--Sluice:Query:GrpcPort=0", "--Sluice:Validation:GrpcPort=0",
+        "--Sluice:Query:DataDirectory=" + Path.Combine(Path.GetTempPath(), "sluice-host-test-" + Guid.NewGuid().ToString("N")),
+    ];
+
+    [Fact]
+    public async Task Build_FourServices_EachAnswersHealthOnItsOwnPort()
+    {
+        await using var app = AllInOneHost.Build(FreePorts);
+        await app.StartAsync();
+        try
+        {
+            var endpoints = AllInOneHost.GetEndpoints(app);
+
+            Assert.Equal(["Gateway", "Ingestion", "Query", "Validation"], endpoints.Keys.Order());
+            Assert.Equal(4, endpoints.Values.Select(e => e.Port).Distinct().Count());
+            foreach (var (name, endpoint) in endpoints)
+            {
+                using var channel = GrpcChannel.ForAddress($"http://{endpoint}");
+                var health = new Health.HealthClient(channel);
+                var response = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(20));
+                Assert.True(response.Status == HealthCheckResponse.Types.ServingStatus.Serving, $"{name} is {response.Status}");
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Build_UnknownMethodOnAServicePort_Unimplemented()
+    {
+        await using var app = AllInOneHost.Build(FreePorts);
+        await app.StartAsync();
+        try
+        {
+            var gateway = AllInOneHost.GetEndpoints(app)["Gateway"];
+            using var channel = GrpcChannel.ForAddress($"http://{gateway}");
+            var unknown = new Method<HealthCheckRequest, HealthCheckResponse>(MethodType.Unary, "sluice.nothing.v1.Nothing", "Call", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
+
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateUnaryCall(unknown, new HealthCheckRequest(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(20))));
+
+            Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+}
