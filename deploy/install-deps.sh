@@ -16,6 +16,7 @@ apt_packages=(
   python3-jsonschema       # reference for the JSON Schema benchmark
   nghttp2-client           # h2load for the gRPC benchmark
   libgrpc++-dev            # gRPC C++ reference server for the benchmark
+  libprotobuf-dev          # its protobuf headers (pkg-config protobuf)
   sqlite3                  # native export reference for the query benchmark
   pkg-config
 )

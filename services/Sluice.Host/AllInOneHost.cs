@@ -46,6 +46,7 @@ public static class AllInOneHost
             service.Add(builder);
         }
 
+        builder.AddSluiceBus(); // One bus for all four services: they contributed their consumers above.
         builder.Services.AddSingleton(new HostListeners(listeners));
 
         var app = builder.Build();

@@ -24,6 +24,7 @@ public static class StandaloneServiceHost
         builder.Configuration.GetSection("Sluice:" + serviceSection).Bind(listener);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(listener.ParseBindAddress(), listener.GrpcPort));
         add(builder);
+        builder.AddSluiceBus();
         var app = builder.Build();
         map(app);
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -31,6 +31,8 @@ public sealed class InteropServiceImpl(SleepProbes probes) : InteropService.Inte
 
     public override async Task ServerStream(StreamRequest request, IServerStreamWriter<EchoResponse> responseStream, ServerCallContext context)
     {
+        // A bulk stream: let the runtime coalesce writes (bounded) instead of flushing each message.
+        context.BufferResponseWrites = true;
         var payload = ByteString.CopyFrom(Pattern(request.PayloadSize));
         for (var i = 0; i < request.Count; i++)
         {

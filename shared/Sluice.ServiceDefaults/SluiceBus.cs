@@ -1,0 +1,87 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Sluice.ServiceDefaults;
+
+/// <summary>Which broker the bus uses, bound from "Sluice:Broker".</summary>
+public sealed class SluiceBrokerOptions
+{
+    public const string SectionName = "Sluice:Broker";
+
+    /// <summary>"InMemory" (embedded profile, one process) or "RabbitMq" (durable profile). Defaults to InMemory.</summary>
+    public string Transport { get; set; } = "InMemory";
+
+    /// <summary>RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq).</summary>
+    public string? RabbitMqUri { get; set; }
+}
+
+/// <summary>
+/// One MassTransit bus per host, shared by every service the host runs. MassTransit allows one
+/// AddMassTransit per container, and the all-in-one host puts four services in one container, so
+/// services contribute their consumers and sagas with <see cref="AddSluiceBusParticipant"/> and the
+/// host builds the bus once with <see cref="AddSluiceBus"/> after adding every service.
+/// </summary>
+public static class SluiceBus
+{
+    private sealed class Participants : List<Action<IBusRegistrationConfigurator>>;
+
+    /// <summary>Contributes consumers, sagas or request clients to the host's bus.</summary>
+    public static IHostApplicationBuilder AddSluiceBusParticipant(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator> register)
+    {
+        GetParticipants(builder).Add(register);
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the bus with every contribution made so far, on the transport configured in
+    /// "Sluice:Broker". Does nothing when no service contributed. Call once, after adding services.
+    /// </summary>
+    public static IHostApplicationBuilder AddSluiceBus(this IHostApplicationBuilder builder)
+    {
+        var participants = GetParticipants(builder);
+        if (participants.Count == 0 || builder.Properties.ContainsKey(typeof(SluiceBrokerOptions)))
+        {
+            return builder;
+        }
+        var options = new SluiceBrokerOptions();
+        builder.Configuration.GetSection(SluiceBrokerOptions.SectionName).Bind(options);
+        builder.Properties[typeof(SluiceBrokerOptions)] = options;
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            foreach (var register in participants)
+            {
+                register(bus);
+            }
+            switch (options.Transport.ToLowerInvariant())
+            {
+                case "inmemory":
+                    bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+                    break;
+                case "rabbitmq":
+                    var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
+                    bus.UsingRabbitMq((context, transport) =>
+                    {
+                        transport.Host(new Uri(uri));
+                        transport.ConfigureEndpoints(context);
+                    });
+                    break;
+                default:
+                    throw new InvalidOperationException($"Sluice:Broker:Transport '{options.Transport}' is not supported; use InMemory or RabbitMq.");
+            }
+        });
+        return builder;
+    }
+
+    private static Participants GetParticipants(IHostApplicationBuilder builder)
+    {
+        if (!builder.Properties.TryGetValue(typeof(Participants), out var value))
+        {
+            value = new Participants();
+            builder.Properties[typeof(Participants)] = value;
+        }
+        return (Participants)value;
+    }
+}
