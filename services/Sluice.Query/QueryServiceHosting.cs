@@ -1,5 +1,14 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sluice.Grpc;
+using Sluice.Query.DataApi;
+using Sluice.Query.Engines;
+using Sluice.Query.Grpc;
+using Sluice.Query.StateMachines;
+using Sluice.Query.Statements;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Query;
@@ -7,15 +16,44 @@ namespace Sluice.Query;
 /// <summary>Composition of the Query service: what it registers and what it serves.</summary>
 public static class QueryServiceHosting
 {
+    /// <summary>
+    /// Registers the statement manager on the engine chosen by Sluice:Query:Engine, the gRPC
+    /// service, the Data API listener (Sluice:Query:DataApiPort), and contributes the statement
+    /// saga and SubmitStatement consumer to the host's bus (the host then calls AddSluiceBus).
+    /// </summary>
     public static IHostApplicationBuilder AddQueryService(this IHostApplicationBuilder builder)
     {
         builder.AddSluiceServiceDefaults();
+        var services = builder.Services;
+        services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISqlEngine>(CreateEngine);
+        services.TryAddSingleton<StatementManager>();
+        services.TryAddSingleton<QueryOperations>();
+        services.TryAddSingleton<QueryGrpcService>();
+        services.AddHostedService<StatementRetentionService>();
+        services.AddHostedService<SqliteDemoSeeder>();
+        builder.AddQueryDataApi();
+        builder.AddStatementBus();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapQueryService(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapSluiceHealth();
+        endpoints.MapSluiceHealth(Sluice.Query.V1.QueryService.ServiceFullName);
+        endpoints.MapGrpcService<QueryGrpcService>();
+        endpoints.MapQueryDataApi();
         return endpoints;
+    }
+
+    private static ISqlEngine CreateEngine(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<QueryOptions>>().Value;
+        return options.Engine switch
+        {
+            QueryEngineKind.Postgres => new PostgresSqlEngine(options.PostgresConnectionString
+                ?? throw new InvalidOperationException("Sluice:Query:Engine is Postgres but Sluice:Query:PostgresConnectionString is not set.")),
+            _ => new SqliteSqlEngine(options.SqliteDirectory),
+        };
     }
 }

@@ -1,0 +1,80 @@
+namespace Sluice.Query;
+
+/// <summary>Which SQL engine runs the statements.</summary>
+public enum QueryEngineKind
+{
+    /// <summary>Embedded SQLite files under <see cref="QueryOptions.DataDirectory"/>.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server reached with Npgsql.</summary>
+    Postgres,
+}
+
+/// <summary>Settings of the Query service, bound from section "Sluice:Query".</summary>
+public sealed class QueryOptions
+{
+    public const string SectionName = "Sluice:Query";
+
+    /// <summary>The engine statements run on. Defaults to <see cref="QueryEngineKind.Sqlite"/>.</summary>
+    public QueryEngineKind Engine { get; set; } = QueryEngineKind.Sqlite;
+
+    /// <summary>Where SQLite databases, stored results and the local Data API key live. Defaults to ./data.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>The database created at start on SQLite (with the demo <c>sales</c> table). Defaults to "dev".</summary>
+    public string DefaultDatabase { get; set; } = "dev";
+
+    /// <summary>Creates the demo <c>sales</c> table in the default SQLite database if absent. Defaults to true.</summary>
+    public bool SeedDemoSchema { get; set; } = true;
+
+    /// <summary>Npgsql connection string for the PostgreSQL engine; a request's Database replaces its database.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>Statements of one caller that may be submitted, picked or started at once. Defaults to 200.</summary>
+    public int MaxActiveStatementsPerCaller { get; set; } = 200;
+
+    /// <summary>Statements executing at once on the engine; others wait as SUBMITTED. Defaults to 8.</summary>
+    public int MaxConcurrentStatements { get; set; } = 8;
+
+    /// <summary>A statement running longer fails. Defaults to 1 hour.</summary>
+    public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long statements and their results are kept after they were created. Defaults to 24 hours.</summary>
+    public TimeSpan ResultRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Largest stored result of one statement, in bytes; a larger one fails the statement. Defaults to 500 MB.</summary>
+    public long MaxResultSizeBytes { get; set; } = 500L * 1024 * 1024;
+
+    /// <summary>Most records in one GetStatementResult page and one streamed batch. Defaults to 1000.</summary>
+    public int ResultPageRows { get; set; } = 1000;
+
+    /// <summary>Largest page or streamed batch, in bytes (a page holds at least one record). Defaults to 1 MB.</summary>
+    public int ResultPageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest SQL text accepted, in characters. Defaults to 100,000 (the Data API's limit).</summary>
+    public int MaxSqlLength { get; set; } = 100_000;
+
+    /// <summary>The port of the Redshift Data API HTTP/1.1 listener; 0 picks a free port, negative disables it. Defaults to 5180.</summary>
+    public int DataApiPort { get; set; } = 5180;
+
+    /// <summary>The address the Data API listener binds. Defaults to 127.0.0.1.</summary>
+    public string DataApiBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Access keys whose SigV4 signatures the Data API accepts; when empty a local key is created and printed at start.</summary>
+    public List<DataApiAccessKey> DataApiAccessKeys { get; set; } = [];
+
+    /// <summary>The region the Data API expects in signatures; null accepts any. Defaults to null.</summary>
+    public string? DataApiRegion { get; set; }
+
+    internal string ResultsDirectory => Path.Combine(DataDirectory, "results");
+
+    internal string SqliteDirectory => Path.Combine(DataDirectory, "sqlite");
+}
+
+/// <summary>An access key pair the Data API endpoint accepts.</summary>
+public sealed class DataApiAccessKey
+{
+    public string AccessKeyId { get; set; } = "";
+
+    public string SecretAccessKey { get; set; } = "";
+}

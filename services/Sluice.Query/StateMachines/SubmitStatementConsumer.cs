@@ -1,0 +1,29 @@
+using MassTransit;
+using Sluice.Contracts.Messages;
+using Sluice.Query.Statements;
+using Sluice.Query.V1;
+
+namespace Sluice.Query.StateMachines;
+
+/// <summary>Starts a statement submitted by message; a refused one is published as <see cref="StatementFailed"/>.</summary>
+public sealed class SubmitStatementConsumer(StatementManager manager, TimeProvider time) : IConsumer<SubmitStatement>
+{
+    public async Task Consume(ConsumeContext<SubmitStatement> context)
+    {
+        var message = context.Message;
+        try
+        {
+            if (!Guid.TryParse(message.StatementId, out var id))
+            {
+                throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
+            }
+            var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
+            manager.Submit(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
+                message.StatementName, WithEvent: true, StatementId: id.ToString()));
+        }
+        catch (QueryException exception)
+        {
+            await context.Publish(new StatementFailed { StatementId = message.StatementId, Error = exception.Message, FailedAt = time.GetUtcNow() }).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using Sluice.Query.Engines;
+using Sluice.Query.V1;
+
+namespace Sluice.Query.Statements;
+
+/// <summary>
+/// Every Data API operation on the contract's messages, independent of transport: the gRPC
+/// service and the Data API JSON endpoint both call this and only map errors differently.
+/// </summary>
+public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
+{
+    private const int MaxMetadataPage = 1000;
+
+    public StatementManager Statements => manager;
+
+    public ExecuteStatementResponse ExecuteStatement(ExecuteStatementRequest request, string caller)
+    {
+        var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
+        var statement = manager.Submit(new StatementSubmission(caller, request.Database, string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
+            request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
+        return new ExecuteStatementResponse
+        {
+            Id = statement.Id,
+            CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt),
+            Database = statement.Submission.Database,
+            ClusterIdentifier = request.ClusterIdentifier,
+            DbUser = request.DbUser,
+            SecretArn = request.SecretArn,
+            WorkgroupName = request.WorkgroupName,
+        };
+    }
+
+    public BatchExecuteStatementResponse BatchExecuteStatement(BatchExecuteStatementRequest request, string caller)
+    {
+        var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
+        var statement = manager.Submit(new StatementSubmission(caller, request.Database, request.Sqls, IsBatch: true, [],
+            NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
+        return new BatchExecuteStatementResponse
+        {
+            Id = statement.Id,
+            CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt),
+            Database = statement.Submission.Database,
+            ClusterIdentifier = request.ClusterIdentifier,
+            DbUser = request.DbUser,
+            SecretArn = request.SecretArn,
+            WorkgroupName = request.WorkgroupName,
+        };
+    }
+
+    public DescribeStatementResponse DescribeStatement(DescribeStatementRequest request) => Describe(manager.Get(request.Id), request.Id, out _);
+
+    /// <summary>A snapshot of <paramref name="statement"/> (or of its sub-statement <paramref name="id"/>) and the version it reflects.</summary>
+    public static DescribeStatementResponse Describe(Statement statement, string id, out long version)
+    {
+        var submission = statement.Submission;
+        lock (statement.Sync)
+        {
+            version = statement.Version;
+            var part = statement.Parts.FirstOrDefault(p => p.Id == id);
+            var response = new DescribeStatementResponse
+            {
+                Database = submission.Database,
+                StatementName = submission.StatementName ?? "",
+                ClusterIdentifier = submission.Location?.ClusterIdentifier ?? "",
+                DbUser = submission.Location?.DbUser ?? "",
+                SecretArn = submission.Location?.SecretArn ?? "",
+                WorkgroupName = submission.Location?.WorkgroupName ?? "",
+                QueryParameters = { submission.Parameters },
+            };
+            if (part is not null && (submission.IsBatch || part.Id == statement.Id))
+            {
+                var isSubStatement = submission.IsBatch;
+                response.Id = part.Id;
+                response.Status = isSubStatement ? part.Status : statement.Status;
+                response.CreatedAt = Timestamp.FromDateTimeOffset(part.CreatedAt);
+                response.UpdatedAt = Timestamp.FromDateTimeOffset(isSubStatement ? part.UpdatedAt : statement.UpdatedAt);
+                response.Duration = isSubStatement ? part.DurationNanoseconds : statement.DurationNanoseconds;
+                response.Error = (isSubStatement ? part.Error : statement.Error) ?? "";
+                response.HasResultSet = part.HasResultSet;
+                response.QueryString = part.Sql;
+                response.ResultRows = part.ResultRows;
+                response.ResultSize = part.Result?.SizeBytes ?? (part.Status == StatementStatus.Finished ? 0 : -1);
+                return response;
+            }
+            response.Id = statement.Id;
+            response.Status = statement.Status;
+            response.CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt);
+            response.UpdatedAt = Timestamp.FromDateTimeOffset(statement.UpdatedAt);
+            response.Duration = statement.DurationNanoseconds;
+            response.Error = statement.Error ?? "";
+            response.HasResultSet = statement.Parts.Any(p => p.HasResultSet);
+            response.QueryString = string.Join(";\n", submission.Sqls);
+            response.ResultRows = statement.Parts.Sum(p => Math.Max(0, p.ResultRows));
+            response.ResultSize = statement.Parts.Sum(p => p.Result?.SizeBytes ?? 0);
+            foreach (var sub in statement.Parts)
+            {
+                response.SubStatements.Add(new SubStatementData
+                {
+                    Id = sub.Id,
+                    Status = sub.Status,
+                    CreatedAt = Timestamp.FromDateTimeOffset(sub.CreatedAt),
+                    UpdatedAt = Timestamp.FromDateTimeOffset(sub.UpdatedAt),
+                    Duration = sub.DurationNanoseconds,
+                    Error = sub.Error ?? "",
+                    HasResultSet = sub.HasResultSet,
+                    QueryString = sub.Sql,
+                    ResultRows = sub.ResultRows,
+                    ResultSize = sub.Result?.SizeBytes ?? (sub.Status == StatementStatus.Finished ? 0 : -1),
+                });
+            }
+            return response;
+        }
+    }
+
+    public async Task<GetStatementResultResponse> GetStatementResultAsync(GetStatementResultRequest request, CancellationToken cancellationToken)
+    {
+        var page = await manager.GetResultPageAsync(request.Id, NullIfEmpty(request.NextToken), cancellationToken).ConfigureAwait(false);
+        return new GetStatementResultResponse
+        {
+            ColumnMetadata = { page.Columns },
+            Records = { page.Records },
+            TotalNumRows = page.TotalRows,
+            NextToken = page.NextToken ?? "",
+        };
+    }
+
+    public async Task<CancelStatementResponse> CancelStatementAsync(CancelStatementRequest request) =>
+        new() { Status = await manager.CancelAsync(request.Id).ConfigureAwait(false) };
+
+    public ListStatementsResponse ListStatements(ListStatementsRequest request, string caller)
+    {
+        var page = manager.List(caller, request.RoleLevel, request.Status, NullIfEmpty(request.StatementName), request.MaxResults, NullIfEmpty(request.NextToken));
+        var response = new ListStatementsResponse { NextToken = page.NextToken ?? "" };
+        foreach (var statement in page.Statements)
+        {
+            var submission = statement.Submission;
+            lock (statement.Sync)
+            {
+                var data = new StatementData
+                {
+                    Id = statement.Id,
+                    Status = statement.Status,
+                    CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt),
+                    UpdatedAt = Timestamp.FromDateTimeOffset(statement.UpdatedAt),
+                    IsBatchStatement = submission.IsBatch,
+                    StatementName = submission.StatementName ?? "",
+                    SecretArn = submission.Location?.SecretArn ?? "",
+                    QueryParameters = { submission.Parameters },
+                };
+                if (submission.IsBatch)
+                {
+                    data.QueryStrings.Add(submission.Sqls);
+                }
+                else
+                {
+                    data.QueryString = submission.Sqls[0];
+                }
+                response.Statements.Add(data);
+            }
+        }
+        return response;
+    }
+
+    public async Task<ListDatabasesResponse> ListDatabasesAsync(ListDatabasesRequest request, CancellationToken cancellationToken)
+    {
+        RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListDatabasesAsync(request.Database, cancellationToken)).ConfigureAwait(false);
+        var (items, next) = Page(all, request.MaxResults, request.NextToken);
+        return new ListDatabasesResponse { Databases = { items }, NextToken = next };
+    }
+
+    public async Task<ListSchemasResponse> ListSchemasAsync(ListSchemasRequest request, CancellationToken cancellationToken)
+    {
+        RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListSchemasAsync(request.Database, NullIfEmpty(request.SchemaPattern), cancellationToken)).ConfigureAwait(false);
+        var (items, next) = Page(all, request.MaxResults, request.NextToken);
+        return new ListSchemasResponse { Schemas = { items }, NextToken = next };
+    }
+
+    public async Task<ListTablesResponse> ListTablesAsync(ListTablesRequest request, CancellationToken cancellationToken)
+    {
+        RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListTablesAsync(request.Database, NullIfEmpty(request.SchemaPattern), NullIfEmpty(request.TablePattern), cancellationToken)).ConfigureAwait(false);
+        var (items, next) = Page(all, request.MaxResults, request.NextToken);
+        return new ListTablesResponse { Tables = { items }, NextToken = next };
+    }
+
+    public async Task<DescribeTableResponse> DescribeTableAsync(DescribeTableRequest request, CancellationToken cancellationToken)
+    {
+        RequireDatabase(request.Database);
+        if (string.IsNullOrEmpty(request.Table))
+        {
+            throw QueryException.Validation("Table", "Table is required.");
+        }
+        var all = await Introspect(() => engine.DescribeTableAsync(request.Database, NullIfEmpty(request.Schema), request.Table, cancellationToken)).ConfigureAwait(false);
+        var (items, next) = Page(all, request.MaxResults, request.NextToken);
+        return new DescribeTableResponse { TableName = request.Table, ColumnList = { items }, NextToken = next };
+    }
+
+    private static async Task<IReadOnlyList<T>> Introspect<T>(Func<Task<IReadOnlyList<T>>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (DbException exception)
+        {
+            throw new QueryException(QueryErrorType.DatabaseConnectionException, "The database refused the request: " + exception.Message);
+        }
+    }
+
+    private static (IEnumerable<T> Items, string NextToken) Page<T>(IReadOnlyList<T> all, int maxResults, string nextToken)
+    {
+        if (maxResults is < 0 or > MaxMetadataPage)
+        {
+            throw QueryException.Validation("MaxResults", $"MaxResults must be between 0 and {MaxMetadataPage}.");
+        }
+        var size = maxResults == 0 ? MaxMetadataPage : maxResults;
+        var offset = 0;
+        if (!string.IsNullOrEmpty(nextToken))
+        {
+            string text;
+            try
+            {
+                text = Encoding.UTF8.GetString(Convert.FromBase64String(nextToken));
+            }
+            catch (FormatException)
+            {
+                text = "";
+            }
+            if (!text.StartsWith("o:", StringComparison.Ordinal) || !int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > all.Count)
+            {
+                throw QueryException.Validation("NextToken", "NextToken is invalid.");
+            }
+        }
+        var end = Math.Min(all.Count, offset + size);
+        var next = end < all.Count ? Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"o:{end}"))) : "";
+        return (all.Skip(offset).Take(size), next);
+    }
+
+    private static void RequireDatabase(string database)
+    {
+        if (string.IsNullOrEmpty(database))
+        {
+            throw QueryException.Validation("Database", "Database is required.");
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,148 @@
+using Google.Protobuf;
+using Sluice.Query.V1;
+
+namespace Sluice.Query.Statements;
+
+/// <summary>Where one batch of records sits in a result file.</summary>
+internal readonly record struct BatchLocation(long Offset, int Length, int Rows);
+
+/// <summary>
+/// A finished statement's result, kept in a file of serialized <see cref="RecordBatch"/>es
+/// (one per page) with only the index in memory, so a large result costs disk, not memory.
+/// </summary>
+public sealed class StoredResult
+{
+    private readonly string _path;
+    private readonly IReadOnlyList<BatchLocation> _batches;
+
+    internal StoredResult(string path, IReadOnlyList<ColumnMetadata> columns, IReadOnlyList<BatchLocation> batches, long totalRows, long sizeBytes)
+    {
+        _path = path;
+        _batches = batches;
+        Columns = columns;
+        TotalRows = totalRows;
+        SizeBytes = sizeBytes;
+    }
+
+    public IReadOnlyList<ColumnMetadata> Columns { get; }
+
+    public long TotalRows { get; }
+
+    /// <summary>Bytes of the stored records (their protobuf encoding).</summary>
+    public long SizeBytes { get; }
+
+    public int BatchCount => _batches.Count;
+
+    public async Task<RecordBatch> ReadBatchAsync(int index, CancellationToken cancellationToken)
+    {
+        await using var file = OpenFile(bufferSize: 1);
+        return await ReadAsync(file, _batches[index], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every batch in order, read one at a time as the consumer asks for the next.</summary>
+    public async IAsyncEnumerable<RecordBatch> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var file = OpenFile(bufferSize: 1);
+        foreach (var batch in _batches)
+        {
+            yield return await ReadAsync(file, batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal void Delete()
+    {
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+            // A reader still has it open on a platform that forbids deleting then; it stays until the next start.
+        }
+    }
+
+    private FileStream OpenFile(int bufferSize) =>
+        new(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    private static async Task<RecordBatch> ReadAsync(FileStream file, BatchLocation location, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[location.Length];
+        file.Position = location.Offset;
+        await file.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return RecordBatch.Parser.ParseFrom(buffer);
+    }
+}
+
+/// <summary>Writes a result file batch by batch while the engine's reader advances.</summary>
+internal sealed class ResultWriter : IAsyncDisposable
+{
+    private readonly string _path;
+    private readonly IReadOnlyList<ColumnMetadata> _columns;
+    private readonly FileStream _file;
+    private readonly int _pageRows;
+    private readonly int _pageBytes;
+    private readonly long _maxBytes;
+    private readonly List<BatchLocation> _batches = [];
+    private RecordBatch _current = new();
+    private int _currentBytes;
+    private long _totalRows;
+    private bool _completed;
+
+    public ResultWriter(string path, IReadOnlyList<ColumnMetadata> columns, int pageRows, int pageBytes, long maxBytes)
+    {
+        _path = path;
+        _columns = columns;
+        _pageRows = pageRows;
+        _pageBytes = pageBytes;
+        _maxBytes = maxBytes;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
+    }
+
+    public void Add(Record record)
+    {
+        var size = record.CalculateSize();
+        // A page holds at least one record, however large.
+        if (_current.Records.Count > 0 && (_current.Records.Count >= _pageRows || _currentBytes + size > _pageBytes))
+        {
+            Flush();
+        }
+        _current.Records.Add(record);
+        _currentBytes += size + 5; // Field tag and length prefix of the record inside the batch.
+        _totalRows++;
+        if (_file.Position + _currentBytes > _maxBytes)
+        {
+            throw new QueryException(QueryErrorType.ExecuteStatementException,
+                $"The result exceeds the size limit of {_maxBytes} bytes (Sluice:Query:MaxResultSizeBytes); add a LIMIT or select fewer columns.");
+        }
+    }
+
+    public StoredResult Complete()
+    {
+        if (_current.Records.Count > 0)
+        {
+            Flush();
+        }
+        _file.Flush();
+        _completed = true;
+        return new StoredResult(_path, _columns, _batches, _totalRows, _file.Position);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _file.DisposeAsync().ConfigureAwait(false);
+        if (!_completed)
+        {
+            File.Delete(_path);
+        }
+    }
+
+    private void Flush()
+    {
+        var offset = _file.Position;
+        _current.WriteTo(_file);
+        _batches.Add(new BatchLocation(offset, (int)(_file.Position - offset), _current.Records.Count));
+        _current = new RecordBatch();
+        _currentBytes = 0;
+    }
+}

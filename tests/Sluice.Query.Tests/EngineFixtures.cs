@@ -1,0 +1,94 @@
+using Npgsql;
+
+namespace Sluice.Query.Tests;
+
+/// <summary>A query service on one engine, with a database holding the 40-row demo <c>sales</c> table.</summary>
+public interface IEngineFixture
+{
+    QueryHost Host { get; }
+
+    string Database { get; }
+
+    /// <summary>A statement that runs until cancelled (bounded at minutes, should cancellation fail).</summary>
+    string SlowSql { get; }
+
+    /// <summary>Sluice:Query settings every engine fixture shares: one execution slot (so a statement
+    /// that is not really stopped would block the next), small pages, a small per-caller quota.</summary>
+    static Dictionary<string, string?> CommonSettings() => new()
+    {
+        ["MaxConcurrentStatements"] = "1",
+        ["ResultPageRows"] = "7",
+        ["MaxActiveStatementsPerCaller"] = "3",
+    };
+}
+
+public sealed class SqliteEngineFixture : IEngineFixture, IAsyncLifetime
+{
+    public QueryHost Host { get; private set; } = null!;
+
+    public string Database => "dev";
+
+    public string SlowSql => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
+
+    public async Task InitializeAsync()
+    {
+        var settings = IEngineFixture.CommonSettings();
+        settings["Engine"] = "Sqlite";
+        Host = await QueryHost.StartAsync(settings);
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>A fresh PostgreSQL database per fixture (dropped afterwards) on the server SLUICE_TEST_POSTGRES names.</summary>
+public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
+{
+    public QueryHost Host { get; private set; } = null!;
+
+    public string Database { get; } = "sluice_query_" + Guid.NewGuid().ToString("N")[..12];
+
+    public string SlowSql => "SELECT pg_sleep(300)";
+
+    public static string ServerConnectionString =>
+        Environment.GetEnvironmentVariable("SLUICE_TEST_POSTGRES") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                "SLUICE_TEST_POSTGRES is not set: start PostgreSQL with `bash deploy/test-servers.sh start` and `eval \"$(bash deploy/test-servers.sh env)\"`, or run `bash tests/run.sh`.");
+
+    public async Task InitializeAsync()
+    {
+        await using (var admin = new NpgsqlConnection(ServerConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Database }.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // The same rows as the SQLite demo seeder, so both engines answer the same questions alike.
+            await using var seed = new NpgsqlCommand("""
+                CREATE TABLE sales (id integer PRIMARY KEY, region text NOT NULL, product text NOT NULL, amount numeric(10,2) NOT NULL, sold_at timestamp NOT NULL);
+                INSERT INTO sales
+                SELECT i, (ARRAY['north','south','east','west'])[i % 4 + 1], (ARRAY['widget','gadget','gizmo','doohickey','sprocket'])[i % 5 + 1],
+                       round((100 + (i * 7919 % 2400) + i / 100.0)::numeric, 2), timestamp '2024-01-01 09:00:00' + make_interval(hours => i * 13)
+                FROM generate_series(1, 40) AS i;
+                """, connection);
+            await seed.ExecuteNonQueryAsync();
+        }
+        var settings = IEngineFixture.CommonSettings();
+        settings["Engine"] = "Postgres";
+        settings["PostgresConnectionString"] = ServerConnectionString;
+        Host = await QueryHost.StartAsync(settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(ServerConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sluice.Grpc;
+using Sluice.Query.DataApi;
+using Sluice.Query.V1;
+using Sluice.ServiceDefaults;
+
+namespace Sluice.Query.Tests;
+
+/// <summary>The query service hosted for real on loopback: gRPC on a free port, the Data API on another.</summary>
+public sealed class QueryHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    private QueryHost(WebApplication app, int grpcPort, string dataDirectory)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        Client = new QueryService.QueryServiceClient(_channel);
+        DataApiUrl = app.Services.GetRequiredService<DataApiListener>().EndPoint is { } endPoint ? $"http://{endPoint}" : "";
+    }
+
+    public QueryService.QueryServiceClient Client { get; }
+
+    public string DataApiUrl { get; }
+
+    public string DataDirectory { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the service with Sluice:Query settings <paramref name="settings"/> (keys without the section prefix).</summary>
+    public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "sluice-query-tests", Guid.NewGuid().ToString("N"));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var all = new Dictionary<string, string?>
+        {
+            ["Sluice:Query:DataDirectory"] = dataDirectory,
+            ["Sluice:Query:DataApiPort"] = "0",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all["Sluice:Query:" + key] = value;
+        }
+        builder.Configuration.AddInMemoryCollection(all);
+        ListenOptions? grpcListener = null;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(IPAddress.Loopback, 0, configure: listen => grpcListener = listen));
+        builder.AddQueryService();
+        builder.AddSluiceBus();
+        var app = builder.Build();
+        app.MapQueryService();
+        await app.StartAsync();
+        return new QueryHost(app, grpcListener!.IPEndPoint!.Port, dataDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A result file still open by a finishing statement; the temp folder is cleaned by the OS.
+        }
+    }
+}
