@@ -28,16 +28,18 @@ public static class AllInOneHost
     {
         var builder = WebApplication.CreateBuilder(args);
         var listeners = new Dictionary<string, ListenOptions>();
+        var schemes = new Dictionary<string, string>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var service in Services)
             {
                 var options = new SluiceListenerOptions { GrpcPort = service.DefaultGrpcPort };
                 builder.Configuration.GetSection("Sluice:" + service.Name).Bind(options);
-                kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, configure: listen =>
+                kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, options.LoadCertificate(), listen =>
                 {
                     listen.TagListener(service.Name);
                     listeners[service.Name] = listen;
+                    schemes[service.Name] = options.CertificatePath is null ? "http" : "https";
                 });
             }
         });
@@ -60,7 +62,7 @@ public static class AllInOneHost
             Console.WriteLine("Sluice is running (embedded profile):");
             foreach (var service in Services)
             {
-                Console.WriteLine($"  {service.Name,-11} gRPC  http://{listeners[service.Name].IPEndPoint}");
+                Console.WriteLine($"  {service.Name,-11} gRPC  {schemes[service.Name]}://{listeners[service.Name].IPEndPoint}");
             }
         });
         return app;

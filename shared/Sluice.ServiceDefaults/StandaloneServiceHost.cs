@@ -22,7 +22,7 @@ public static class StandaloneServiceHost
         var builder = WebApplication.CreateBuilder(args);
         var listener = new SluiceListenerOptions { GrpcPort = defaultGrpcPort };
         builder.Configuration.GetSection("Sluice:" + serviceSection).Bind(listener);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(listener.ParseBindAddress(), listener.GrpcPort));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(listener.ParseBindAddress(), listener.GrpcPort, listener.LoadCertificate()));
         add(builder);
         builder.AddSluiceBus();
         var app = builder.Build();

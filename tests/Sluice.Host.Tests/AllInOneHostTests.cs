@@ -57,4 +57,40 @@ public sealed class AllInOneHostTests
             await app.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task Build_CertificateConfigured_ServiceSpeaksTls()
+    {
+        var certificatePath = Path.Combine(Path.GetTempPath(), $"sluice-host-test-{Guid.NewGuid():N}.pfx");
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using (var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1)))
+        {
+            await File.WriteAllBytesAsync(certificatePath, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        }
+        string thumbprint;
+        using (var loaded = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(certificatePath, "secret"))
+        {
+            thumbprint = loaded.GetCertHashString();
+        }
+        await using var app = AllInOneHost.Build([.. FreePorts, "--Sluice:Validation:CertificatePath=" + certificatePath, "--Sluice:Validation:CertificatePassword=secret"]);
+        await app.StartAsync();
+        try
+        {
+            var validation = AllInOneHost.GetEndpoints(app)["Validation"];
+            using var channel = GrpcChannel.ForAddress($"https://localhost:{validation.Port}", new GrpcChannelOptions
+            {
+                ServerCertificateValidation = (_, cert, _, _) => cert?.GetCertHashString() == thumbprint,
+            });
+
+            var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(20));
+
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+        }
+        finally
+        {
+            await app.StopAsync();
+            File.Delete(certificatePath);
+        }
+    }
 }
