@@ -1,21 +1,58 @@
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Sluice.Grpc;
 using Sluice.ServiceDefaults;
+using Sluice.Validation.Grpc;
+using Sluice.Validation.Messaging;
+using Sluice.Validation.Rulesets;
+using Sluice.Validation.Schemas;
+using Sluice.Validation.Storage;
 
 namespace Sluice.Validation;
 
 /// <summary>Composition of the Validation service: what it registers and what it serves.</summary>
 public static class ValidationServiceHosting
 {
+    /// <summary>
+    /// Registers the schema and ruleset registries (SQLite under Sluice:Validation:DataDirectory),
+    /// the object store (section Sluice:ObjectStore), the gRPC service and the DatasetLanded
+    /// consumer on the host's bus (built by the host's AddSluiceBus).
+    /// </summary>
     public static IHostApplicationBuilder AddValidationService(this IHostApplicationBuilder builder)
     {
         builder.AddSluiceServiceDefaults();
+        builder.AddSluiceObjectStore();
+        var services = builder.Services;
+        services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IValidationStore>(provider =>
+            new SqliteValidationStore(provider.GetRequiredService<IOptions<ValidationOptions>>().Value.DatabasePath));
+        services.TryAddSingleton<SchemaRegistry>();
+        services.TryAddSingleton<RulesetRegistry>();
+        services.TryAddSingleton<DatasetEvaluator>();
+        services.TryAddSingleton<ValidationGrpcService>();
+        // Opens (and creates) the registry at start, so a bad data directory stops the host at once.
+        services.AddHostedService<ValidationStoreOpener>();
+        builder.AddSluiceBusParticipant(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
         return builder;
     }
 
     public static IEndpointRouteBuilder MapValidationService(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapSluiceHealth();
+        endpoints.MapSluiceHealth(V1.ValidationService.ServiceFullName);
+        endpoints.MapGrpcService<ValidationGrpcService>();
         return endpoints;
+    }
+
+    private sealed class ValidationStoreOpener(IValidationStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GC.KeepAlive(store);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

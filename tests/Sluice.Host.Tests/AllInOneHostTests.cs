@@ -9,8 +9,13 @@ public sealed class AllInOneHostTests
     private static readonly string[] FreePorts =
     [
         "--Sluice:Gateway:GrpcPort=0", "--Sluice:Ingestion:GrpcPort=0", "--Sluice:Query:GrpcPort=0", "--Sluice:Validation:GrpcPort=0",
-        "--Sluice:Query:DataDirectory=" + Path.Combine(Path.GetTempPath(), "sluice-host-test-" + Guid.NewGuid().ToString("N")),
+        "--Sluice:Query:DataDirectory=" + TempDirectory("query"),
+        "--Sluice:Validation:DataDirectory=" + TempDirectory("validation"),
+        "--Sluice:ObjectStore:LocalRoot=" + TempDirectory("objects"),
     ];
+
+    private static string TempDirectory(string name) =>
+        Path.Combine(Path.GetTempPath(), $"sluice-host-test-{Environment.ProcessId}", name);
 
     [Fact]
     public async Task Build_FourServices_EachAnswersHealthOnItsOwnPort()

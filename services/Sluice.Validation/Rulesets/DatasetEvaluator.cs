@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Sluice.DataQuality.Data;
+using Sluice.DataQuality.Evaluation;
+using Sluice.ObjectStore;
+using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
+
+namespace Sluice.Validation.Rulesets;
+
+/// <summary>
+/// Runs DQDL rulesets on datasets: NDJSON parts in the object store, streamed one part at a time,
+/// or rows given inline. CustomSql rules run on the registered <see cref="ICustomSqlRunner"/>; the
+/// service registers none, so they end in Error ("No custom SQL runner is configured ...").
+/// </summary>
+internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, ICustomSqlRunner? customSql = null)
+{
+    /// <summary>What a key must end with to be read as a part when a dataset is given by prefix.</summary>
+    public const string PartSuffix = ".ndjson";
+
+    /// <summary>Keys of the NDJSON parts under <paramref name="prefix"/>, in key order.</summary>
+    /// <exception cref="InvalidObjectKeyException">The prefix could never match a key.</exception>
+    public async Task<IReadOnlyList<string>> ListPartsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var item in objects.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Key.EndsWith(PartSuffix, StringComparison.Ordinal))
+            {
+                keys.Add(item.Key);
+            }
+        }
+        return keys;
+    }
+
+    /// <summary>Evaluates the objects <paramref name="keys"/>, read in order as one table.</summary>
+    /// <exception cref="ObjectNotFoundException">A part does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line of a part is not a JSON object; the message names the part's key and the line.</exception>
+    public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken)
+    {
+        // Parts are opened one at a time, in order, so the last one opened is the one being read.
+        var current = -1;
+        var parts = keys.Select((key, index) => (Func<CancellationToken, Task<Stream>>)(token =>
+        {
+            current = index;
+            return objects.OpenReadAsync(key, token);
+        }));
+        try
+        {
+            return await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName), cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException exception) when (current >= 0)
+        {
+            throw new InvalidDataException($"Object '{keys[current]}': {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>Evaluates rows that are each a JSON object.</summary>
+    public Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken) =>
+        RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary"), cancellationToken);
+
+    private EvaluationOptions Options(string datasetName) => new()
+    {
+        CustomSqlRunner = customSql,
+        DatasetName = datasetName,
+        TimeProvider = time,
+    };
+}

@@ -1,0 +1,43 @@
+namespace Sluice.Validation.Storage;
+
+/// <summary>A registered schema version with its text.</summary>
+internal sealed record StoredSchema(string Name, int Version, string SchemaJson, DateTimeOffset CreatedAt);
+
+/// <summary>A registered schema version without its text (what listings return).</summary>
+internal sealed record StoredSchemaInfo(string Name, int Version, int SchemaLength, DateTimeOffset CreatedAt);
+
+/// <summary>A registered ruleset version of a source.</summary>
+internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt);
+
+/// <summary>Where listing resumes: after this schema version (keyset pagination).</summary>
+internal readonly record struct SchemaCursor(string Name, int Version);
+
+/// <summary>
+/// The registry's persistent state: schema versions and source rulesets. Versions are
+/// immutable once written; implementations must assign version numbers atomically.
+/// </summary>
+internal interface IValidationStore
+{
+    /// <summary>
+    /// Registers <paramref name="schemaJson"/> under <paramref name="name"/>: as
+    /// <paramref name="version"/> when given, else as the next version. The same text registered
+    /// again returns the existing version with Created = false.
+    /// </summary>
+    /// <exception cref="SchemaVersionConflictException">The version holds a different text.</exception>
+    Task<(StoredSchema Schema, bool Created)> AddSchemaAsync(string name, int? version, string schemaJson, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The version (the latest when null), or null when there is none.</summary>
+    Task<StoredSchema?> GetSchemaAsync(string name, int? version, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> versions ordered by name then version, after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<StoredSchemaInfo>> ListSchemasAsync(string? name, SchemaCursor? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="rulesetText"/> the current ruleset of <paramref name="source"/> (the
+    /// next version); text equal to the current one returns it with Created = false.
+    /// </summary>
+    Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The version (the current one when null), or null when there is none.</summary>
+    Task<StoredRuleset?> GetRulesetAsync(string source, int? version, CancellationToken cancellationToken);
+}

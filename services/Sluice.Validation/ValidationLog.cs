@@ -1,0 +1,20 @@
+namespace Sluice.Validation;
+
+/// <summary>The service's log events, with stable ids.</summary>
+internal static partial class ValidationLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Registered schema {Name} version {Version}")]
+    public static partial void SchemaRegistered(ILogger logger, string name, int version);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Registered ruleset version {Version} of source {Source} ({RuleCount} rules)")]
+    public static partial void RulesetRegistered(ILogger logger, string source, int version, int ruleCount);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Dataset of job {JobId} (source {Source}) validated: {Status}, score {Score}")]
+    public static partial void DatasetValidated(ILogger logger, string jobId, string source, string status, double? score);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dataset of job {JobId} (source {Source}) could not be evaluated; retrying (attempt {Attempt})")]
+    public static partial void EvaluationRetrying(ILogger logger, string jobId, string source, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Dataset of job {JobId} (source {Source}) could not be evaluated")]
+    public static partial void EvaluationFailed(ILogger logger, string jobId, string source, Exception exception);
+}

@@ -1,0 +1,122 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Contracts.Messages;
+using Sluice.ObjectStore;
+using Sluice.Validation.Messaging;
+using Sluice.Validation.Rulesets;
+using Sluice.Validation.Storage;
+
+namespace Sluice.Validation.Tests;
+
+/// <summary>The DatasetLanded consumer on MassTransit's test harness, with an object store that fails on purpose.</summary>
+public sealed class DatasetLandedConsumerTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly TestDirectories _directories = new();
+
+    public void Dispose() => _directories.Dispose();
+
+    [Fact]
+    public async Task Consume_ObjectStoreFailsTwiceThenRecovers_RetriesAndPublishesTheScorecard()
+    {
+        var objects = new FlakyObjectStore(new LocalDirectoryObjectStore(_directories.Objects), failures: 2);
+        await using var provider = await StartHarnessAsync(objects, retryLimit: 3);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        var keys = await OrdersDataset.WritePartsAsync(objects, "orders", "job-1");
+        await RegisterOrdersRulesetAsync(provider);
+
+        await harness.Bus.Publish(Landed("job-1", keys));
+        var validated = await AnswerOfAsync(harness, "job-1");
+
+        Assert.Equal(DatasetValidationStatus.Scored, validated.Status);
+        Assert.Equal(OrdersDataset.ExpectedScore, validated.Score!.Value, 1e-9);
+        Assert.Equal(2, objects.FailedOpens); // Two failed attempts; the third read both parts.
+    }
+
+    [Fact]
+    public async Task Consume_ObjectStoreKeepsFailing_PublishesErrorAfterTheLastRetry()
+    {
+        var objects = new FlakyObjectStore(new LocalDirectoryObjectStore(_directories.Objects), failures: int.MaxValue);
+        await using var provider = await StartHarnessAsync(objects, retryLimit: 2);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await RegisterOrdersRulesetAsync(provider);
+
+        await harness.Bus.Publish(Landed("job-2", ["raw/orders/ingest_date=2026-11-21/job-2/part-00000.ndjson"]));
+        var validated = await AnswerOfAsync(harness, "job-2");
+
+        Assert.Equal(DatasetValidationStatus.Error, validated.Status);
+        Assert.False(validated.Passed);
+        Assert.Contains("object store unreachable", validated.Error, StringComparison.Ordinal);
+        Assert.Equal(3, objects.FailedOpens); // The first attempt and two retries.
+    }
+
+    private async Task<ServiceProvider> StartHarnessAsync(IObjectStore objects, int retryLimit)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddOptions<ValidationOptions>().Configure(options =>
+        {
+            options.EvaluationRetryLimit = retryLimit;
+            options.EvaluationRetryInterval = TimeSpan.FromMilliseconds(20);
+        });
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(objects);
+        services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
+        services.AddSingleton<RulesetRegistry>();
+        services.AddSingleton<DatasetEvaluator>();
+        services.AddMassTransitTestHarness(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
+        var provider = services.BuildServiceProvider(true);
+        await provider.GetRequiredService<ITestHarness>().Start();
+        return provider;
+    }
+
+    private static Task RegisterOrdersRulesetAsync(IServiceProvider provider) =>
+        provider.GetRequiredService<RulesetRegistry>().RegisterAsync("orders", OrdersDataset.Ruleset, CancellationToken.None);
+
+    private static DatasetLanded Landed(string jobId, IReadOnlyList<string> keys) =>
+        new() { JobId = jobId, Source = "orders", ObjectKeys = keys, RecordCount = 5, LandedAt = DateTimeOffset.UtcNow };
+
+    private static async Task<DatasetValidated> AnswerOfAsync(ITestHarness harness, string jobId)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await foreach (var published in harness.Published.SelectAsync<DatasetValidated>(timeout.Token))
+        {
+            if (published.Context.Message.JobId == jobId)
+            {
+                return published.Context.Message;
+            }
+        }
+        throw new TimeoutException($"No DatasetValidated for job {jobId} within {Timeout}.");
+    }
+
+    /// <summary>An object store whose first <c>failures</c> opens throw, as an unreachable store would.</summary>
+    private sealed class FlakyObjectStore(IObjectStore inner, int failures) : IObjectStore
+    {
+        private int _failedOpens;
+
+        public int FailedOpens => Volatile.Read(ref _failedOpens);
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+        {
+            if (Volatile.Read(ref _failedOpens) < failures)
+            {
+                Interlocked.Increment(ref _failedOpens);
+                throw new IOException("object store unreachable");
+            }
+            return inner.OpenReadAsync(key, cancellationToken);
+        }
+
+        public Task PutAsync(string key, Stream content, string? contentType = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(key, content, contentType, cancellationToken);
+
+        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+
+        public Task<ObjectInfo?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
+
+        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
+    }
+}

@@ -1,0 +1,136 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Contracts.Messages;
+using Sluice.ObjectStore;
+using Sluice.Validation.V1;
+
+namespace Sluice.Validation.Tests;
+
+/// <summary>
+/// DatasetLanded → DatasetValidated on the hosted service's own in-memory bus: parts written to the
+/// local object store, the event published, the answer observed by a receive endpoint of the test.
+/// </summary>
+public sealed class DatasetLandedEndToEndTests(SharedValidationHost fixture) : IClassFixture<SharedValidationHost>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private ValidationHost Host => fixture.Host;
+
+    [Fact]
+    public async Task DatasetLanded_SourceWithRegisteredRuleset_PublishesDatasetValidatedWithTheScorecard()
+    {
+        var source = "orders-" + Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString();
+        var keys = await OrdersDataset.WritePartsAsync(Host.Services.GetRequiredService<IObjectStore>(), source, jobId);
+        await Host.Client.RegisterRulesetAsync(new RegisterRulesetRequest { Source = source, RulesetText = OrdersDataset.Ruleset });
+
+        var validated = await PublishAndAwaitAnswerAsync(new DatasetLanded
+        {
+            JobId = jobId, Source = source, ObjectKeys = keys, RecordCount = 5, LandedAt = DateTimeOffset.UtcNow,
+        });
+
+        Assert.Equal(source, validated.Source);
+        Assert.Equal(DatasetValidationStatus.Scored, validated.Status);
+        Assert.False(validated.Passed);
+        Assert.Equal(OrdersDataset.ExpectedScore, validated.Score!.Value, 1e-9);
+        Assert.Equal(5, validated.RowCount);
+        Assert.Equal(1, validated.RulesetVersion);
+        Assert.Null(validated.Error);
+        Assert.Equal(
+            [DatasetRuleOutcome.Passed, DatasetRuleOutcome.Failed, DatasetRuleOutcome.Failed, DatasetRuleOutcome.Passed, DatasetRuleOutcome.Passed, DatasetRuleOutcome.Error],
+            validated.Rules.Select(r => r.Outcome));
+        Assert.Equal("IsComplete \"amount\"", validated.Rules[1].Rule);
+        Assert.Equal(0.8, validated.Rules[1].Metrics["Column.amount.Completeness"]!.Value, 1e-9);
+        Assert.Equal(0.6, validated.Rules[2].Metrics["Column.id.Uniqueness"]!.Value, 1e-9);
+        Assert.Equal(30, validated.Rules[4].Metrics["Column.amount.Mean"]!.Value, 1e-9);
+        Assert.Null(validated.Rules[0].FailureMessage);
+        Assert.Contains("custom SQL runner", validated.Rules[5].FailureMessage, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task DatasetLanded_EveryRulePasses_PublishesPassed()
+    {
+        var source = "clean-" + Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString();
+        var keys = await OrdersDataset.WritePartsAsync(Host.Services.GetRequiredService<IObjectStore>(), source, jobId);
+        await Host.Client.RegisterRulesetAsync(new RegisterRulesetRequest
+        {
+            Source = source,
+            RulesetText = """Rules = [ RowCount between 1 and 10, IsComplete "status", ColumnValues "status" in ["shipped", "pending", "lost"] ]""",
+        });
+
+        var validated = await PublishAndAwaitAnswerAsync(new DatasetLanded
+        {
+            JobId = jobId, Source = source, ObjectKeys = keys, RecordCount = 5, LandedAt = DateTimeOffset.UtcNow,
+        });
+
+        Assert.Equal(DatasetValidationStatus.Scored, validated.Status);
+        Assert.True(validated.Passed);
+        Assert.Equal(1.0, validated.Score);
+        Assert.All(validated.Rules, r => Assert.Equal(DatasetRuleOutcome.Passed, r.Outcome));
+    }
+
+    [Fact]
+    public async Task DatasetLanded_SourceWithoutRuleset_PublishesNoRulesetNotPassed()
+    {
+        var source = "unchecked-" + Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString();
+
+        var validated = await PublishAndAwaitAnswerAsync(new DatasetLanded
+        {
+            JobId = jobId, Source = source, ObjectKeys = [$"raw/{source}/ingest_date=2026-11-21/{jobId}/part-00000.ndjson"], RecordCount = 1, LandedAt = DateTimeOffset.UtcNow,
+        });
+
+        Assert.Equal(DatasetValidationStatus.NoRuleset, validated.Status);
+        Assert.False(validated.Passed);
+        Assert.Null(validated.Score);
+        Assert.Empty(validated.Rules);
+        Assert.Contains(source, validated.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DatasetLanded_PartMissingFromTheStore_PublishesErrorNamingThePart()
+    {
+        var source = "lost-" + Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString();
+        var missing = $"raw/{source}/ingest_date=2026-11-21/{jobId}/part-00000.ndjson";
+        await Host.Client.RegisterRulesetAsync(new RegisterRulesetRequest { Source = source, RulesetText = "Rules = [ RowCount > 0 ]" });
+
+        var validated = await PublishAndAwaitAnswerAsync(new DatasetLanded
+        {
+            JobId = jobId, Source = source, ObjectKeys = [missing], RecordCount = 1, LandedAt = DateTimeOffset.UtcNow,
+        });
+
+        Assert.Equal(DatasetValidationStatus.Error, validated.Status);
+        Assert.False(validated.Passed);
+        Assert.Null(validated.Score);
+        Assert.Equal(1, validated.RulesetVersion);
+        Assert.Contains(missing, validated.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Publishes <paramref name="landed"/> and waits (bounded) for the DatasetValidated of its job.</summary>
+    private async Task<DatasetValidated> PublishAndAwaitAnswerAsync(DatasetLanded landed)
+    {
+        var bus = Host.Services.GetRequiredService<IBus>();
+        var answer = new TaskCompletionSource<DatasetValidated>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handle = bus.ConnectReceiveEndpoint("validation-test-" + Guid.NewGuid().ToString("N"), endpoint =>
+            endpoint.Handler<DatasetValidated>(context =>
+            {
+                if (context.Message.JobId == landed.JobId)
+                {
+                    answer.TrySetResult(context.Message);
+                }
+                return Task.CompletedTask;
+            }));
+        try
+        {
+            await handle.Ready.WaitAsync(Timeout);
+            await bus.Publish(landed);
+            return await answer.Task.WaitAsync(Timeout);
+        }
+        finally
+        {
+            await handle.StopAsync();
+        }
+    }
+}

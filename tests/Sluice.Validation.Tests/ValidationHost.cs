@@ -1,0 +1,130 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sluice.Grpc;
+using Sluice.ServiceDefaults;
+using Sluice.Validation.V1;
+
+namespace Sluice.Validation.Tests;
+
+/// <summary>Temporary data directory and object-store root; deleted on dispose.</summary>
+public sealed class TestDirectories : IDisposable
+{
+    public TestDirectories()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "sluice-validation-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public string Data => Path.Combine(Root, "data");
+
+    public string Objects => Path.Combine(Root, "objects");
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS to clean up with the rest of the temp folder.
+        }
+    }
+}
+
+/// <summary>
+/// The validation service hosted for real: Kestrel on a free loopback port, the service's own
+/// composition, the in-memory bus, and the generated client over a real channel.
+/// </summary>
+public sealed class ValidationHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    private ValidationHost(WebApplication app, string address)
+    {
+        _app = app;
+        Address = address;
+        _channel = GrpcChannel.ForAddress(address);
+        Client = new ValidationService.ValidationServiceClient(_channel);
+    }
+
+    public ValidationService.ValidationServiceClient Client { get; }
+
+    public GrpcChannel Channel => _channel;
+
+    public string Address { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the service on <paramref name="directories"/>, with Sluice:Validation settings <paramref name="settings"/> (keys without the prefix).</summary>
+    /// <param name="configureServices">Registers extra services before the service's own (e.g. an ICustomSqlRunner).</param>
+    public static async Task<ValidationHost> StartAsync(TestDirectories directories, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var all = new Dictionary<string, string?>
+        {
+            ["Sluice:Validation:DataDirectory"] = directories.Data,
+            ["Sluice:Validation:EvaluationRetryInterval"] = "00:00:00.050",
+            ["Sluice:ObjectStore:Provider"] = "Local",
+            ["Sluice:ObjectStore:LocalRoot"] = directories.Objects,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all["Sluice:Validation:" + key] = value;
+        }
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(IPAddress.Loopback, 0));
+        configureServices?.Invoke(builder.Services);
+        builder.AddValidationService();
+        builder.AddSluiceBus();
+        var app = builder.Build();
+        app.MapValidationService();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new ValidationHost(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>One service shared by the tests of a class; every test uses names of its own.</summary>
+public sealed class SharedValidationHost : IAsyncLifetime
+{
+    /// <summary>Small limits, so that the size checks are exercised with small requests.</summary>
+    public static readonly Dictionary<string, string?> Limits = new()
+    {
+        ["MaxDocumentLength"] = "4096",
+        ["MaxSchemaLength"] = "4096",
+        ["MaxRulesetLength"] = "2048",
+        ["MaxInlineRows"] = "50",
+    };
+
+    private readonly TestDirectories _directories = new();
+
+    public ValidationHost Host { get; private set; } = null!;
+
+    public string ObjectRoot => _directories.Objects;
+
+    public async Task InitializeAsync() => Host = await ValidationHost.StartAsync(_directories, Limits);
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        _directories.Dispose();
+    }
+}
