@@ -1,3 +1,5 @@
+using Sluice.Validation.CustomSql;
+
 namespace Sluice.Validation;
 
 /// <summary>Settings of the Validation service, bound from section "Sluice:Validation".</summary>
@@ -39,6 +41,9 @@ public sealed class ValidationOptions
 
     /// <summary>The wait before each of those retries. Defaults to 5 seconds.</summary>
     public TimeSpan EvaluationRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How CustomSql rules run on the embedded SQLite copy of a dataset (section "Sluice:Validation:CustomSql").</summary>
+    public CustomSqlOptions CustomSql { get; set; } = new();
 
     internal string DatabasePath => Path.Combine(DataDirectory, "validation.db");
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sluice.Grpc;
 using Sluice.ServiceDefaults;
+using Sluice.Validation.CustomSql;
 using Sluice.Validation.Grpc;
 using Sluice.Validation.Messaging;
 using Sluice.Validation.Rulesets;
@@ -17,19 +18,27 @@ public static class ValidationServiceHosting
     /// <summary>
     /// Registers the schema and ruleset registries (SQLite under Sluice:Validation:DataDirectory),
     /// the object store (section Sluice:ObjectStore), the gRPC service and the DatasetLanded
-    /// consumer on the host's bus (built by the host's AddSluiceBus).
+    /// consumer on the host's bus (built by the host's AddSluiceBus). CustomSql rules run on an
+    /// embedded SQLite copy of each evaluated dataset (limits in Sluice:Validation:CustomSql); an
+    /// <see cref="Sluice.DataQuality.Evaluation.ICustomSqlRunner"/> registered before this call runs them instead.
     /// </summary>
     public static IHostApplicationBuilder AddValidationService(this IHostApplicationBuilder builder)
     {
         builder.AddSluiceServiceDefaults();
         builder.AddSluiceObjectStore();
         var services = builder.Services;
-        services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName);
+        services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName)
+            .Validate(options => options.CustomSql.MaxRows > 0 && options.CustomSql.MaxBytes > 0,
+                "Sluice:Validation:CustomSql:MaxRows and MaxBytes must be positive.")
+            .Validate(options => options.CustomSql.StatementTimeout > TimeSpan.Zero && options.CustomSql.StatementTimeout.TotalMilliseconds <= int.MaxValue,
+                "Sluice:Validation:CustomSql:StatementTimeout must be positive and at most 24.20:31:23.647.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IValidationStore>(provider =>
             new SqliteValidationStore(provider.GetRequiredService<IOptions<ValidationOptions>>().Value.DatabasePath));
         services.TryAddSingleton<SchemaRegistry>();
         services.TryAddSingleton<RulesetRegistry>();
+        services.TryAddSingleton<SqliteDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();
         services.TryAddSingleton<ValidationGrpcService>();
         // Opens (and creates) the registry at start, so a bad data directory stops the host at once.

@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Contracts.Messages;
 using Sluice.ObjectStore;
+using Sluice.Validation.CustomSql;
 using Sluice.Validation.Messaging;
 using Sluice.Validation.Rulesets;
 using Sluice.Validation.Storage;
@@ -32,7 +33,11 @@ public sealed class DatasetLandedConsumerTests : IDisposable
 
         Assert.Equal(DatasetValidationStatus.Scored, validated.Status);
         Assert.Equal(OrdersDataset.ExpectedScore, validated.Score!.Value, 1e-9);
-        Assert.Equal(2, objects.FailedOpens); // Two failed attempts; the third read both parts.
+        // The first two opens failed (the evaluator's or the CustomSql copy's); the attempt that read every part
+        // scored the CustomSql rule on the data, not as an Error about the unreachable store.
+        Assert.Equal(2, objects.FailedOpens);
+        Assert.Equal(DatasetRuleOutcome.Failed, validated.Rules[5].Outcome);
+        Assert.Equal(1, validated.Rules[5].Metrics["Dataset.*.CustomSQL"]);
     }
 
     [Fact]
@@ -41,7 +46,8 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         var objects = new FlakyObjectStore(new LocalDirectoryObjectStore(_directories.Objects), failures: int.MaxValue);
         await using var provider = await StartHarnessAsync(objects, retryLimit: 2);
         var harness = provider.GetRequiredService<ITestHarness>();
-        await RegisterOrdersRulesetAsync(provider);
+        // Without CustomSql each attempt opens the part exactly once (a CustomSql copy would open it too).
+        await provider.GetRequiredService<RulesetRegistry>().RegisterAsync("orders", "Rules = [ RowCount > 0 ]", CancellationToken.None);
 
         await harness.Bus.Publish(Landed("job-2", ["raw/orders/ingest_date=2026-11-21/job-2/part-00000.ndjson"]));
         var validated = await AnswerOfAsync(harness, "job-2");
@@ -50,6 +56,25 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         Assert.False(validated.Passed);
         Assert.Contains("object store unreachable", validated.Error, StringComparison.Ordinal);
         Assert.Equal(3, objects.FailedOpens); // The first attempt and two retries.
+    }
+
+    [Fact]
+    public async Task Consume_PartsReadableOnlyOnce_CopyForCustomSqlFailingIsRetriedNotScoredAsError()
+    {
+        // Either the evaluator or the CustomSql copy gets each part; the other's open fails. A copy that cannot read
+        // the store must fail the evaluation (and so be retried), never publish a scorecard with CustomSql in Error.
+        var objects = new ReadableOnceObjectStore(new LocalDirectoryObjectStore(_directories.Objects));
+        await using var provider = await StartHarnessAsync(objects, retryLimit: 1);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        var keys = await OrdersDataset.WritePartsAsync(objects, "orders", "job-3");
+        await RegisterOrdersRulesetAsync(provider);
+
+        await harness.Bus.Publish(Landed("job-3", keys));
+        var validated = await AnswerOfAsync(harness, "job-3");
+
+        Assert.Equal(DatasetValidationStatus.Error, validated.Status);
+        Assert.Empty(validated.Rules);
+        Assert.Contains("already read", validated.Error, StringComparison.Ordinal);
     }
 
     private async Task<ServiceProvider> StartHarnessAsync(IObjectStore objects, int retryLimit)
@@ -65,6 +90,7 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         services.AddSingleton(objects);
         services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
         services.AddSingleton<RulesetRegistry>();
+        services.AddSingleton<SqliteDatasetCopies>();
         services.AddSingleton<DatasetEvaluator>();
         services.AddMassTransitTestHarness(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
         var provider = services.BuildServiceProvider(true);
@@ -107,6 +133,26 @@ public sealed class DatasetLandedConsumerTests : IDisposable
             }
             return inner.OpenReadAsync(key, cancellationToken);
         }
+
+        public Task PutAsync(string key, Stream content, string? contentType = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(key, content, contentType, cancellationToken);
+
+        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+
+        public Task<ObjectInfo?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
+
+        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
+    }
+
+    /// <summary>An object store that lets each object be opened once; later opens fail as an unreachable store would.</summary>
+    private sealed class ReadableOnceObjectStore(IObjectStore inner) : IObjectStore
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _opened = new(StringComparer.Ordinal);
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) =>
+            _opened.TryAdd(key, true) ? inner.OpenReadAsync(key, cancellationToken) : throw new IOException($"object '{key}' was already read once");
 
         public Task PutAsync(string key, Stream content, string? contentType = null, CancellationToken cancellationToken = default) =>
             inner.PutAsync(key, content, contentType, cancellationToken);

@@ -279,7 +279,7 @@ public sealed class RulesetRpcTests(SharedValidationHost fixture) : IClassFixtur
         Assert.Equal(OrdersDataset.ExpectedScore, scorecard.Score, 1e-9);
         Assert.False(scorecard.Passed);
         Assert.Equal(
-            [RuleOutcome.Passed, RuleOutcome.Failed, RuleOutcome.Failed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Error],
+            [RuleOutcome.Passed, RuleOutcome.Failed, RuleOutcome.Failed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Failed],
             scorecard.Rules.Select(r => r.Outcome));
         Assert.Equal("RowCount = 5", scorecard.Rules[0].Rule);
         Assert.Equal(5, scorecard.Rules[0].Metrics["Dataset.*.RowCount"]);
@@ -289,7 +289,8 @@ public sealed class RulesetRpcTests(SharedValidationHost fixture) : IClassFixtur
         Assert.Equal(30, scorecard.Rules[4].Metrics["Column.amount.Mean"], 1e-9);
         Assert.Equal("", scorecard.Rules[0].FailureMessage);
         Assert.NotEmpty(scorecard.Rules[1].FailureMessage);
-        Assert.Contains("custom SQL runner", scorecard.Rules[5].FailureMessage, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(1, scorecard.Rules[5].Metrics["Dataset.*.CustomSQL"]);
+        Assert.Contains("does not meet the constraint", scorecard.Rules[5].FailureMessage, StringComparison.Ordinal);
     }
 
     private static string UniqueName(string stem) => $"{stem}-{Guid.NewGuid():N}";

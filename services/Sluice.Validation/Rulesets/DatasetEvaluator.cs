@@ -2,16 +2,18 @@ using System.Text.Json;
 using Sluice.DataQuality.Data;
 using Sluice.DataQuality.Evaluation;
 using Sluice.ObjectStore;
+using Sluice.Validation.CustomSql;
 using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
 
 namespace Sluice.Validation.Rulesets;
 
 /// <summary>
 /// Runs DQDL rulesets on datasets: NDJSON parts in the object store, streamed one part at a time,
-/// or rows given inline. CustomSql rules run on the registered <see cref="ICustomSqlRunner"/>; the
-/// service registers none, so they end in Error ("No custom SQL runner is configured ...").
+/// or rows given inline. CustomSql rules run on an embedded SQLite copy of the dataset made for the
+/// evaluation (<see cref="SqliteDatasetCopies"/>), unless an <see cref="ICustomSqlRunner"/> is
+/// registered in the container: that one then runs them instead.
 /// </summary>
-internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, ICustomSqlRunner? customSql = null)
+internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, SqliteDatasetCopies copies, ICustomSqlRunner? customSql = null)
 {
     /// <summary>What a key must end with to be read as a part when a dataset is given by prefix.</summary>
     public const string PartSuffix = ".ndjson";
@@ -43,23 +45,45 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
             current = index;
             return objects.OpenReadAsync(key, token);
         }));
+        var copy = customSql is null ? copies.OfObjects(keys) : null;
         try
         {
-            return await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName), cancellationToken).ConfigureAwait(false);
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy), cancellationToken).ConfigureAwait(false);
+            copy?.ThrowIfCopyFailedForAnotherReason();
+            return scorecard;
         }
         catch (InvalidDataException exception) when (current >= 0)
         {
             throw new InvalidDataException($"Object '{keys[current]}': {exception.Message}", exception);
         }
+        finally
+        {
+            await DisposeAsync(copy).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Evaluates rows that are each a JSON object.</summary>
-    public Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken) =>
-        RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary"), cancellationToken);
-
-    private EvaluationOptions Options(string datasetName) => new()
+    public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken)
     {
-        CustomSqlRunner = customSql,
+        var copy = customSql is null ? copies.OfRows(rows) : null;
+        try
+        {
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy), cancellationToken).ConfigureAwait(false);
+            copy?.ThrowIfCopyFailedForAnotherReason();
+            return scorecard;
+        }
+        finally
+        {
+            await DisposeAsync(copy).ConfigureAwait(false);
+        }
+    }
+
+    private static ValueTask DisposeAsync(SqliteDatasetCopy? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>The copy is made only if a CustomSql rule asks for it (the evaluator calls the runner for nothing else).</summary>
+    private EvaluationOptions Options(string datasetName, SqliteDatasetCopy? copy) => new()
+    {
+        CustomSqlRunner = customSql ?? copy,
         DatasetName = datasetName,
         TimeProvider = time,
     };
