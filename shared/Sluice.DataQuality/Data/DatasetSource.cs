@@ -43,12 +43,17 @@ public abstract class DatasetSource
         return new InlineSource(rows.Select(row => JsonSerializer.SerializeToUtf8Bytes(row)));
     }
 
-    internal abstract Task ReadAsync(RowProcessor processor, int bufferSize, CancellationToken cancellationToken);
+    /// <summary>True when rows can be handed to several processors at once (NDJSON parts); inline rows are read by one.</summary>
+    internal virtual bool CanReadInParallel => false;
+
+    /// <summary>Reads every row once into one of <paramref name="processors"/>: all of them when the source can read in parallel, else the first.</summary>
+    internal abstract Task ReadAsync(IReadOnlyList<RowProcessor> processors, int bufferSize, CancellationToken cancellationToken);
 
     private sealed class InlineSource(IEnumerable<byte[]> rows) : DatasetSource
     {
-        internal override Task ReadAsync(RowProcessor processor, int bufferSize, CancellationToken cancellationToken)
+        internal override Task ReadAsync(IReadOnlyList<RowProcessor> processors, int bufferSize, CancellationToken cancellationToken)
         {
+            var processor = processors[0];
             var index = 0;
             foreach (var row in rows)
             {
@@ -69,8 +74,16 @@ public abstract class DatasetSource
 
     private sealed class NdjsonSource(IReadOnlyList<Func<CancellationToken, Task<Stream>>> parts, bool disposeStreams) : DatasetSource
     {
-        internal override async Task ReadAsync(RowProcessor processor, int bufferSize, CancellationToken cancellationToken)
+        internal override bool CanReadInParallel => true;
+
+        internal override async Task ReadAsync(IReadOnlyList<RowProcessor> processors, int bufferSize, CancellationToken cancellationToken)
         {
+            if (processors.Count > 1)
+            {
+                await ParallelNdjsonReader.ReadAsync(parts, disposeStreams, processors, bufferSize, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var processor = processors[0];
             var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
             try
             {

@@ -82,7 +82,7 @@ internal static class NdjsonReader
 
     private static void ProcessLine(ReadOnlySpan<byte> line, RowProcessor processor, int part, long lineNumber)
     {
-        if (line.Length == 0 || (line[0] != (byte)'{' && line.IndexOfAnyExcept(" \t\r"u8) < 0))
+        if (IsBlank(line))
         {
             return;
         }
@@ -90,13 +90,18 @@ internal static class NdjsonReader
         {
             processor.ProcessRow(line);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
         {
-            throw new InvalidDataException($"Part {part + 1}, line {lineNumber}: not valid JSON ({ex.Message})", ex);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"Part {part + 1}, line {lineNumber}: {ex.Message}", ex);
+            throw LineError(ex, part, lineNumber);
         }
     }
+
+    /// <summary>Empty and whitespace-only lines carry no row (NDJSON writers often end with one).</summary>
+    public static bool IsBlank(ReadOnlySpan<byte> line) =>
+        line.Length == 0 || (line[0] != (byte)'{' && line.IndexOfAnyExcept(" \t\r"u8) < 0);
+
+    /// <summary>The error for an unreadable row: names the part (1-based) and line.</summary>
+    public static InvalidDataException LineError(Exception error, int part, long lineNumber) => error is JsonException
+        ? new InvalidDataException($"Part {part + 1}, line {lineNumber}: not valid JSON ({error.Message})", error)
+        : new InvalidDataException($"Part {part + 1}, line {lineNumber}: {error.Message}", error);
 }

@@ -33,6 +33,20 @@ internal sealed class RowProcessor
     /// <summary>Distinct top-level keys seen in any row.</summary>
     public int ColumnCount => _keys.Count;
 
+    /// <summary>Adds a parallel worker's row count and the keys it saw (its accumulators are merged by the plan).</summary>
+    public void MergeFrom(RowProcessor worker)
+    {
+        RowCount += worker.RowCount;
+        foreach (var key in worker._keys)
+        {
+            if (!_keys.Exists(known => known.Utf8.AsSpan().SequenceEqual(key.Utf8)))
+            {
+                _slotsByName.TryGetValue(Encoding.UTF8.GetString(key.Utf8), out var slot);
+                _keys.Add(new KnownKey(key.Utf8, slot));
+            }
+        }
+    }
+
     /// <summary>Processes one line holding one JSON object.</summary>
     /// <exception cref="JsonException">The line is not valid JSON.</exception>
     /// <exception cref="InvalidDataException">The line is JSON but not an object.</exception>

@@ -6,7 +6,7 @@ namespace Sluice.DataQuality.Evaluation;
 /// What the single pass over the data must compute: one slot per referenced column, the accumulators rules
 /// registered on them (shared when two rules need the same metric), row-end hooks and pending CustomSql work.
 /// </summary>
-internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset now)
+internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset now, RegexCache? sharedRegexes = null)
 {
     private readonly Dictionary<string, ColumnSlot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CompositeKeyCounter> _compositeKeys = new(StringComparer.Ordinal);
@@ -15,6 +15,8 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
 
     public EvaluationOptions Options { get; } = options;
     public DateTimeOffset Now { get; } = now;
+    /// <summary>Compiled regexes, shared with the plans of parallel workers.</summary>
+    public RegexCache Regexes { get; } = sharedRegexes ?? new RegexCache(options.RegexMatchTimeout);
     public IReadOnlyDictionary<string, ColumnSlot> Slots => _slots;
     public IReadOnlyList<IRowEndHook> Hooks => _hooks;
 
@@ -38,6 +40,22 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
             _hooks.Add(counter);
         }
         return counter;
+    }
+
+    /// <summary>
+    /// Adds what a parallel worker's plan accumulated. The worker's plan was built from the same ruleset, so
+    /// it holds the same columns, composite keys and metrics, registered in the same order.
+    /// </summary>
+    public void MergeFrom(EvaluationPlan worker)
+    {
+        foreach (var (column, slot) in _slots)
+        {
+            slot.MergeFrom(worker._slots[column]);
+        }
+        foreach (var (key, counter) in _compositeKeys)
+        {
+            counter.MergeFrom(worker._compositeKeys[key]);
+        }
     }
 
     public CustomSqlCall AddCustomSql(string sql, bool scalar)

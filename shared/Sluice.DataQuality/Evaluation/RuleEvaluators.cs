@@ -95,6 +95,7 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
         {
             case RuleType.Mean or RuleType.Sum or RuleType.StandardDeviation:
                 _numeric = slot!.GetOrAdd("numeric", () => new NumericStats());
+                _numeric.NeedsSquares |= rule.Type == RuleType.StandardDeviation;
                 break;
             case RuleType.IsUnique or RuleType.Uniqueness or RuleType.IsPrimaryKey when _slots.Length > 1:
                 _compositeKey = plan.CompositeKey(rule.Parameters);
@@ -105,7 +106,7 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
                 break;
             case RuleType.ColumnValues:
                 _compliance = slot!.GetOrAdd($"values:{condition!.Text}",
-                    () => new ComplianceCounter(Predicates.ForColumnValues(condition, plan.Now, plan.Options.RegexMatchTimeout)));
+                    () => new ComplianceCounter(Predicates.ForColumnValues(condition, plan.Now, plan.Regexes)));
                 break;
             case RuleType.ColumnLength:
                 _lengths = slot!.GetOrAdd("length", () => new LengthStats());

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Numerics;
 using Sluice.DataQuality.Values;
 
 namespace Sluice.DataQuality.Metrics;
@@ -13,6 +15,13 @@ internal abstract class ValueConsumer
     public virtual void AcceptNull()
     {
     }
+
+    /// <summary>
+    /// Adds what <paramref name="other"/> (the same metric, registered by the same rules on a parallel
+    /// worker's plan) accumulated over other rows. Every merge is exact, so the result does not depend on
+    /// how the rows were split.
+    /// </summary>
+    public abstract void MergeFrom(ValueConsumer other);
 }
 
 /// <summary>Called once after every row, after all columns of the row were delivered.</summary>
@@ -72,21 +81,59 @@ internal sealed class ColumnSlot(string name)
             consumer.AcceptNull();
         }
     }
+
+    /// <summary>Adds a parallel worker's slot for the same column; its consumers were registered in the same order.</summary>
+    public void MergeFrom(ColumnSlot other)
+    {
+        if (other._consumers.Length != _consumers.Length)
+        {
+            throw new InvalidOperationException($"Column {Name}: parallel plans registered different metrics.");
+        }
+        Present |= other.Present;
+        NonNullCount += other.NonNullCount;
+        for (var i = 0; i < _consumers.Length; i++)
+        {
+            _consumers[i].MergeFrom(other._consumers[i]);
+        }
+    }
 }
 
-/// <summary>Count, sum, mean, population variance (Welford) and extremes of the JSON numbers of a column.</summary>
+/// <summary>
+/// Count, sum, mean and population standard deviation of the JSON numbers of a column. Sum and sum of squares
+/// are kept exactly (<see cref="ExactSum"/>), so each result is rounded once and does not depend on row order
+/// or on how a parallel pass split the rows.
+/// </summary>
 internal sealed class NumericStats : ValueConsumer
 {
-    private double _mean;
-    private double _m2;
+    private readonly ExactSum _sum = ExactSum.ForValues();
+    private readonly ExactSum _sumOfSquares = ExactSum.ForSquares();
 
     public long Count { get; private set; }
     public long NonNumericCount { get; private set; }
-    public double Sum { get; private set; }
-    public double Mean => _mean;
+
+    /// <summary>Set while planning when a StandardDeviation rule reads this column; only then are squares summed.</summary>
+    public bool NeedsSquares { get; set; }
+
+    public double Sum => ExactSum.ToDouble(_sum.ToBigInteger(), BigInteger.One, ExactSum.ValueScale);
+
+    public double Mean => Count == 0 ? 0 : ExactSum.ToDouble(_sum.ToBigInteger(), Count, ExactSum.ValueScale);
 
     /// <summary>Population standard deviation, as Deequ's <c>stddev_pop</c> (the reference's null example gives 16.33 for 0, 20, 40).</summary>
-    public double StandardDeviation => Count == 0 ? double.NaN : Math.Sqrt(_m2 / Count);
+    public double StandardDeviation
+    {
+        get
+        {
+            if (Count == 0)
+            {
+                return double.NaN;
+            }
+            Debug.Assert(NeedsSquares);
+            // Variance = (n * Σx² - (Σx)²) / n², evaluated on exact integers: no cancellation, one rounding.
+            var sum = _sum.ToBigInteger();
+            var numerator = Count * _sumOfSquares.ToBigInteger() - sum * sum;
+            return Math.Sqrt(ExactSum.ToDouble(numerator, (BigInteger)Count * Count, ExactSum.SquareScale));
+        }
+    }
 
     public override void Accept(ref ColumnCell cell)
     {
@@ -96,10 +143,20 @@ internal sealed class NumericStats : ValueConsumer
             return;
         }
         Count++;
-        Sum += value;
-        var delta = value - _mean;
-        _mean += delta / Count;
-        _m2 += delta * (value - _mean);
+        _sum.Add(value);
+        if (NeedsSquares)
+        {
+            _sumOfSquares.AddSquare(value);
+        }
+    }
+
+    public override void MergeFrom(ValueConsumer other)
+    {
+        var stats = (NumericStats)other;
+        Count += stats.Count;
+        NonNumericCount += stats.NonNumericCount;
+        _sum.Add(stats._sum);
+        _sumOfSquares.Add(stats._sumOfSquares);
     }
 }
 
@@ -115,6 +172,7 @@ internal interface IFrequencies
     double Entropy(long total);
 }
 
+
 /// <summary>
 /// Frequencies of the non-null values of one column. Integral numbers go to an integer table (ids are
 /// the common case and the costliest to count); everything else is counted by its encoded bytes.
@@ -122,20 +180,43 @@ internal interface IFrequencies
 internal sealed class FrequencyCounter : ValueConsumer, IFrequencies
 {
     private readonly IntegerFrequencyTable _integers = new();
+    // Short strings (codes, statuses, countries) packed into one integer each: a cheaper key than bytes.
+    private readonly IntegerFrequencyTable _shortStrings = new(useDenseWindow: false);
     private readonly ValueFrequencyTable _others = new();
     private byte[] _scratch = new byte[256];
 
-    public long DistinctCount => _integers.DistinctCount + _others.DistinctCount;
+    public long DistinctCount => _integers.DistinctCount + _shortStrings.DistinctCount + _others.DistinctCount;
 
-    public long CountOccurringOnce() => _integers.CountOccurringOnce() + _others.CountOccurringOnce();
+    public long CountOccurringOnce() => _integers.CountOccurringOnce() + _shortStrings.CountOccurringOnce() + _others.CountOccurringOnce();
 
-    public double Entropy(long total) => _integers.EntropyTerms(total) + _others.EntropyTerms(total);
+    public double Entropy(long total)
+    {
+        var histogram = new CountHistogram();
+        _integers.AddCountsTo(histogram);
+        _shortStrings.AddCountsTo(histogram);
+        _others.AddCountsTo(histogram);
+        return histogram.Entropy(total);
+    }
+
+    public override void MergeFrom(ValueConsumer other)
+    {
+        var counter = (FrequencyCounter)other;
+        _integers.MergeFrom(counter._integers);
+        _shortStrings.MergeFrom(counter._shortStrings);
+        _others.MergeFrom(counter._others);
+    }
 
     public override void Accept(ref ColumnCell cell)
     {
         if (ValueKey.TryGetInteger(ref cell, out var integer))
         {
             _integers.Add(integer);
+            return;
+        }
+        // A given value always lands in the same table, so the three tables never count one value twice.
+        if (cell.Kind == CellKind.String && ValueKey.TryPackShortString(cell.Utf8, out var packed))
+        {
+            _shortStrings.Add(packed);
             return;
         }
         var needed = ValueKey.MaxLength(ref cell);
@@ -151,13 +232,15 @@ internal sealed class FrequencyCounter : ValueConsumer, IFrequencies
 /// <summary>Counts the rows whose value (null included) satisfies a predicate.</summary>
 internal sealed class ComplianceCounter(CellPredicate predicate) : ValueConsumer
 {
-    public string? Error => predicate.Error;
+    private readonly CellPredicate _predicate = predicate;
+
+    public string? Error => _predicate.Error;
 
     public long Passed { get; private set; }
 
     public override void Accept(ref ColumnCell cell)
     {
-        if (predicate.Test(ref cell))
+        if (_predicate.Test(ref cell))
         {
             Passed++;
         }
@@ -165,10 +248,17 @@ internal sealed class ComplianceCounter(CellPredicate predicate) : ValueConsumer
 
     public override void AcceptNull()
     {
-        if (predicate.TestNull())
+        if (_predicate.TestNull())
         {
             Passed++;
         }
+    }
+
+    public override void MergeFrom(ValueConsumer other)
+    {
+        var counter = (ComplianceCounter)other;
+        Passed += counter.Passed;
+        _predicate.MergeErrorFrom(counter._predicate);
     }
 }
 
@@ -181,6 +271,13 @@ internal sealed class LengthStats : ValueConsumer
     public override void Accept(ref ColumnCell cell) => Observe(cell.CharacterLength());
 
     public override void AcceptNull() => Observe(0);
+
+    public override void MergeFrom(ValueConsumer other)
+    {
+        var lengths = (LengthStats)other;
+        Minimum = Math.Min(Minimum, lengths.Minimum);
+        Maximum = Math.Max(Maximum, lengths.Maximum);
+    }
 
     private void Observe(int length)
     {
@@ -223,7 +320,19 @@ internal sealed class CompositeKeyCounter : IRowEndHook, IFrequencies
 
     public long CountOccurringOnce() => Table.CountOccurringOnce();
 
-    public double Entropy(long total) => Table.EntropyTerms(total);
+    public double Entropy(long total)
+    {
+        var histogram = new CountHistogram();
+        Table.AddCountsTo(histogram);
+        return histogram.Entropy(total);
+    }
+
+    /// <summary>Adds a parallel worker's counter over the same columns.</summary>
+    public void MergeFrom(CompositeKeyCounter other)
+    {
+        Table.MergeFrom(other.Table);
+        Rows += other.Rows;
+    }
 
     /// <summary>Rows with at least one non-null key column.</summary>
     public long Rows { get; private set; }
@@ -274,6 +383,11 @@ internal sealed class CompositeKeyCounter : IRowEndHook, IFrequencies
             }
             owner._partLengths[index] = ValueKey.Encode(ref cell, buffer);
         }
+
+        // The key is assembled and counted by the owner at the end of each row; the owner merges.
+        public override void MergeFrom(ValueConsumer other)
+        {
+        }
     }
 }
 
@@ -287,6 +401,9 @@ internal abstract class CellPredicate
 
     /// <summary>The outcome for a null or missing value.</summary>
     public abstract bool TestNull();
+
+    /// <summary>Keeps the error a parallel worker's copy of this predicate ran into, if this one had none.</summary>
+    public void MergeErrorFrom(CellPredicate other) => Error ??= other.Error;
 }
 
 /// <summary>Pools a char buffer for predicates that need UTF-16 text (regular expressions).</summary>

@@ -32,7 +32,10 @@ internal sealed class ValueFrequencyTable
     public int DistinctCount => _count;
 
     /// <summary>Adds one occurrence of the key.</summary>
-    public void Add(ReadOnlySpan<byte> key)
+    public void Add(ReadOnlySpan<byte> key) => Add(key, 1);
+
+    /// <summary>Adds <paramref name="occurrences"/> occurrences of the key.</summary>
+    public void Add(ReadOnlySpan<byte> key, long occurrences)
     {
         var hash = Hash(key, _seed);
         var mask = _buckets.Length - 1;
@@ -47,7 +50,7 @@ internal sealed class ValueFrequencyTable
             ref var entry = ref _entries[slot - 1];
             if (entry.Hash == hash && _arena.AsSpan(entry.Offset, entry.Length).SequenceEqual(key))
             {
-                entry.Count++;
+                entry.Count += occurrences;
                 return;
             }
             bucket = (bucket + 1) & mask;
@@ -58,7 +61,7 @@ internal sealed class ValueFrequencyTable
             Array.Resize(ref _entries, _entries.Length * 2);
         }
         var offset = Store(key);
-        _entries[_count] = new Entry { Hash = hash, Offset = offset, Length = key.Length, Count = 1 };
+        _entries[_count] = new Entry { Hash = hash, Offset = offset, Length = key.Length, Count = occurrences };
         _buckets[bucket] = ++_count;
         if (_count * 2 > _buckets.Length)
         {
@@ -96,16 +99,23 @@ internal sealed class ValueFrequencyTable
         return once;
     }
 
-    /// <summary>This table's share of the entropy sum, -Σ p ln p over <paramref name="total"/> occurrences.</summary>
-    public double EntropyTerms(long total)
+    /// <summary>Adds how many keys occurred how often.</summary>
+    public void AddCountsTo(CountHistogram histogram)
     {
-        var entropy = 0.0;
         for (var i = 0; i < _count; i++)
         {
-            var p = _entries[i].Count / (double)total;
-            entropy -= p * Math.Log(p);
+            histogram.Add(_entries[i].Count);
         }
-        return entropy;
+    }
+
+    /// <summary>Adds every occurrence <paramref name="other"/> counted (each table has its own seed, so keys are rehashed).</summary>
+    public void MergeFrom(ValueFrequencyTable other)
+    {
+        for (var i = 0; i < other._count; i++)
+        {
+            ref var entry = ref other._entries[i];
+            Add(other._arena.AsSpan(entry.Offset, entry.Length), entry.Count);
+        }
     }
 
     private int Store(ReadOnlySpan<byte> key)
@@ -153,11 +163,10 @@ internal sealed class ValueFrequencyTable
         }
         if (data.Length > 0)
         {
-            ulong tail = 0;
-            for (var i = 0; i < data.Length; i++)
-            {
-                tail |= (ulong)data[i] << (i * 8);
-            }
+            // The last 1..7 bytes in at most two loads (overlapping when fewer than 8); the length is already mixed in.
+            var tail = data.Length >= 4
+                ? BinaryPrimitives.ReadUInt32LittleEndian(data) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) << 32)
+                : data[0] | ((ulong)data[data.Length >> 1] << 8) | ((ulong)data[^1] << 16);
             h = BitOperations.RotateLeft((h ^ tail) * K, 29) * 0xBF58476D1CE4E5B9;
         }
         // Final avalanche (MurmurHash3 fmix64) so low bits, used for buckets, depend on every input bit.

@@ -34,6 +34,42 @@ internal static class ValueKey
         return false;
     }
 
+    /// <summary>
+    /// Packs a string of up to 7 bytes, or of 8 bytes whose last byte is not below 8, into one integer that no other
+    /// such string shares: the bytes little-endian, and for up to 7 bytes the length in the top byte (0..7, which is
+    /// why an 8-byte string ending in a byte below 8 is left out).
+    /// </summary>
+    public static bool TryPackShortString(ReadOnlySpan<byte> text, out long packed)
+    {
+        packed = 0;
+        var length = text.Length;
+        if (length > 8 || (length == 8 && text[7] < 8))
+        {
+            return false;
+        }
+        ulong bits;
+        if (length >= 4)
+        {
+            // Two overlapping loads; the overlap holds the same bytes in both, so OR keeps them.
+            bits = BinaryPrimitives.ReadUInt32LittleEndian(text)
+                | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(text[(length - 4)..]) << ((length - 4) * 8));
+        }
+        else
+        {
+            bits = 0;
+            for (var i = 0; i < length; i++)
+            {
+                bits |= (ulong)text[i] << (i * 8);
+            }
+        }
+        if (length < 8)
+        {
+            bits |= (ulong)length << 56;
+        }
+        packed = (long)bits;
+        return true;
+    }
+
     public static int Encode(ref ColumnCell cell, Span<byte> destination)
     {
         switch (cell.Kind)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds in Release and runs the DQDL evaluation benchmark: rows/s of evaluating a 15-rule ruleset over a
 # generated 1,000,000-row NDJSON file versus merely parsing the same file with System.Text.Json.
-# Usage: run.sh [rows=1000000] [iterations=5]
+# Reports the single-threaded parse-only floor, sequential evaluation and parallel evaluation (MaxDegreeOfParallelism =
+# cores; the file is still read once). Usage: run.sh [rows=1000000] [iterations=5] [--breakdown]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dotnet build "$here/Sluice.Benchmarks.DataQuality.csproj" -c Release --nologo -v quiet
