@@ -54,18 +54,48 @@ internal sealed class MessageReader(PipeReader reader, int? maxMessageSize, stri
 
     /// <summary>
     /// Reads the one message of a unary request or response: exactly one frame, then the end of
-    /// the stream. No message, or a second one, is an error.
+    /// the stream. No message, or a second one, is an error. The common case (the frame arrives
+    /// with END_STREAM) costs a single read.
     /// </summary>
     public async ValueTask<T> ReadSingleMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
-        var message = await ReadMessageAsync(parser, cancellationToken).ConfigureAwait(false)
-            ?? throw new RpcException(StatusCode.Internal, "Expected one message but the stream ended without any.");
-        var extra = await ReadMessageAsync(parser, cancellationToken).ConfigureAwait(false);
-        if (extra is not null)
+        while (true)
         {
-            throw new RpcException(StatusCode.Internal, "Expected one message but received more than one.");
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var consumed = buffer.Start;
+            try
+            {
+                if (result.IsCanceled)
+                {
+                    throw new OperationCanceledException("Reading the message stream was cancelled.");
+                }
+                var rest = buffer;
+                var hasFrame = MessageFraming.TryReadFrame(ref rest, maxMessageSize, out var payload, out var compressed);
+                if (hasFrame && rest.Length > 0)
+                {
+                    // Checked before the end of the stream so a peer cannot make us buffer an endless "unary" body.
+                    throw new RpcException(StatusCode.Internal, "Expected one message but received more than one.");
+                }
+                if (!result.IsCompleted)
+                {
+                    continue;
+                }
+                if (!hasFrame)
+                {
+                    throw buffer.Length == 0
+                        ? new RpcException(StatusCode.Internal, "Expected one message but the stream ended without any.")
+                        : new RpcException(StatusCode.Internal, $"Incomplete message: the stream ended {buffer.Length} bytes into a frame.");
+                }
+                var message = MessageFraming.ParsePayload(parser, payload, compressed, encoding, maxMessageSize);
+                consumed = buffer.End;
+                return message;
+            }
+            finally
+            {
+                reader.AdvanceTo(consumed, buffer.End);
+            }
         }
-        return message;
     }
 }

@@ -149,7 +149,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
 
     public ValueTask<T> ReadSingleMessageAsync<T>(MessageParser<T> parser)
         where T : class, IMessage<T> =>
-        GetReader().ReadSingleMessageAsync(parser, CancellationToken);
+        GetReader().ReadSingleMessageAsync(parser, TransportToken);
 
     public ValueTask<T?> ReadMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T> =>
@@ -260,6 +260,13 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
 
     private static Status DeadlineStatus => new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
 
+    /// <summary>
+    /// The token for body reads and flushes. Kestrel already ends those when the stream is reset,
+    /// and reading HttpContext.RequestAborted makes Kestrel allocate a token source per request,
+    /// so only a deadline adds a token here; handlers still get RequestAborted on demand.
+    /// </summary>
+    private CancellationToken TransportToken => _deadlineCancellation?.Token ?? default;
+
     private MessageReader GetReader() =>
         _reader ??= new MessageReader(_http.Request.BodyReader, _options.MaxReceiveMessageSize, RequestEncoding);
 
@@ -354,7 +361,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
             return ValueTask.CompletedTask;
         }
         _unflushedBytes = 0;
-        var flush = _http.Response.BodyWriter.FlushAsync(CancellationToken);
+        var flush = _http.Response.BodyWriter.FlushAsync(TransportToken);
         if (flush.IsCompletedSuccessfully)
         {
             return CheckFlush(flush.Result);

@@ -172,6 +172,62 @@ public sealed class MessageReaderTests
     }
 
     [Fact]
+    public async Task ReadSingleMessageAsync_FrameThenEndInLaterRead_ReturnsMessage()
+    {
+        var pipe = new Pipe();
+        var expected = Sample("late end");
+        var reader = new MessageReader(pipe.Reader, 4 * 1024 * 1024, encoding: null);
+
+        var read = reader.ReadSingleMessageAsync(EchoRequest.Parser, CancellationToken.None).AsTask();
+        await pipe.Writer.WriteAsync(Frame(expected));
+        Assert.False(read.IsCompleted); // a whole frame is not enough: the stream must end too
+        await pipe.Writer.CompleteAsync();
+
+        Assert.Equal(expected, await read);
+    }
+
+    [Fact]
+    public async Task ReadSingleMessageAsync_EmptyStream_ThrowsInternal()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.CompleteAsync();
+        var reader = new MessageReader(pipe.Reader, 4 * 1024 * 1024, encoding: null);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadSingleMessageAsync(EchoRequest.Parser, CancellationToken.None).AsTask());
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Contains("without any", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task ReadSingleMessageAsync_ExtraBytesBeforeEnd_FailsWithoutWaitingForEnd()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Frame(Sample("one")).Concat(new byte[] { 0, 0 }).ToArray());
+        var reader = new MessageReader(pipe.Reader, 4 * 1024 * 1024, encoding: null);
+
+        // The writer never completes: the reader must not keep buffering a second message.
+        var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadSingleMessageAsync(EchoRequest.Parser, CancellationToken.None).AsTask());
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReadSingleMessageAsync_TruncatedFrame_ThrowsInternal()
+    {
+        var pipe = new Pipe();
+        var bytes = Frame(Sample("cut"));
+        await pipe.Writer.WriteAsync(bytes.AsMemory(0, bytes.Length - 1));
+        await pipe.Writer.CompleteAsync();
+        var reader = new MessageReader(pipe.Reader, 4 * 1024 * 1024, encoding: null);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadSingleMessageAsync(EchoRequest.Parser, CancellationToken.None).AsTask());
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Contains("Incomplete message", error.Status.Detail);
+    }
+
+    [Fact]
     public async Task ReadMessageAsync_EmptyMessage_ReadsZeroLengthFrame()
     {
         var pipe = new Pipe();
