@@ -65,7 +65,9 @@ public sealed class GrpcServiceBinder<TService>
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var builder = _endpoints.MapPost(method.FullName, handler.HandleCallAsync)
+        // Mapped for every HTTP method, with POST checked by the handler: HTTP method metadata
+        // would make routing run its method matcher policy on every call.
+        var builder = _endpoints.Map(method.FullName, handler.HandleCallAsync)
             .WithDisplayName("gRPC " + method.FullName)
             .WithMetadata(new GrpcMethodMetadata(method.ServiceName, method.Name, method.Type));
         _builders.Add(builder);

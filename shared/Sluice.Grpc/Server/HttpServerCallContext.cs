@@ -94,6 +94,12 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
     public bool TryStart(bool streamingRequest)
     {
         var request = _http.Request;
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            _http.Response.Headers.Allow = HttpMethods.Post;
+            RejectHttp(StatusCodes.Status405MethodNotAllowed, $"HTTP method '{request.Method}' is not supported; gRPC requires POST.");
+            return false;
+        }
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
         {
             RejectHttp(StatusCodes.Status415UnsupportedMediaType, $"Content-Type '{request.ContentType}' is not supported; gRPC requires '{GrpcProtocol.ContentType}'.");

@@ -147,6 +147,25 @@ public sealed class SluiceToSluiceTests
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task GetOnAGrpcMethod_GetsHttp405()
+    {
+        await using var app = InteropServer.Build(0);
+        await app.StartAsync();
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{InteropServer.GetPort(app)}/sluice.interop.v1.InteropService/UnaryEcho")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Contains("POST", response.Content.Headers.Allow);
+        await app.StopAsync();
+    }
+
     private static X509Certificate2 CreateSelfSignedCertificate()
     {
         using var key = RSA.Create(2048);
