@@ -8,6 +8,9 @@ public enum QueryEngineKind
 
     /// <summary>A PostgreSQL server reached with Npgsql.</summary>
     Postgres,
+
+    /// <summary>Amazon Redshift (or any Redshift Data API endpoint) through the Data API; see <see cref="QueryOptions.Redshift"/>.</summary>
+    Redshift,
 }
 
 /// <summary>Settings of the Query service, bound from section "Sluice:Query".</summary>
@@ -66,6 +69,9 @@ public sealed class QueryOptions
     /// <summary>The region the Data API expects in signatures; null accepts any. Defaults to null.</summary>
     public string? DataApiRegion { get; set; }
 
+    /// <summary>Where and how the Redshift engine reaches the Data API (section Sluice:Query:Redshift).</summary>
+    public RedshiftOptions Redshift { get; set; } = new();
+
     internal string ResultsDirectory => Path.Combine(DataDirectory, "results");
 
     internal string SqliteDirectory => Path.Combine(DataDirectory, "sqlite");
@@ -77,4 +83,55 @@ public sealed class DataApiAccessKey
     public string AccessKeyId { get; set; } = "";
 
     public string SecretAccessKey { get; set; } = "";
+}
+
+/// <summary>
+/// The Redshift engine's target and credentials, bound from "Sluice:Query:Redshift". Every
+/// statement and catalog call goes to this one target: the cluster, workgroup, secret and user a
+/// request names are echoed back but not used, so callers cannot borrow Sluice's AWS identity to
+/// reach other warehouses or secrets.
+/// </summary>
+public sealed class RedshiftOptions
+{
+    /// <summary>The provisioned cluster to run on; set this or <see cref="WorkgroupName"/>.</summary>
+    public string? ClusterIdentifier { get; set; }
+
+    /// <summary>The Redshift Serverless workgroup to run on; set this or <see cref="ClusterIdentifier"/>.</summary>
+    public string? WorkgroupName { get; set; }
+
+    /// <summary>The database used when a request names none. Defaults to null (requests must name one).</summary>
+    public string? Database { get; set; }
+
+    /// <summary>The Secrets Manager secret (name or ARN) holding the database credentials; or set <see cref="DbUser"/>.</summary>
+    public string? SecretArn { get; set; }
+
+    /// <summary>The database user for temporary credentials (clusters only); or set <see cref="SecretArn"/>.</summary>
+    public string? DbUser { get; set; }
+
+    /// <summary>The AWS region, e.g. eu-west-1; also the signing region. Defaults to AWS_REGION, then us-east-1.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Overrides the endpoint https://redshift-data.{Region}.amazonaws.com (a VPC endpoint, or another Data API such as Sluice's own).</summary>
+    public string? EndpointUrl { get; set; }
+
+    /// <summary>
+    /// An access key to sign with instead of the AWS SDK's default credential chain (environment,
+    /// shared profile, web identity, container and instance roles). Defaults to null: the chain.
+    /// </summary>
+    public string? AccessKeyId { get; set; }
+
+    /// <summary>The secret of <see cref="AccessKeyId"/>.</summary>
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>The session token of temporary <see cref="AccessKeyId"/> credentials. Defaults to null.</summary>
+    public string? SessionToken { get; set; }
+
+    /// <summary>How long one Data API HTTP call may take. Defaults to 30 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The delay before the saga's first DescribeStatement re-check; each later one doubles it. Defaults to 250 ms.</summary>
+    public TimeSpan FirstStatusCheckDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest delay between two re-checks. Defaults to 10 seconds.</summary>
+    public TimeSpan MaxStatusCheckDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Sluice.Grpc;
 using Sluice.Query.DataApi;
 using Sluice.Query.Engines;
+using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
@@ -53,6 +54,7 @@ public static class QueryServiceHosting
         {
             QueryEngineKind.Postgres => new PostgresSqlEngine(options.PostgresConnectionString
                 ?? throw new InvalidOperationException("Sluice:Query:Engine is Postgres but Sluice:Query:PostgresConnectionString is not set.")),
+            QueryEngineKind.Redshift => new RedshiftSqlEngine(options.Redshift),
             _ => new SqliteSqlEngine(options.SqliteDirectory),
         };
     }

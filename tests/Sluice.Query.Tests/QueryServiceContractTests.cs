@@ -331,11 +331,17 @@ public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
     }
 
     [Fact]
-    public async Task DescribeTable_MissingTable_InvalidArgument()
+    public async Task DescribeTable_WithoutTable_ListsTheColumnsOfEveryTableInTheSchema()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await Client.DescribeTableAsync(new DescribeTableRequest { Database = Database }));
+        var table = "describe_all_" + Guid.NewGuid().ToString("N")[..8];
+        await Client.RunAsync(Database, $"CREATE TABLE {table} (code integer, label text)");
 
-        Assert.Equal("table", error.GetDetail<BadRequest>()!.FieldViolations[0].Field);
+        var response = await Client.DescribeTableAsync(new DescribeTableRequest { Database = Database, Schema = fixture.Schema });
+
+        Assert.Empty(response.TableName);
+        Assert.Equal(["id", "region", "product", "amount", "sold_at"], response.ColumnList.Where(c => c.TableName == "sales").Select(c => c.Name));
+        Assert.Equal(["code", "label"], response.ColumnList.Where(c => c.TableName == table).Select(c => c.Name));
+        Assert.All(response.ColumnList, c => Assert.Equal(fixture.Schema, c.SchemaName));
     }
 
     private static double AmountOf(Field field) => field.ValueCase switch
@@ -349,3 +355,5 @@ public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
 public sealed class SqliteQueryServiceTests(SqliteEngineFixture fixture) : QueryServiceContractTests<SqliteEngineFixture>(fixture), IClassFixture<SqliteEngineFixture>;
 
 public sealed class PostgresQueryServiceTests(PostgresEngineFixture fixture) : QueryServiceContractTests<PostgresEngineFixture>(fixture), IClassFixture<PostgresEngineFixture>;
+
+public sealed class RedshiftQueryServiceTests(RedshiftEngineFixture fixture) : QueryServiceContractTests<RedshiftEngineFixture>(fixture), IClassFixture<RedshiftEngineFixture>;

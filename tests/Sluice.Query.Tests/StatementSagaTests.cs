@@ -6,17 +6,15 @@ using Sluice.Query.StateMachines;
 
 namespace Sluice.Query.Tests;
 
-/// <summary>The statement saga on MassTransit's test harness, and submission by message through a hosted service.</summary>
+/// <summary>The statement saga on MassTransit's test harness.</summary>
 public sealed class StatementSagaTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task StatementStateMachine_SubmittedStartedFinished_EndsFinishedWithRowCount()
+    public async Task StatementStateMachine_SubmittedStartedEnded_RecordsTheEndAndRemovesTheInstance()
     {
-        await using var provider = new ServiceCollection()
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<StatementStateMachine, StatementState>().InMemoryRepository())
-            .BuildServiceProvider(true);
+        await using var provider = HarnessWith();
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
@@ -27,102 +25,95 @@ public sealed class StatementSagaTests
         Assert.NotNull(await saga.Exists(id, m => m.Submitted, Timeout));
         await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now });
         Assert.NotNull(await saga.Exists(id, m => m.Started, Timeout));
-        await harness.Bus.Publish(new StatementFinished { StatementId = id.ToString(), HasResultSet = true, RowCount = 7, DurationNanoseconds = 1000, FinishedAt = now });
+        await harness.Bus.Publish(Ended(id, "FINISHED", rows: 7));
 
-        Assert.NotNull(await saga.Exists(id, m => m.Finished, Timeout));
+        Assert.Null(await saga.NotExists(id, Timeout));
         var instance = saga.Sagas.Contains(id)!;
+        Assert.Equal("FINISHED", instance.Outcome);
         Assert.Equal(7, instance.RowCount);
         Assert.Equal("SELECT 1", instance.Sql);
+        // An embedded engine reports its own end: no re-check was asked for.
+        Assert.False(await harness.Published.Any<CheckStatement>());
     }
 
     [Fact]
-    public async Task StatementStateMachine_FailedWithoutEarlierEvents_EndsFailedWithTheError()
+    public async Task StatementStateMachine_RemoteStatement_RechecksWithGrowingDelaysUntilFinished()
     {
-        await using var provider = new ServiceCollection()
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<StatementStateMachine, StatementState>().InMemoryRepository())
-            .BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
-        var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
-        var id = Guid.NewGuid();
-
-        await harness.Bus.Publish(new StatementFailed { StatementId = id.ToString(), Error = "Database is required.", FailedAt = DateTimeOffset.UtcNow });
-
-        Assert.NotNull(await saga.Exists(id, m => m.Failed, Timeout));
-        Assert.Equal("Database is required.", saga.Sagas.Contains(id)!.Error);
-    }
-
-    [Fact]
-    public async Task StatementStateMachine_AbortedAfterStarted_IgnoresALateFinished()
-    {
-        await using var provider = new ServiceCollection()
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<StatementStateMachine, StatementState>().InMemoryRepository())
-            .BuildServiceProvider(true);
+        const int StillRunningAnswers = 5;
+        await using var provider = HarnessWith(bus => bus.AddHandler<CheckStatement>(async context =>
+        {
+            // Plays the checking consumer at once (the delay itself is the consumer's to wait):
+            // still running for the first answers, then the end.
+            if (context.Message.Attempt <= StillRunningAnswers)
+            {
+                await context.Publish(new StatementStillRunning
+                {
+                    StatementId = context.Message.StatementId, Attempt = context.Message.Attempt, RemoteStatus = "STARTED", CheckedAt = DateTimeOffset.UtcNow,
+                });
+                return;
+            }
+            await context.Publish(Ended(Guid.Parse(context.Message.StatementId), "FINISHED", rows: 42));
+        }));
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
         var id = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
 
-        await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now });
-        Assert.NotNull(await saga.Exists(id, m => m.Started, Timeout));
-        await harness.Bus.Publish(new StatementAborted { StatementId = id.ToString(), Reason = "cancelled", AbortedAt = now });
-        Assert.NotNull(await saga.Exists(id, m => m.Aborted, Timeout));
-        await harness.Bus.Publish(new StatementFinished { StatementId = id.ToString(), HasResultSet = false, RowCount = 1, DurationNanoseconds = 1, FinishedAt = now });
+        await harness.Bus.Publish(new StatementSubmitted { StatementId = id.ToString(), Database = "dev", Sql = "SELECT 1", Caller = "test", SubmittedAt = now });
+        await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now, RemoteStatementId = "remote-1" });
 
-        Assert.True(await harness.Consumed.Any<StatementFinished>(x => x.Context.Message.StatementId == id.ToString()));
-        Assert.NotNull(await saga.Exists(id, m => m.Aborted, Timeout));
-        Assert.Null(saga.Sagas.Contains(id)!.RowCount);
+        Assert.Null(await saga.NotExists(id, Timeout));
+        var checks = harness.Published.Select<CheckStatement>().Select(m => m.Context.Message).Where(m => m.StatementId == id.ToString()).OrderBy(m => m.Attempt).ToList();
+        // First delay 100 ms (see HarnessWith), doubling, capped at 1 s.
+        Assert.Equal([1, 2, 3, 4, 5, 6], checks.Select(c => c.Attempt));
+        Assert.Equal([100, 200, 400, 800, 1000, 1000], checks.Select(c => c.Delay.TotalMilliseconds));
+        var instance = saga.Sagas.Contains(id)!;
+        Assert.Equal("FINISHED", instance.Outcome);
+        Assert.Equal(42, instance.RowCount);
+        Assert.Equal(StillRunningAnswers, instance.StatusChecks);
+        Assert.Equal("remote-1", instance.RemoteStatementId);
     }
 
     [Fact]
-    public async Task SubmitStatement_ByMessageToTheHostedService_PublishesStatementFinishedWithRowCount()
+    public async Task StatementStateMachine_EndOfAnUnknownStatement_IsDiscardedWithoutCreatingAnInstance()
     {
-        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>());
-        var bus = host.Services.GetRequiredService<IBus>();
-        var finished = new TaskCompletionSource<StatementFinished>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var id = Guid.NewGuid().ToString();
-        var handle = bus.ConnectReceiveEndpoint("saga-test-" + Guid.NewGuid().ToString("N"), endpoint =>
-            endpoint.Handler<StatementFinished>(context =>
-            {
-                if (context.Message.StatementId == id)
-                {
-                    finished.TrySetResult(context.Message);
-                }
-                return Task.CompletedTask;
-            }));
-        await handle.Ready.WaitAsync(Timeout);
+        await using var provider = HarnessWith();
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
+        var id = Guid.NewGuid();
 
-        await bus.Publish(new SubmitStatement { StatementId = id, Database = "dev", Sql = "SELECT * FROM sales WHERE id <= :n", Parameters = new Dictionary<string, string> { ["n"] = "25" } });
-        var end = await finished.Task.WaitAsync(Timeout);
-        await handle.StopAsync();
+        await harness.Bus.Publish(Ended(id, "ABORTED", rows: -1));
 
-        Assert.Equal(25, end.RowCount);
-        Assert.True(end.HasResultSet);
+        Assert.True(await harness.Consumed.Any<StatementEnded>(x => x.Context.Message.StatementId == id.ToString()));
+        Assert.False(await saga.Created.Any(x => x.CorrelationId == id));
+        // Discarded, not faulted (an unhandled missing instance would publish a Fault).
+        Assert.False(await harness.Published.Any<Fault<StatementEnded>>());
     }
 
-    [Fact]
-    public async Task SubmitStatement_InvalidByMessage_PublishesStatementFailed()
-    {
-        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>());
-        var bus = host.Services.GetRequiredService<IBus>();
-        var failed = new TaskCompletionSource<StatementFailed>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var id = Guid.NewGuid().ToString();
-        var handle = bus.ConnectReceiveEndpoint("saga-test-" + Guid.NewGuid().ToString("N"), endpoint =>
-            endpoint.Handler<StatementFailed>(context =>
+    private static ServiceProvider HarnessWith(Action<IBusRegistrationConfigurator>? more = null) =>
+        new ServiceCollection()
+            .Configure<QueryOptions>(o =>
             {
-                if (context.Message.StatementId == id)
-                {
-                    failed.TrySetResult(context.Message);
-                }
-                return Task.CompletedTask;
-            }));
-        await handle.Ready.WaitAsync(Timeout);
+                o.Redshift.FirstStatusCheckDelay = TimeSpan.FromMilliseconds(100);
+                o.Redshift.MaxStatusCheckDelay = TimeSpan.FromSeconds(1);
+            })
+            .AddMassTransitTestHarness(bus =>
+            {
+                bus.AddStatementSaga();
+                more?.Invoke(bus);
+            })
+            .BuildServiceProvider(true);
 
-        await bus.Publish(new SubmitStatement { StatementId = id, Database = "dev", Sql = "SELECT :missing" });
-        var end = await failed.Task.WaitAsync(Timeout);
-        await handle.StopAsync();
-
-        Assert.Contains(":missing", end.Error, StringComparison.Ordinal);
-    }
+    private static StatementEnded Ended(Guid id, string status, long rows) => new()
+    {
+        StatementId = id.ToString(),
+        Status = status,
+        HasResultSet = rows >= 0,
+        RowCount = rows,
+        DurationNanoseconds = 1000,
+        WithEvent = false,
+        EndedAt = DateTimeOffset.UtcNow,
+    };
 }

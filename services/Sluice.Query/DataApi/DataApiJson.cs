@@ -13,6 +13,8 @@ namespace Sluice.Query.DataApi;
 /// TableMember and SqlParameter members camelCase (as the botocore model names them), a Record
 /// a bare list of fields;
 /// timestamps are epoch seconds; StatementStatus values drop their prefix (UNSPECIFIED is ALL).
+/// The endpoint reads requests and writes responses with it; the Redshift engine's client does the
+/// reverse, writing requests (<c>omitDefaults</c>) and reading responses.
 /// </summary>
 internal static class DataApiJson
 {
@@ -22,6 +24,9 @@ internal static class DataApiJson
     {
         "sluice.query.v1.Field", "sluice.query.v1.ColumnMetadata", "sluice.query.v1.TableMember", "sluice.query.v1.SqlParameter",
     };
+
+    // Read once per message type: a remote result reads one Field message per value.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>> FieldsByJsonName = new();
 
     public static T Read<T>(JsonElement json)
         where T : IMessage<T>, new()
@@ -35,7 +40,12 @@ internal static class DataApiJson
         return message;
     }
 
-    public static void Write(Utf8JsonWriter writer, IMessage message)
+    /// <summary>
+    /// Writes <paramref name="message"/>; with <paramref name="omitDefaults"/> (requests) empty lists,
+    /// false and zero are left out too, as AWS refuses an empty Parameters list and 0 is not
+    /// "unset" for every member.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, IMessage message, bool omitDefaults = false)
     {
         if (message is Record record)
         {
@@ -43,7 +53,7 @@ internal static class DataApiJson
             writer.WriteStartArray();
             foreach (var field in record.Fields)
             {
-                Write(writer, field);
+                Write(writer, field, omitDefaults);
             }
             writer.WriteEndArray();
             return;
@@ -56,21 +66,25 @@ internal static class DataApiJson
             var name = JsonName(field, camel);
             if (field.IsRepeated)
             {
+                if (omitDefaults && ((System.Collections.IList)value).Count == 0)
+                {
+                    continue;
+                }
                 writer.WriteStartArray(name);
                 foreach (var item in (System.Collections.IList)value)
                 {
-                    WriteValue(writer, field, item);
+                    WriteValue(writer, field, item, omitDefaults);
                 }
                 writer.WriteEndArray();
                 continue;
             }
             var present = field.RealContainingOneof is not null || field.HasPresence
                 ? field.Accessor.HasValue(message)
-                : !IsOmittedDefault(field, value);
+                : !IsOmittedDefault(field, value) && !(omitDefaults && IsZero(field, value));
             if (present)
             {
                 writer.WritePropertyName(name);
-                WriteValue(writer, field, value);
+                WriteValue(writer, field, value, omitDefaults);
             }
         }
         writer.WriteEndObject();
@@ -85,7 +99,16 @@ internal static class DataApiJson
         _ => false,
     };
 
-    private static void WriteValue(Utf8JsonWriter writer, FieldDescriptor field, object value)
+    private static bool IsZero(FieldDescriptor field, object value) => value switch
+    {
+        bool b => !b,
+        int i => i == 0,
+        long l => l == 0,
+        double d => d == 0,
+        _ => false,
+    };
+
+    private static void WriteValue(Utf8JsonWriter writer, FieldDescriptor field, object value, bool omitDefaults)
     {
         switch (field.FieldType)
         {
@@ -116,7 +139,7 @@ internal static class DataApiJson
                 writer.WriteNumberValue(at.ToUnixTimeMilliseconds() / 1000.0);
                 break;
             case FieldType.Message:
-                Write(writer, (IMessage)value);
+                Write(writer, (IMessage)value, omitDefaults);
                 break;
             default:
                 throw new InvalidOperationException($"Field type {field.FieldType} has no Data API JSON mapping.");
@@ -125,8 +148,11 @@ internal static class DataApiJson
 
     private static void ReadInto(IMessage message, JsonElement json)
     {
-        var camel = CamelCaseMessages.Contains(message.Descriptor.FullName);
-        var fields = message.Descriptor.Fields.InDeclarationOrder().ToDictionary(f => JsonName(f, camel), StringComparer.Ordinal);
+        var fields = FieldsByJsonName.GetOrAdd(message.Descriptor, static descriptor =>
+        {
+            var camel = CamelCaseMessages.Contains(descriptor.FullName);
+            return descriptor.Fields.InDeclarationOrder().ToDictionary(f => JsonName(f, camel), StringComparer.Ordinal);
+        });
         foreach (var property in json.EnumerateObject())
         {
             // Members this contract does not model (newer Data API fields) are ignored, as AWS ignores unknown members.
@@ -167,10 +193,24 @@ internal static class DataApiJson
                     return value.GetInt64();
                 case FieldType.Double:
                     return value.GetDouble();
+                case FieldType.Bytes:
+                    return ByteString.FromBase64(value.GetString() ?? "");
                 case FieldType.Enum:
                     var text = value.GetString() ?? "";
                     var enumValue = text == "ALL" ? field.EnumType.Values[0] : field.EnumType.FindValueByName(StatusPrefix + text);
                     return enumValue?.Number ?? throw QueryException.Validation(name, $"{name} '{text}' is not one of {string.Join(", ", field.EnumType.Values.Skip(1).Select(v => v.Name.Replace(StatusPrefix, "", StringComparison.Ordinal)))}, ALL.");
+                case FieldType.Message when field.MessageType == Timestamp.Descriptor && value.ValueKind == JsonValueKind.Number:
+                    // Epoch seconds with a fraction, as AWS JSON protocols send timestamps.
+                    return Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch + TimeSpan.FromSeconds(value.GetDouble()));
+                case FieldType.Message when field.MessageType == Record.Descriptor && value.ValueKind == JsonValueKind.Array:
+                    var record = new Record();
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        var recordField = new Sluice.Query.V1.Field();
+                        ReadInto(recordField, item);
+                        record.Fields.Add(recordField);
+                    }
+                    return record;
                 case FieldType.Message when value.ValueKind == JsonValueKind.Object:
                     var nested = field.MessageType.Parser.ParseFrom(ByteString.Empty);
                     ReadInto(nested, value);

@@ -1,13 +1,39 @@
 using System.Data.Common;
+using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Engines;
 
 /// <summary>
-/// One SQL engine behind the statement manager: opens connections to a named database, builds
-/// commands with bound parameters, converts values to Data API fields, and introspects schemas.
+/// One SQL engine behind the statement manager: its catalog (databases, schemas, tables and
+/// columns). How it runs statements is one of the two derived kinds,
+/// <see cref="IConnectionSqlEngine"/> (Sluice holds the connection) or
+/// <see cref="IRemoteSqlEngine"/> (a remote service runs and keeps the statement).
 /// </summary>
 public interface ISqlEngine
+{
+    /// <summary>The database a request that names none uses. Defaults to null: the request must name one.</summary>
+    string? DefaultDatabase => null;
+
+    Task<IReadOnlyList<string>> ListDatabasesAsync(string database, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListSchemasAsync(string database, string? schemaPattern, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<TableMember>> ListTablesAsync(string database, string? schemaPattern, string? tablePattern, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The columns of <paramref name="table"/>, or, when it is null, of every table (in schema
+    /// order, then table order); a null <paramref name="schema"/> means every schema, as the Data
+    /// API's DescribeTable. Empty when nothing matches.
+    /// </summary>
+    Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string? table, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// An engine reached through ADO.NET: opens connections to a named database, builds commands
+/// with bound parameters, converts values to Data API fields.
+/// </summary>
+public interface IConnectionSqlEngine : ISqlEngine
 {
     /// <summary>Opens a connection to <paramref name="database"/>; unknown databases are a ValidationException.</summary>
     Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken);
@@ -23,13 +49,28 @@ public interface ISqlEngine
 
     /// <summary>Converts column <paramref name="ordinal"/> of the current row to a Data API field.</summary>
     Field ReadField(DbDataReader reader, int ordinal);
+}
 
-    Task<IReadOnlyList<string>> ListDatabasesAsync(string database, CancellationToken cancellationToken);
+/// <summary>
+/// An engine that runs statements itself and is asked about them later (the Redshift Data API):
+/// Sluice submits, re-checks until the statement ends, then copies its result into the result
+/// store, so reading a result never depends on the remote service again.
+/// </summary>
+public interface IRemoteSqlEngine : ISqlEngine
+{
+    /// <summary>
+    /// Submits a statement (a batch as one remote batch) and returns the id the remote service
+    /// gave it; <paramref name="statementId"/> (Sluice's id) makes a retried submission idempotent.
+    /// </summary>
+    /// <exception cref="QueryException">The remote refused it, with its Data API error type.</exception>
+    Task<string> SubmitAsync(string statementId, StatementSubmission submission, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<string>> ListSchemasAsync(string database, string? schemaPattern, CancellationToken cancellationToken);
+    /// <summary>The remote statement's state; a batch's sub-statements are <c>{remoteId}:n</c>.</summary>
+    Task<DescribeStatementResponse> DescribeAsync(string remoteId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<TableMember>> ListTablesAsync(string database, string? schemaPattern, string? tablePattern, CancellationToken cancellationToken);
+    /// <summary>One page of a finished remote statement's (or sub-statement's) result.</summary>
+    Task<GetStatementResultResponse> GetResultPageAsync(string remoteId, string? nextToken, CancellationToken cancellationToken);
 
-    /// <summary>The columns of a table; empty when the table does not exist.</summary>
-    Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string table, CancellationToken cancellationToken);
+    /// <summary>Cancels the remote statement; false when it had already ended.</summary>
+    Task<bool> CancelAsync(string remoteId, CancellationToken cancellationToken);
 }

@@ -6,7 +6,7 @@ using Sluice.Query.V1;
 namespace Sluice.Query.Engines;
 
 /// <summary>PostgreSQL through Npgsql; a request's Database replaces the configured connection's database.</summary>
-public sealed class PostgresSqlEngine(string connectionString) : ISqlEngine
+public sealed class PostgresSqlEngine(string connectionString) : IConnectionSqlEngine
 {
     public async Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken)
     {
@@ -103,14 +103,16 @@ public sealed class PostgresSqlEngine(string connectionString) : ISqlEngine
         return tables;
     }
 
-    public async Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string table, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string? table, CancellationToken cancellationToken)
     {
         await using var connection = (NpgsqlConnection)await OpenAsync(database, cancellationToken).ConfigureAwait(false);
+        // A missing schema or table matches every one, as the Data API's DescribeTable.
         await using var command = new NpgsqlCommand(
-            "SELECT column_name, data_type, is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale, table_schema " +
-            "FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(schema) ? "public" : schema });
-        command.Parameters.Add(new NpgsqlParameter { Value = table });
+            "SELECT column_name, data_type, is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale, table_schema, table_name " +
+            "FROM information_schema.columns WHERE ($1::text IS NULL OR table_schema = $1) AND ($2::text IS NULL OR table_name = $2) " +
+            "ORDER BY table_schema, table_name, ordinal_position", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(schema) ? DBNull.Value : schema, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(table) ? DBNull.Value : table, NpgsqlDbType = NpgsqlDbType.Text });
         var columns = new List<ColumnMetadata>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -127,7 +129,7 @@ public sealed class PostgresSqlEngine(string connectionString) : ISqlEngine
                 Precision = reader.IsDBNull(5) ? 0 : reader.GetInt32(5),
                 Scale = reader.IsDBNull(6) ? 0 : reader.GetInt32(6),
                 SchemaName = reader.GetString(7),
-                TableName = table,
+                TableName = reader.GetString(8),
                 IsCaseSensitive = typeName.Contains("char", StringComparison.Ordinal) || typeName == "text",
                 IsSigned = !reader.IsDBNull(5),
             });

@@ -10,7 +10,7 @@ namespace Sluice.Query.Engines;
 /// The embedded engine: each database is a SQLite file <c>{DataDirectory}/sqlite/{name}.db</c>
 /// with one schema, <c>main</c>.
 /// </summary>
-public sealed partial class SqliteSqlEngine : ISqlEngine
+public sealed partial class SqliteSqlEngine : IConnectionSqlEngine
 {
     private const string MainSchema = "main";
     private readonly string _directory;
@@ -134,7 +134,7 @@ public sealed partial class SqliteSqlEngine : ISqlEngine
         return tables;
     }
 
-    public async Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string table, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ColumnMetadata>> DescribeTableAsync(string database, string? schema, string? table, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrEmpty(schema) && schema != MainSchema)
         {
@@ -142,22 +142,24 @@ public sealed partial class SqliteSqlEngine : ISqlEngine
         }
         await using var connection = await OpenAsync(database, cancellationToken).ConfigureAwait(false);
         await using var command = (SqliteCommand)connection.CreateCommand();
-        command.CommandText = "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info(:table) ORDER BY cid";
-        command.Parameters.AddWithValue(":table", table);
+        // One query for one table or for all of them: pragma_table_info joined to the catalog.
+        command.CommandText = "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p " +
+            "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND (:table IS NULL OR m.name = :table) ORDER BY m.name, p.cid";
+        command.Parameters.AddWithValue(":table", (object?)table ?? DBNull.Value);
         var columns = new List<ColumnMetadata>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var typeName = reader.GetString(1);
+            var typeName = reader.GetString(2);
             columns.Add(new ColumnMetadata
             {
-                Name = reader.GetString(0),
-                Label = reader.GetString(0),
+                Name = reader.GetString(1),
+                Label = reader.GetString(1),
                 TypeName = typeName,
-                Nullable = reader.GetInt64(2) == 0 ? 1 : 0,
-                ColumnDefault = reader.IsDBNull(3) ? "" : reader.GetString(3),
+                Nullable = reader.GetInt64(3) == 0 ? 1 : 0,
+                ColumnDefault = reader.IsDBNull(4) ? "" : reader.GetString(4),
                 SchemaName = MainSchema,
-                TableName = table,
+                TableName = reader.GetString(0),
                 IsSigned = IsNumeric(typeName),
                 IsCaseSensitive = !IsNumeric(typeName),
             });

@@ -17,6 +17,18 @@ public sealed class StatementState : SagaStateMachineInstance
 
     public DateTimeOffset? StartedAt { get; set; }
 
+    /// <summary>The remote warehouse's id of the statement, when it runs on one.</summary>
+    public string? RemoteStatementId { get; set; }
+
+    /// <summary>Re-checks of a remote statement answered so far.</summary>
+    public int StatusChecks { get; set; }
+
+    /// <summary>The remote status the last re-check saw.</summary>
+    public string? LastRemoteStatus { get; set; }
+
+    /// <summary>FINISHED, FAILED or ABORTED once the statement has ended (the instance is then removed).</summary>
+    public string? Outcome { get; set; }
+
     public DateTimeOffset? EndedAt { get; set; }
 
     public long? RowCount { get; set; }

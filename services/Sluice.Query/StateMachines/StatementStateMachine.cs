@@ -1,81 +1,128 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Sluice.Contracts.Messages;
 
 namespace Sluice.Query.StateMachines;
 
 /// <summary>
-/// One saga per statement: Submitted → Started → Finished | Failed | Aborted. The engines report
-/// their own transitions as events; an end may arrive without the earlier events (a statement
-/// refused when submitted by message fails at once), so every end is accepted from any state
-/// until one has been recorded.
+/// One saga per statement: Submitted → Started → ended, when the instance is finalized and
+/// removed. A statement on a remote warehouse (StatementStarted with a RemoteStatementId) is
+/// re-checked while Started: the saga sends <see cref="CheckStatement"/> with a delay that doubles
+/// per attempt up to Sluice:Query:Redshift:MaxStatusCheckDelay, and each
+/// <see cref="StatementStillRunning"/> answer asks for the next check, until
+/// <see cref="StatementEnded"/> arrives.
 /// </summary>
+/// <remarks>
+/// Why the delay travels in the message and is awaited by the checking consumer rather than
+/// scheduled: a saga Schedule needs a message scheduler, and neither Quartz/Hangfire nor
+/// RabbitMQ's delayed-exchange plugin is available here. An awaited delay in the consumer works
+/// the same on the in-memory transport and on RabbitMQ (the message stays unacknowledged while it
+/// waits, so a crash redelivers it), costs no broker features, and is bounded by the maximum
+/// delay, far below RabbitMQ's consumer acknowledgement timeout. The consumer's endpoint allows
+/// many concurrent waits (see <see cref="CheckStatementConsumerDefinition"/>).
+/// </remarks>
 public sealed class StatementStateMachine : MassTransitStateMachine<StatementState>
 {
-    public StatementStateMachine()
+    private readonly RedshiftOptions _checks;
+
+    public StatementStateMachine(IOptions<QueryOptions> options)
     {
+        _checks = options.Value.Redshift;
         InstanceState(x => x.CurrentState);
 
         Event(() => StatementSubmitted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
         Event(() => StatementStarted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
-        Event(() => StatementFinished, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
-        Event(() => StatementFailed, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
-        Event(() => StatementAborted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
+        // An answer or an end for an instance already removed (a duplicate, or a check that raced
+        // the end) has nothing left to change: discarded rather than creating a new instance.
+        Event(() => StatementStillRunning, e =>
+        {
+            e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId));
+            e.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => StatementEnded, e =>
+        {
+            e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId));
+            e.OnMissingInstance(m => m.Discard());
+        });
 
         Initially(
             When(StatementSubmitted).Then(ctx => RecordSubmission(ctx.Saga, ctx.Message)).TransitionTo(Submitted),
-            When(StatementStarted).Then(ctx => ctx.Saga.StartedAt = ctx.Message.StartedAt).TransitionTo(Started));
+            When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
+                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.Publish(ctx => NextCheck(ctx.Saga)))
+                .TransitionTo(Started));
 
         During(Submitted,
-            When(StatementStarted).Then(ctx => ctx.Saga.StartedAt = ctx.Message.StartedAt).TransitionTo(Started));
+            When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
+                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.Publish(ctx => NextCheck(ctx.Saga)))
+                .TransitionTo(Started));
 
-        During(Initial, Submitted, Started,
-            When(StatementFinished).Then(ctx =>
+        During(Started,
+            When(StatementStillRunning)
+                .Then(ctx =>
+                {
+                    ctx.Saga.StatusChecks = Math.Max(ctx.Saga.StatusChecks, ctx.Message.Attempt);
+                    ctx.Saga.LastRemoteStatus = ctx.Message.RemoteStatus;
+                })
+                .Publish(ctx => NextCheck(ctx.Saga)));
+
+        During(Submitted, Started,
+            When(StatementEnded).Then(ctx =>
             {
+                ctx.Saga.Outcome = ctx.Message.Status;
                 ctx.Saga.RowCount = ctx.Message.RowCount;
-                ctx.Saga.EndedAt = ctx.Message.FinishedAt;
-            }).TransitionTo(Finished),
-            When(StatementFailed).Then(ctx =>
-            {
                 ctx.Saga.Error = ctx.Message.Error;
-                ctx.Saga.EndedAt = ctx.Message.FailedAt;
-            }).TransitionTo(Failed),
-            When(StatementAborted).Then(ctx =>
-            {
-                ctx.Saga.Error = ctx.Message.Reason;
-                ctx.Saga.EndedAt = ctx.Message.AbortedAt;
-            }).TransitionTo(Aborted));
+                ctx.Saga.EndedAt = ctx.Message.EndedAt;
+            }).Finalize());
 
-        // Late or repeated events after the statement ended, or a Submitted that arrives after
-        // Started, change nothing but the recorded submission details.
+        // A Submitted that arrives after Started (or twice) changes nothing but the recorded
+        // submission details; a repeated Started changes nothing.
         DuringAny(When(StatementSubmitted).Then(ctx => RecordSubmission(ctx.Saga, ctx.Message)));
-        During(Finished, Failed, Aborted,
-            Ignore(StatementStarted), Ignore(StatementFinished), Ignore(StatementFailed), Ignore(StatementAborted));
+        During(Started, Ignore(StatementStarted));
+        During(Submitted, Ignore(StatementStillRunning));
+
+        SetCompletedWhenFinalized();
     }
 
     public State Submitted { get; private set; } = null!;
 
     public State Started { get; private set; } = null!;
 
-    public State Finished { get; private set; } = null!;
-
-    public State Failed { get; private set; } = null!;
-
-    public State Aborted { get; private set; } = null!;
-
     public Event<StatementSubmitted> StatementSubmitted { get; private set; } = null!;
 
     public Event<StatementStarted> StatementStarted { get; private set; } = null!;
 
-    public Event<StatementFinished> StatementFinished { get; private set; } = null!;
+    public Event<StatementStillRunning> StatementStillRunning { get; private set; } = null!;
 
-    public Event<StatementFailed> StatementFailed { get; private set; } = null!;
+    public Event<StatementEnded> StatementEnded { get; private set; } = null!;
 
-    public Event<StatementAborted> StatementAborted { get; private set; } = null!;
+    /// <summary>The delay before check <paramref name="attempt"/>: the first delay, doubled per attempt, capped at the maximum.</summary>
+    public static TimeSpan DelayBefore(int attempt, TimeSpan first, TimeSpan max)
+    {
+        var doubled = first.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        return doubled >= max.TotalMilliseconds ? max : TimeSpan.FromMilliseconds(doubled);
+    }
+
+    private CheckStatement NextCheck(StatementState saga)
+    {
+        var attempt = saga.StatusChecks + 1;
+        return new CheckStatement
+        {
+            StatementId = saga.CorrelationId.ToString(),
+            Attempt = attempt,
+            Delay = DelayBefore(attempt, _checks.FirstStatusCheckDelay, _checks.MaxStatusCheckDelay),
+        };
+    }
 
     private static void RecordSubmission(StatementState saga, StatementSubmitted message)
     {
         saga.Database = message.Database;
         saga.Sql = message.Sql;
         saga.SubmittedAt = message.SubmittedAt;
+    }
+
+    private static void RecordStart(StatementState saga, StatementStarted message)
+    {
+        saga.StartedAt = message.StartedAt;
+        saga.RemoteStatementId = message.RemoteStatementId;
     }
 }

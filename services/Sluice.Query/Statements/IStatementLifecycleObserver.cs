@@ -15,7 +15,8 @@ public sealed record StatementTransition(
     long ResultRows,
     long DurationNanoseconds,
     string? Error,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string? RemoteStatementId = null);
 
 /// <summary>Told about every transition of every statement; failures are logged and do not affect the statement.</summary>
 public interface IStatementLifecycleObserver

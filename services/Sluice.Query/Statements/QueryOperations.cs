@@ -20,7 +20,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
     public ExecuteStatementResponse ExecuteStatement(ExecuteStatementRequest request, string caller)
     {
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, request.Database, string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
+        var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
             request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
         return new ExecuteStatementResponse
         {
@@ -37,7 +37,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
     public BatchExecuteStatementResponse BatchExecuteStatement(BatchExecuteStatementRequest request, string caller)
     {
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, request.Database, request.Sqls, IsBatch: true, [],
+        var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), request.Sqls, IsBatch: true, [],
             NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
         return new BatchExecuteStatementResponse
         {
@@ -167,36 +167,34 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     public async Task<ListDatabasesResponse> ListDatabasesAsync(ListDatabasesRequest request, CancellationToken cancellationToken)
     {
-        RequireDatabase(request.Database);
-        var all = await Introspect(() => engine.ListDatabasesAsync(request.Database, cancellationToken)).ConfigureAwait(false);
+        var database = RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListDatabasesAsync(database, cancellationToken)).ConfigureAwait(false);
         var (items, next) = Page(all, request.MaxResults, request.NextToken);
         return new ListDatabasesResponse { Databases = { items }, NextToken = next };
     }
 
     public async Task<ListSchemasResponse> ListSchemasAsync(ListSchemasRequest request, CancellationToken cancellationToken)
     {
-        RequireDatabase(request.Database);
-        var all = await Introspect(() => engine.ListSchemasAsync(request.Database, NullIfEmpty(request.SchemaPattern), cancellationToken)).ConfigureAwait(false);
+        var database = RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListSchemasAsync(database, NullIfEmpty(request.SchemaPattern), cancellationToken)).ConfigureAwait(false);
         var (items, next) = Page(all, request.MaxResults, request.NextToken);
         return new ListSchemasResponse { Schemas = { items }, NextToken = next };
     }
 
     public async Task<ListTablesResponse> ListTablesAsync(ListTablesRequest request, CancellationToken cancellationToken)
     {
-        RequireDatabase(request.Database);
-        var all = await Introspect(() => engine.ListTablesAsync(request.Database, NullIfEmpty(request.SchemaPattern), NullIfEmpty(request.TablePattern), cancellationToken)).ConfigureAwait(false);
+        var database = RequireDatabase(request.Database);
+        var all = await Introspect(() => engine.ListTablesAsync(database, NullIfEmpty(request.SchemaPattern), NullIfEmpty(request.TablePattern), cancellationToken)).ConfigureAwait(false);
         var (items, next) = Page(all, request.MaxResults, request.NextToken);
         return new ListTablesResponse { Tables = { items }, NextToken = next };
     }
 
     public async Task<DescribeTableResponse> DescribeTableAsync(DescribeTableRequest request, CancellationToken cancellationToken)
     {
-        RequireDatabase(request.Database);
-        if (string.IsNullOrEmpty(request.Table))
-        {
-            throw QueryException.Validation("Table", "Table is required.");
-        }
-        var all = await Introspect(() => engine.DescribeTableAsync(request.Database, NullIfEmpty(request.Schema), request.Table, cancellationToken)).ConfigureAwait(false);
+        var database = RequireDatabase(request.Database);
+        // Without Table, the columns of every table of the schema (of every schema without Schema),
+        // each naming its table, as the Data API's DescribeTable.
+        var all = await Introspect(() => engine.DescribeTableAsync(database, NullIfEmpty(request.Schema), NullIfEmpty(request.Table), cancellationToken)).ConfigureAwait(false);
         var (items, next) = Page(all, request.MaxResults, request.NextToken);
         return new DescribeTableResponse { TableName = request.Table, ColumnList = { items }, NextToken = next };
     }
@@ -242,13 +240,18 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
         return (all.Skip(offset).Take(size), next);
     }
 
-    private static void RequireDatabase(string database)
+    private string RequireDatabase(string database)
     {
-        if (string.IsNullOrEmpty(database))
+        var resolved = DatabaseOf(database);
+        if (string.IsNullOrEmpty(resolved))
         {
             throw QueryException.Validation("Database", "Database is required.");
         }
+        return resolved;
     }
+
+    /// <summary>The request's database, or the engine's default when it names none.</summary>
+    private string DatabaseOf(string database) => string.IsNullOrEmpty(database) ? engine.DefaultDatabase ?? "" : database;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

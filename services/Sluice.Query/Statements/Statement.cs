@@ -94,6 +94,12 @@ public sealed class Statement
 
     internal CancellationTokenSource Cancellation { get; } = new();
 
+    /// <summary>The id a remote engine gave the statement once it accepted it; null on other engines.</summary>
+    public string? RemoteId { get; internal set; }
+
+    /// <summary>Completed by a re-check that found the remote statement ended (or gone).</summary>
+    internal TaskCompletionSource<DescribeStatementResponse> RemoteEnd { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>The chain of observer notifications, so observers see transitions in order.</summary>
     internal Task Notifications { get; set; } = Task.CompletedTask;
 

@@ -229,7 +229,14 @@ public sealed partial class StatementManager : IDisposable
             try
             {
                 MoveTo(statement, StatementStatus.Picked);
-                await ExecuteAsync(statement, token).ConfigureAwait(false);
+                if (_engine is IRemoteSqlEngine remote)
+                {
+                    await ExecuteRemotelyAsync(statement, remote, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ExecuteAsync(statement, (IConnectionSqlEngine)_engine, token).ConfigureAwait(false);
+                }
                 MoveTo(statement, StatementStatus.Finished);
             }
             finally
@@ -248,6 +255,10 @@ public sealed partial class StatementManager : IDisposable
         catch (Exception) when (_shutdown.IsCancellationRequested)
         {
             MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
+        }
+        catch (RemoteStatementAbortedException exception)
+        {
+            MoveTo(statement, StatementStatus.Aborted, exception.Message);
         }
         catch (QueryException exception)
         {
@@ -275,11 +286,11 @@ public sealed partial class StatementManager : IDisposable
         }
     }
 
-    private async Task ExecuteAsync(Statement statement, CancellationToken token)
+    private async Task ExecuteAsync(Statement statement, IConnectionSqlEngine engine, CancellationToken token)
     {
         var submission = statement.Submission;
-        await using var connection = await _engine.OpenAsync(submission.Database, token).ConfigureAwait(false);
-        using var interrupt = _engine.InterruptOnCancel(connection, token);
+        await using var connection = await engine.OpenAsync(submission.Database, token).ConfigureAwait(false);
+        using var interrupt = engine.InterruptOnCancel(connection, token);
         MoveTo(statement, StatementStatus.Started);
         await using var transaction = submission.IsBatch ? await connection.BeginTransactionAsync(token).ConfigureAwait(false) : null;
         foreach (var part in statement.Parts)
@@ -292,7 +303,7 @@ public sealed partial class StatementManager : IDisposable
             });
             try
             {
-                await ExecutePartAsync(statement, part, connection, transaction, token).ConfigureAwait(false);
+                await ExecutePartAsync(engine, statement, part, connection, transaction, token).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is DbException or QueryException && !token.IsCancellationRequested)
             {
@@ -311,16 +322,16 @@ public sealed partial class StatementManager : IDisposable
         }
     }
 
-    private async Task ExecutePartAsync(Statement statement, StatementPart part, DbConnection connection, DbTransaction? transaction, CancellationToken token)
+    private async Task ExecutePartAsync(IConnectionSqlEngine engine, Statement statement, StatementPart part, DbConnection connection, DbTransaction? transaction, CancellationToken token)
     {
-        await using var command = _engine.CreateCommand(connection, part.Sql, statement.Submission.Parameters);
+        await using var command = engine.CreateCommand(connection, part.Sql, statement.Submission.Parameters);
         command.Transaction = transaction;
         await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
         StoredResult? result = null;
         long rows;
         if (reader.FieldCount > 0)
         {
-            var columns = _engine.DescribeColumns(reader);
+            var columns = engine.DescribeColumns(reader);
             var path = Path.Combine(_options.ResultsDirectory, part.Id.Replace(':', '_') + ".batches");
             await using var writer = new ResultWriter(path, columns, Math.Max(1, _options.ResultPageRows), _options.ResultPageBytes, _options.MaxResultSizeBytes);
             var fieldCount = columns.Count;
@@ -329,7 +340,7 @@ public sealed partial class StatementManager : IDisposable
                 var record = new Record();
                 for (var i = 0; i < fieldCount; i++)
                 {
-                    record.Fields.Add(_engine.ReadField(reader, i));
+                    record.Fields.Add(engine.ReadField(reader, i));
                 }
                 writer.Add(record);
             }
@@ -372,7 +383,7 @@ public sealed partial class StatementManager : IDisposable
             var last = statement.Parts[^1];
             var transition = new StatementTransition(statement.Id, status, statement.Submission.Caller, statement.Submission.Database,
                 string.Join(";\n", statement.Submission.Sqls), statement.Submission.StatementName, statement.Submission.WithEvent,
-                last.HasResultSet, last.ResultRows, statement.DurationNanoseconds, statement.Error, statement.UpdatedAt);
+                last.HasResultSet, last.ResultRows, statement.DurationNanoseconds, statement.Error, statement.UpdatedAt, statement.RemoteId);
             // Continued on the thread pool so observers never run under the statement's lock.
             statement.Notifications = statement.Notifications
                 .ContinueWith(_ => NotifyObserversAsync(transition), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)

@@ -3,9 +3,15 @@ namespace Sluice.Contracts.Messages;
 // Statement messages of the query service. They correlate by StatementId, a lowercase UUID
 // string as in the Redshift Data API.
 
+// Two kinds of events: the lifecycle facts the statement saga consumes (StatementSubmitted,
+// StatementStarted, StatementEnded; always published), and the public completion events
+// (StatementFinished, StatementFailed, StatementAborted), published only for statements that
+// asked for one: ExecuteStatement with WithEvent, as the Data API sends its EventBridge event only
+// then, and every SubmitStatement.
+
 /// <summary>
-/// Command: run a statement. The query service accepts it as ExecuteStatement would and
-/// publishes its end (<see cref="StatementFinished"/>, <see cref="StatementFailed"/> or
+/// Command: run a statement. The query service accepts it as ExecuteStatement with WithEvent
+/// would and publishes its end (<see cref="StatementFinished"/>, <see cref="StatementFailed"/> or
 /// <see cref="StatementAborted"/>) under the caller-chosen <see cref="StatementId"/>.
 /// </summary>
 public sealed record SubmitStatement
@@ -48,9 +54,16 @@ public sealed record StatementStarted
     public required string StatementId { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>
+    /// The id a remote warehouse (Redshift) gave the statement; set only when the statement runs
+    /// there, and then the saga re-checks it until it ends. Defaults to null (an embedded engine,
+    /// which reports its own end).
+    /// </summary>
+    public string? RemoteStatementId { get; init; }
 }
 
-/// <summary>Event: a statement ended successfully.</summary>
+/// <summary>Public event: a statement ended successfully (published when it asked for an event).</summary>
 public sealed record StatementFinished
 {
     public required string StatementId { get; init; }
@@ -65,7 +78,7 @@ public sealed record StatementFinished
     public required DateTimeOffset FinishedAt { get; init; }
 }
 
-/// <summary>Event: a statement failed (or was refused when submitted by message).</summary>
+/// <summary>Public event: a statement failed, or was refused when submitted by message (published when it asked for an event).</summary>
 public sealed record StatementFailed
 {
     public required string StatementId { get; init; }
@@ -75,7 +88,7 @@ public sealed record StatementFailed
     public required DateTimeOffset FailedAt { get; init; }
 }
 
-/// <summary>Event: a statement was cancelled.</summary>
+/// <summary>Public event: a statement was cancelled (published when it asked for an event).</summary>
 public sealed record StatementAborted
 {
     public required string StatementId { get; init; }

@@ -1,0 +1,59 @@
+namespace Sluice.Contracts.Messages;
+
+// Messages of the statement saga inside the query service: the end of every statement, and the
+// re-checks of statements that run on a remote warehouse. Other services react to the public
+// completion events instead (see StatementMessages.cs).
+
+/// <summary>Event: a statement ended (FINISHED, FAILED or ABORTED), published for every statement.</summary>
+public sealed record StatementEnded
+{
+    public required string StatementId { get; init; }
+
+    /// <summary>FINISHED, FAILED or ABORTED, as the Data API names them.</summary>
+    public required string Status { get; init; }
+
+    public required bool HasResultSet { get; init; }
+
+    /// <summary>Rows returned, or rows affected by a statement without a result set; -1 when unknown.</summary>
+    public required long RowCount { get; init; }
+
+    public required long DurationNanoseconds { get; init; }
+
+    /// <summary>Why it failed or was aborted. Defaults to null (it finished).</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Whether the public completion event was published for it.</summary>
+    public required bool WithEvent { get; init; }
+
+    public required DateTimeOffset EndedAt { get; init; }
+}
+
+/// <summary>
+/// Command: ask the remote warehouse once, after <see cref="Delay"/>, whether the statement has
+/// ended. The saga sends it; the query service answers with <see cref="StatementStillRunning"/>
+/// or, once the statement has ended, with <see cref="StatementEnded"/>.
+/// </summary>
+public sealed record CheckStatement
+{
+    public required string StatementId { get; init; }
+
+    /// <summary>1 for the first check of a statement, then 2, 3 ...</summary>
+    public required int Attempt { get; init; }
+
+    /// <summary>How long after this message was sent the check is due.</summary>
+    public required TimeSpan Delay { get; init; }
+}
+
+/// <summary>Event: a check found the statement still running on the remote warehouse.</summary>
+public sealed record StatementStillRunning
+{
+    public required string StatementId { get; init; }
+
+    /// <summary>The <see cref="CheckStatement.Attempt"/> this answers.</summary>
+    public required int Attempt { get; init; }
+
+    /// <summary>The remote status seen (SUBMITTED, PICKED, STARTED), or why the check could not tell.</summary>
+    public required string RemoteStatus { get; init; }
+
+    public required DateTimeOffset CheckedAt { get; init; }
+}

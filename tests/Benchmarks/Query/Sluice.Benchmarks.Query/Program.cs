@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Sluice.Benchmarks.Query;
+using Sluice.Grpc;
+using Sluice.Query.V1;
+
+// Usage: Sluice.Benchmarks.Query [rows=1000000] [iterations=3] [engines=sqlite,postgres]
+// PostgreSQL is measured when SLUICE_TEST_POSTGRES names a server (deploy/test-servers.sh env).
+var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var engines = (args.Length > 2 ? args[2] : "sqlite,postgres").Split(',');
+const string Query = "SELECT id, name, email, amount, quantity, status, created_at, active FROM bench_rows ORDER BY id";
+
+var work = Path.Combine(Path.GetTempPath(), "sluice-query-bench");
+Directory.CreateDirectory(work);
+var results = new List<Row>();
+
+// SQLite: the service's own data directory holds the database file that sqlite3 exports too.
+var sqliteData = Path.Combine(work, "sqlite-service");
+var sqliteFile = Path.Combine(sqliteData, "sqlite", "bench.db");
+if (engines.Contains("sqlite"))
+{
+    Datasets.EnsureSqlite(sqliteFile, rows);
+    await using var host = await BenchmarkHost.StartAsync(new Dictionary<string, string?> { ["DataDirectory"] = sqliteData, ["SeedDemoSchema"] = "false" });
+    results.Add(await Measure.EngineAsync("SQLite", host.Client, "bench", Query, rows, iterations,
+        () => Measure.ExportAsync("sqlite3", ["-csv", sqliteFile, Query])));
+}
+
+if (engines.Contains("postgres") && Environment.GetEnvironmentVariable("SLUICE_TEST_POSTGRES") is { Length: > 0 } server)
+{
+    var database = "sluice_query_bench";
+    var connection = new NpgsqlConnectionStringBuilder(server) { Database = database };
+    await Datasets.EnsurePostgresAsync(server, database, rows);
+    await using var host = await BenchmarkHost.StartAsync(new Dictionary<string, string?>
+    {
+        ["Engine"] = "Postgres", ["PostgresConnectionString"] = server, ["DataDirectory"] = Path.Combine(work, "postgres-service"),
+    });
+    var psqlArguments = new[] { "-X", "-q", "-h", connection.Host!, "-p", connection.Port.ToString(CultureInfo.InvariantCulture), "-U", connection.Username!, "-d", database,
+        "-c", $"COPY ({Query}) TO STDOUT WITH CSV" };
+    results.Add(await Measure.EngineAsync("PostgreSQL", host.Client, database, Query, rows, iterations,
+        () => Measure.ExportAsync("psql", psqlArguments, ("PGPASSWORD", connection.Password))));
+}
+else if (engines.Contains("postgres"))
+{
+    Console.WriteLine("SLUICE_TEST_POSTGRES is not set: PostgreSQL skipped.");
+}
+
+Report.Print(results, rows);
+
+internal sealed record Row(string Engine, double NativeSeconds, double ExecuteSeconds, double StreamSeconds, double PageSeconds, long ResultBytes);
+
+internal static class Measure
+{
+    // Each call gets a deadline, so a stall shows up as an error naming the step.
+    private static CallOptions Bounded => new(Deadline: DateTime.UtcNow.AddMinutes(3));
+
+    /// <summary>Best of <paramref name="iterations"/> for each way of reading, after one warm-up round.</summary>
+    public static async Task<Row> EngineAsync(string engine, QueryService.QueryServiceClient client, string database, string sql, int rows, int iterations,
+        Func<Task<double>> export)
+    {
+        double native = double.MaxValue, execute = double.MaxValue, stream = double.MaxValue, page = double.MaxValue;
+        long bytes = 0;
+        for (var i = 0; i <= iterations; i++)
+        {
+            var n = await export();
+            var (id, e, size) = await Step("execute", i, () => ExecuteAsync(client, database, sql, rows));
+            var s = await Step("stream", i, () => StreamAsync(client, id, rows));
+            var p = await Step("pages", i, () => PageAsync(client, id, rows));
+            Console.WriteLine($"  {engine} round {i}{(i == 0 ? " (warm-up)" : "")}: export {n:0.00} s, execute {e:0.00} s, stream {s:0.00} s, pages {p:0.00} s");
+            if (i == 0)
+            {
+                continue;
+            }
+            (native, execute, stream, page, bytes) = (Math.Min(native, n), Math.Min(execute, e), Math.Min(stream, s), Math.Min(page, p), size);
+        }
+        return new Row(engine, native, execute, stream, page, bytes);
+    }
+
+    private static async Task<T> Step<T>(string name, int round, Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (RpcException exception)
+        {
+            throw new InvalidOperationException($"Round {round}, {name}: {exception.Status}", exception);
+        }
+    }
+
+    /// <summary>Seconds to run <paramref name="program"/> to its end, its standard output read and discarded.</summary>
+    public static async Task<double> ExportAsync(string program, string[] arguments, params (string Name, string? Value)[] environment)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var buffer = new byte[1 << 16];
+        long lines = 0;
+        var stdout = process.StandardOutput.BaseStream;
+        int read;
+        while ((read = await stdout.ReadAsync(buffer)) > 0)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+        await process.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} exited {process.ExitCode}: {await stderr}");
+        }
+        return lines > 0 ? seconds : throw new InvalidOperationException($"{program} exported nothing.");
+    }
+
+    private static async Task<(string Id, double Seconds, long Bytes)> ExecuteAsync(QueryService.QueryServiceClient client, string database, string sql, int rows)
+    {
+        var clock = Stopwatch.StartNew();
+        var accepted = await client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = database, Sql = sql }, Bounded);
+        using var watch = client.WatchStatement(new WatchStatementRequest { Id = accepted.Id }, Bounded);
+        DescribeStatementResponse? last = null;
+        await foreach (var change in watch.ResponseStream.ReadAllAsync())
+        {
+            last = change.Statement;
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (last is not { Status: StatementStatus.Finished } || last.ResultRows != rows)
+        {
+            throw new InvalidOperationException($"The statement ended {last?.Status} with {last?.ResultRows} rows: {last?.Error}");
+        }
+        return (accepted.Id, seconds, last.ResultSize);
+    }
+
+    private static async Task<double> StreamAsync(QueryService.QueryServiceClient client, string id, int rows)
+    {
+        var clock = Stopwatch.StartNew();
+        using var call = client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, Bounded);
+        long count = 0;
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
+        {
+            count += message.Batch?.Records.Count ?? 0;
+        }
+        return Check(count, rows, clock.Elapsed.TotalSeconds);
+    }
+
+    private static async Task<double> PageAsync(QueryService.QueryServiceClient client, string id, int rows)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        var token = "";
+        do
+        {
+            var page = await client.GetStatementResultAsync(new GetStatementResultRequest { Id = id, NextToken = token }, Bounded);
+            count += page.Records.Count;
+            token = page.NextToken;
+        }
+        while (token.Length > 0);
+        return Check(count, rows, clock.Elapsed.TotalSeconds);
+    }
+
+    private static double Check(long count, int rows, double seconds) =>
+        count == rows ? seconds : throw new InvalidOperationException($"Read {count} rows, expected {rows}.");
+}
+
+internal static class Report
+{
+    public static void Print(List<Row> results, int rows)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{rows:N0} rows x 8 columns; best of the measured rounds; rows/s (higher is better)");
+        Console.WriteLine();
+        Console.WriteLine("| engine | native export | execute into store | stream alone | execute + stream | pages (GetStatementResult) | stream / native | (execute + stream) / native | pages / stream |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            double Rate(double seconds) => rows / seconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Engine} | {Rate(r.NativeSeconds):N0} | {Rate(r.ExecuteSeconds):N0} | {Rate(r.StreamSeconds):N0} | {Rate(r.ExecuteSeconds + r.StreamSeconds):N0} | {Rate(r.PageSeconds):N0} " +
+                $"| {r.NativeSeconds / r.StreamSeconds:0.00} | {r.NativeSeconds / (r.ExecuteSeconds + r.StreamSeconds):0.00} | {r.StreamSeconds / r.PageSeconds:0.00} |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine($"stored result size: {string.Join(", ", results.Select(r => $"{r.Engine} {r.ResultBytes / 1e6:0.0} MB"))}");
+    }
+}
+
+internal static class Datasets
+{
+    /// <summary>Creates the 8-column table in a SQLite file once (kept between runs).</summary>
+    public static void EnsureSqlite(string file, int rows)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        SQLitePCL.Batteries_V2.Init();
+        using var connection = new SqliteConnection($"Data Source={file}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'bench_rows'";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 1)
+        {
+            command.CommandText = "SELECT count(*) FROM bench_rows";
+            if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == rows)
+            {
+                return;
+            }
+            command.CommandText = "DROP TABLE bench_rows";
+            command.ExecuteNonQuery();
+        }
+        Console.WriteLine($"Creating {rows:N0} rows in {file} ...");
+        command.CommandText = $"""
+            CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, name TEXT, email TEXT, amount REAL, quantity INTEGER, status TEXT, created_at TEXT, active INTEGER);
+            WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows})
+            INSERT INTO bench_rows SELECT x, 'customer ' || x, 'user' || x || '@example.com', (x * 7919 % 100000) / 100.0, x % 50,
+                CASE x % 3 WHEN 0 THEN 'active' WHEN 1 THEN 'inactive' ELSE 'pending' END,
+                datetime(1700000000 + x * 37, 'unixepoch'), x % 2 FROM c;
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Creates the same table in its own PostgreSQL database once (kept between runs).</summary>
+    public static async Task EnsurePostgresAsync(string server, string database, int rows)
+    {
+        await using (var admin = new NpgsqlConnection(server))
+        {
+            await admin.OpenAsync();
+            await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = database } } };
+            if ((long)(await exists.ExecuteScalarAsync())! == 0)
+            {
+                await using var createDatabase = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
+                await createDatabase.ExecuteNonQueryAsync();
+            }
+        }
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
+        await connection.OpenAsync();
+        await using var tableExists = new NpgsqlCommand("SELECT to_regclass('bench_rows') IS NOT NULL", connection);
+        if ((bool)(await tableExists.ExecuteScalarAsync())!)
+        {
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM bench_rows", connection);
+            if ((long)(await count.ExecuteScalarAsync())! == rows)
+            {
+                return;
+            }
+        }
+        Console.WriteLine($"Creating {rows:N0} rows in PostgreSQL database {database} ...");
+        await using var create = new NpgsqlCommand($"""
+            DROP TABLE IF EXISTS bench_rows;
+            CREATE TABLE bench_rows (id bigint PRIMARY KEY, name text, email text, amount double precision, quantity integer, status text, created_at timestamp, active boolean);
+            INSERT INTO bench_rows SELECT x, 'customer ' || x, 'user' || x || '@example.com', (x * 7919 % 100000) / 100.0, x % 50,
+                (ARRAY['active', 'inactive', 'pending'])[x % 3 + 1], timestamp '2023-11-14 22:13:20' + make_interval(secs => x * 37), x % 2 = 0
+            FROM generate_series(1::bigint, {rows}) AS x;
+            """, connection) { CommandTimeout = 600 };
+        await create.ExecuteNonQueryAsync();
+        // On its own: VACUUM cannot run inside the multi-statement batch above.
+        await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE bench_rows", connection) { CommandTimeout = 600 };
+        await vacuum.ExecuteNonQueryAsync();
+    }
+}
