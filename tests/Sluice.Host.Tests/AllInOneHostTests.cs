@@ -98,4 +98,33 @@ public sealed class AllInOneHostTests
             File.Delete(certificatePath);
         }
     }
+
+    [Theory]
+    [InlineData("--Sluice:Query:BindAddress=not-an-address", "BindAddress 'not-an-address' is not an IP address")]
+    [InlineData("--Sluice:Gateway:CertificatePath=/nonexistent/sluice.pfx", "CertificatePath '/nonexistent/sluice.pfx' does not exist")]
+    [InlineData("--Sluice:Broker:Transport=Carrier-Pigeon", "Sluice:Broker:Transport 'Carrier-Pigeon' is not supported")]
+    public async Task Build_BadConfiguration_FailsAtStartWithAClearMessage(string setting, string expected)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = AllInOneHost.Build([.. FreePorts, setting]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+
+        Assert.Contains(expected, error.ToString());
+    }
+
+    [Fact]
+    public async Task Build_RabbitMqWithoutUri_FailsAtStartNamingTheSetting()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = AllInOneHost.Build([.. FreePorts, "--Sluice:Broker:Transport=RabbitMq"]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+
+        Assert.Contains("Sluice:Broker:RabbitMqUri is required", error.ToString());
+    }
 }
