@@ -42,32 +42,25 @@ public static class JsonSchema
         JsonElement schema,
         JsonSchemaOptions? options,
         [NotNullWhen(true)] out CompiledSchema? compiled,
-        [NotNullWhen(false)] out JsonSchemaException? error)
-    {
-        try
-        {
-            compiled = Compile(schema, options);
-            error = null;
-            return true;
-        }
-        catch (JsonSchemaException exception)
-        {
-            compiled = null;
-            error = exception;
-            return false;
-        }
-    }
+        [NotNullWhen(false)] out JsonSchemaException? error) =>
+        TryCompileCore(() => Compile(schema, options), out compiled, out error);
 
     /// <summary>Compiles schema text, reporting a bad one through <paramref name="error"/> instead of throwing.</summary>
     public static bool TryCompile(
         string schemaJson,
         JsonSchemaOptions? options,
         [NotNullWhen(true)] out CompiledSchema? compiled,
+        [NotNullWhen(false)] out JsonSchemaException? error) =>
+        TryCompileCore(() => Compile(schemaJson, options), out compiled, out error);
+
+    private static bool TryCompileCore(
+        Func<CompiledSchema> compile,
+        [NotNullWhen(true)] out CompiledSchema? compiled,
         [NotNullWhen(false)] out JsonSchemaException? error)
     {
         try
         {
-            compiled = Compile(schemaJson, options);
+            compiled = compile();
             error = null;
             return true;
         }

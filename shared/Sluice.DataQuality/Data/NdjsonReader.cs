@@ -42,10 +42,8 @@ internal static class NdjsonReader
             if (first && filled >= 3)
             {
                 first = false;
-                if (buffer.AsSpan(0, 3).SequenceEqual("\uFEFF"u8))
+                if (ByteOrderMark.TryStrip(buffer, ref filled))
                 {
-                    buffer.AsSpan(3, filled - 3).CopyTo(buffer);
-                    filled -= 3;
                     start = 0;
                 }
             }

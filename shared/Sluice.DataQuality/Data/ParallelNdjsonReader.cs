@@ -145,11 +145,7 @@ internal sealed class ParallelNdjsonReader
                 if (first && filled >= 3)
                 {
                     first = false;
-                    if (buffer.AsSpan(0, 3).SequenceEqual("\uFEFF"u8))
-                    {
-                        buffer.AsSpan(3, filled - 3).CopyTo(buffer);
-                        filled -= 3;
-                    }
+                    ByteOrderMark.TryStrip(buffer, ref filled);
                 }
             }
         }
