@@ -97,6 +97,29 @@ public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
     }
 
     [Fact]
+    public async Task StreamStatementResult_SeveralBatches_SendsTheSameRecordsAsThePages()
+    {
+        // Stored batches are sent on without being parsed again: every field of every record
+        // (longs, strings, doubles or decimals, timestamps, nulls) must match what paging returns.
+        var end = await Client.RunAsync(Database, "SELECT id, region, product, amount, sold_at, NULL AS missing FROM sales ORDER BY id");
+
+        using var call = Client.StreamStatementResult(new StreamStatementResultRequest { Id = end.Id });
+        var batches = new List<RecordBatch>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
+        {
+            if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Batch)
+            {
+                batches.Add(message.Batch);
+            }
+        }
+        var (paged, pages, _) = await Client.ReadAllPagesAsync(end.Id);
+
+        Assert.Equal(pages, batches.Count);
+        Assert.Equal(paged, batches.SelectMany(b => b.Records));
+        Assert.All(batches.SelectMany(b => b.Records), r => Assert.True(r.Fields[5].IsNull));
+    }
+
+    [Fact]
     public async Task CancelStatement_RunningStatement_AbortsItAndFreesTheEngine()
     {
         var accepted = await Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = Database, Sql = fixture.SlowSql });

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Sluice.Query.V1;
 
@@ -46,6 +47,39 @@ public sealed class StoredResult
         foreach (var batch in _batches)
         {
             yield return await ReadAsync(file, batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Every batch in order as its stored protobuf encoding, unparsed, for callers that send it on
+    /// as it is. Each item is <paramref name="reservedPrefix"/> free bytes followed by the batch,
+    /// so a caller can put a field header in front without copying; the buffer is reused for the
+    /// next batch once the consumer asks for it.
+    /// </summary>
+    public async IAsyncEnumerable<Memory<byte>> ReadAllSerializedAsync(int reservedPrefix,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(reservedPrefix);
+        await using var file = OpenFile(bufferSize: 1);
+        var buffer = Array.Empty<byte>();
+        try
+        {
+            foreach (var batch in _batches)
+            {
+                var length = reservedPrefix + batch.Length;
+                if (buffer.Length < length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+                file.Position = batch.Offset;
+                await file.ReadExactlyAsync(buffer.AsMemory(reservedPrefix, batch.Length), cancellationToken).ConfigureAwait(false);
+                yield return buffer.AsMemory(0, length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -88,13 +88,19 @@ internal static class MessageFraming
     public static int WriteMessage(IBufferWriter<byte> output, IMessage message, int? maxMessageSize, bool gzip)
     {
         var size = message.CalculateSize();
-        if (maxMessageSize is { } max && size > max)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message exceeds the maximum configured message size ({size} > {max} bytes).");
-        }
+        ThrowIfTooLarge(size, maxMessageSize);
         if (gzip)
         {
-            return WriteCompressed(output, message, size);
+            var raw = ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                message.WriteTo(raw.AsSpan(0, size));
+                return WriteCompressed(output, raw.AsSpan(0, size));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(raw);
+            }
         }
         if (size <= SingleSpanLimit)
         {
@@ -112,34 +118,50 @@ internal static class MessageFraming
         return HeaderLength + size;
     }
 
+    /// <summary>
+    /// Writes an already serialized message as one frame, copying its bytes as they are. The
+    /// caller vouches that they are a valid encoding of the method's response type.
+    /// </summary>
+    public static int WriteSerialized(IBufferWriter<byte> output, ReadOnlySpan<byte> message, int? maxMessageSize, bool gzip)
+    {
+        ThrowIfTooLarge(message.Length, maxMessageSize);
+        if (gzip)
+        {
+            return WriteCompressed(output, message);
+        }
+        WriteHeader(output.GetSpan(HeaderLength), compressed: false, message.Length);
+        output.Advance(HeaderLength);
+        output.Write(message);
+        return HeaderLength + message.Length;
+    }
+
     public static void WriteHeader(Span<byte> destination, bool compressed, int length)
     {
         destination[0] = compressed ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
     }
 
-    private static int WriteCompressed(IBufferWriter<byte> output, IMessage message, int size)
+    private static void ThrowIfTooLarge(int size, int? maxMessageSize)
     {
-        var raw = ArrayPool<byte>.Shared.Rent(size);
-        try
+        if (maxMessageSize is { } max && size > max)
         {
-            message.WriteTo(raw.AsSpan(0, size));
-            using var compressed = new MemoryStream();
-            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-            {
-                gzip.Write(raw, 0, size);
-            }
-            var length = (int)compressed.Length;
-            var span = output.GetSpan(HeaderLength + length);
-            WriteHeader(span, compressed: true, length);
-            compressed.GetBuffer().AsSpan(0, length).CopyTo(span[HeaderLength..]);
-            output.Advance(HeaderLength + length);
-            return HeaderLength + length;
+            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message exceeds the maximum configured message size ({size} > {max} bytes).");
         }
-        finally
+    }
+
+    private static int WriteCompressed(IBufferWriter<byte> output, ReadOnlySpan<byte> raw)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
-            ArrayPool<byte>.Shared.Return(raw);
+            gzip.Write(raw);
         }
+        var length = (int)compressed.Length;
+        var span = output.GetSpan(HeaderLength + length);
+        WriteHeader(span, compressed: true, length);
+        compressed.GetBuffer().AsSpan(0, length).CopyTo(span[HeaderLength..]);
+        output.Advance(HeaderLength + length);
+        return HeaderLength + length;
     }
 
     private static PooledBuffer Gunzip(in ReadOnlySequence<byte> payload, int? maxMessageSize)

@@ -86,6 +86,10 @@ public static class GrpcEndpointRouteBuilderExtensions
 
     private static Task UnimplementedAsync(HttpContext http, GrpcServiceRegistry registry, ILogger logger)
     {
+        if (KestrelStreamReuseRepair.Repair(http))
+        {
+            ServerLog.RepairedStreamReuse(logger, http.Request.Path);
+        }
         var response = http.Response;
         if (!Protocol.GrpcProtocol.IsGrpcContentType(http.Request.ContentType))
         {

@@ -20,6 +20,18 @@ namespace Sluice.Grpc.Server;
 /// </remarks>
 internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
 {
+    /// <summary>A response message to frame: a message object, or bytes already in its wire encoding.</summary>
+    internal readonly struct OutgoingMessage
+    {
+        public OutgoingMessage(IMessage message) => Message = message;
+
+        public OutgoingMessage(ReadOnlyMemory<byte> serialized) => Serialized = serialized;
+
+        public IMessage? Message { get; }
+
+        public ReadOnlyMemory<byte> Serialized { get; }
+    }
+
     private static readonly string[] StatusCodeStrings = Enumerable.Range(0, 17).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private readonly HttpContext _http;
@@ -191,14 +203,14 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
     {
         if (_writeLock is null)
         {
-            WriteFrame(message);
+            WriteFrame(new OutgoingMessage(message));
             return ValueTask.CompletedTask;
         }
-        return WriteLockedAsync(message, flush: false);
+        return WriteLockedAsync(new OutgoingMessage(message), flush: false);
     }
 
     /// <summary>Writes one streamed response message and flushes it unless writes are buffered.</summary>
-    public ValueTask WriteStreamMessageAsync(IMessage message)
+    public ValueTask WriteStreamMessageAsync(OutgoingMessage message)
     {
         if (_writeLock is null)
         {
@@ -325,7 +337,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
         }
     }
 
-    private async ValueTask WriteLockedAsync(IMessage message, bool flush)
+    private async ValueTask WriteLockedAsync(OutgoingMessage message, bool flush)
     {
         await EnterWriteAsync().ConfigureAwait(false);
         try
@@ -344,7 +356,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
 
     private Task EnterWriteAsync() => _writeLock?.WaitAsync() ?? Task.CompletedTask;
 
-    private int WriteFrame(IMessage message)
+    private int WriteFrame(OutgoingMessage message)
     {
         ThrowIfCompleted();
         if (!_messageWritten)
@@ -352,7 +364,10 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
             PrepareResponseHeaders();
             _messageWritten = true;
         }
-        return MessageFraming.WriteMessage(_http.Response.BodyWriter, message, _options.MaxSendMessageSize, _gzipResponses!.Value);
+        var output = _http.Response.BodyWriter;
+        return message.Message is { } typed
+            ? MessageFraming.WriteMessage(output, typed, _options.MaxSendMessageSize, _gzipResponses!.Value)
+            : MessageFraming.WriteSerialized(output, message.Serialized.Span, _options.MaxSendMessageSize, _gzipResponses!.Value);
     }
 
     // Buffered writes still go out once this much is pending, so memory stays bounded and a

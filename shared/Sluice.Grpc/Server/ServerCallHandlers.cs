@@ -20,6 +20,10 @@ internal abstract class ServerCallHandler<TService, TRequest, TResponse>(
 
     public async Task HandleCallAsync(HttpContext http)
     {
+        if (KestrelStreamReuseRepair.Repair(http))
+        {
+            ServerLog.RepairedStreamReuse(logger, Method.FullName);
+        }
         var call = new HttpServerCallContext(http, Method.FullName, options, logger);
         try
         {

@@ -16,4 +16,8 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Unimplemented gRPC path {Path}.")]
     public static partial void Unimplemented(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information,
+        Message = "gRPC method {Method} started on a reused Kestrel HTTP/2 stream left marked scheduled; cleared the mark so the response is not lost (dotnet/aspnetcore#53736).")]
+    public static partial void RepairedStreamReuse(ILogger logger, string method);
 }

@@ -24,13 +24,19 @@ internal sealed class HttpRequestStreamReader<T>(HttpServerCallContext call, Mes
 }
 
 /// <summary>The response stream of a server-streaming or bidirectional call.</summary>
-internal sealed class HttpResponseStreamWriter<T>(HttpServerCallContext call) : IServerStreamWriter<T>
+internal sealed class HttpResponseStreamWriter<T>(HttpServerCallContext call) : IServerStreamWriter<T>, ISerializedMessageWriter
     where T : IMessage<T>
 {
     public Task WriteAsync(T message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         cancellationToken.ThrowIfCancellationRequested();
-        return call.WriteStreamMessageAsync(message).AsTask();
+        return call.WriteStreamMessageAsync(new HttpServerCallContext.OutgoingMessage(message)).AsTask();
+    }
+
+    public Task WriteSerializedAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return call.WriteStreamMessageAsync(new HttpServerCallContext.OutgoingMessage(message)).AsTask();
     }
 }

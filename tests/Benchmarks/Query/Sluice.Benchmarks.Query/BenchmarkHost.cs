@@ -28,6 +28,8 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Shows when the runtime repaired a Kestrel stream that would have lost a response.
+        builder.Logging.AddFilter("Sluice.Grpc.Server", LogLevel.Information);
         var settings = new Dictionary<string, string?> { ["Sluice:Query:DataApiPort"] = "-1" };
         foreach (var (key, value) in querySettings)
         {
