@@ -1,3 +1,5 @@
+using System.Buffers;
+using Google.Protobuf;
 using Sluice.Contracts;
 using Sluice.Grpc;
 using Sluice.Query.Statements;
@@ -21,7 +23,38 @@ public sealed class QueryGrpcService(QueryOperations operations) : QueryService.
         Guard(() => Task.FromResult(operations.DescribeStatement(request)));
 
     public override Task<GetStatementResultResponse> GetStatementResult(GetStatementResultRequest request, ServerCallContext context) =>
-        Guard(() => operations.GetStatementResultAsync(request, context.CancellationToken));
+        Guard(async () =>
+        {
+            var (result, index, next) = operations.Statements.ResolvePage(request.Id, request.NextToken is { Length: > 0 } token ? token : null);
+            // The rest of the page's fields; the records come from the result file as they are.
+            var fields = new GetStatementResultResponse
+            {
+                ColumnMetadata = { result.Columns },
+                TotalNumRows = result.TotalRows,
+                NextToken = next ?? "",
+            };
+            if (result.BatchCount == 0)
+            {
+                return fields;
+            }
+            // A stored batch is a RecordBatch, whose field 1 is its records; field 1 of
+            // GetStatementResultResponse is its records too, so batch bytes followed by the other
+            // fields' encoding are the page's encoding, in canonical field order.
+            var batchLength = result.BatchLength(index);
+            var length = batchLength + fields.CalculateSize();
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                await result.ReadBatchSerializedAsync(index, buffer, context.CancellationToken).ConfigureAwait(false);
+                fields.WriteTo(buffer.AsSpan(batchLength, length - batchLength));
+                context.SetSerializedResponse(buffer.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return fields; // Not sent: the serialized page is.
+        });
 
     public override Task<CancelStatementResponse> CancelStatement(CancelStatementRequest request, ServerCallContext context) =>
         Guard(() => operations.CancelStatementAsync(request));

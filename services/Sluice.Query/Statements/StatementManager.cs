@@ -137,19 +137,30 @@ public sealed partial class StatementManager : IDisposable
     /// <summary>A page of a finished statement's result; <paramref name="nextToken"/> from the previous page.</summary>
     public async Task<ResultPage> GetResultPageAsync(string id, string? nextToken, CancellationToken cancellationToken)
     {
+        var (result, index, next) = ResolvePage(id, nextToken);
+        if (result.BatchCount == 0)
+        {
+            return new ResultPage(result.Columns, [], 0, null);
+        }
+        var batch = await result.ReadBatchAsync(index, cancellationToken).ConfigureAwait(false);
+        return new ResultPage(result.Columns, batch.Records, result.TotalRows, next);
+    }
+
+    /// <summary>
+    /// Where a page is: the result, the batch index that is the page (none when the result is
+    /// empty) and the token of the next page.
+    /// </summary>
+    /// <exception cref="QueryException">Unknown statement, no result, or a token that is not this result's.</exception>
+    public (StoredResult Result, int BatchIndex, string? NextToken) ResolvePage(string id, string? nextToken)
+    {
         var result = GetResult(id);
         var index = 0;
         if (!string.IsNullOrEmpty(nextToken) && (!TryDecodePageToken(nextToken, out index) || index <= 0 || index >= result.BatchCount))
         {
             throw QueryException.Validation("NextToken", "NextToken is invalid for this statement's result.");
         }
-        if (result.BatchCount == 0)
-        {
-            return new ResultPage(result.Columns, [], 0, null);
-        }
-        var batch = await result.ReadBatchAsync(index, cancellationToken).ConfigureAwait(false);
         var next = index + 1 < result.BatchCount ? EncodePageToken(index + 1) : null;
-        return new ResultPage(result.Columns, batch.Records, result.TotalRows, next);
+        return (result, index, next);
     }
 
     /// <summary>The stored result of a finished statement or sub-statement.</summary>

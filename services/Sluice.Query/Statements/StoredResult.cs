@@ -34,6 +34,18 @@ public sealed class StoredResult
 
     public int BatchCount => _batches.Count;
 
+    /// <summary>Bytes of batch <paramref name="index"/>'s stored encoding.</summary>
+    public int BatchLength(int index) => _batches[index].Length;
+
+    /// <summary>Copies batch <paramref name="index"/>'s stored RecordBatch encoding, unparsed, to the start of <paramref name="destination"/>.</summary>
+    public async Task ReadBatchSerializedAsync(int index, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var batch = _batches[index];
+        await using var file = OpenFile(bufferSize: 1);
+        file.Position = batch.Offset;
+        await file.ReadExactlyAsync(destination[..batch.Length], cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<RecordBatch> ReadBatchAsync(int index, CancellationToken cancellationToken)
     {
         await using var file = OpenFile(bufferSize: 1);

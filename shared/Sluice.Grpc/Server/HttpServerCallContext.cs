@@ -36,6 +36,9 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
 
     private readonly HttpContext _http;
     private readonly string _method;
+    private readonly bool _streamingResponse;
+    private byte[]? _serializedResponse;
+    private int _serializedResponseLength;
     private readonly GrpcServerOptions _options;
     private readonly ILogger _logger;
 
@@ -54,10 +57,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
     private int _unflushedBytes;
     private string? _requestEncoding;
 
-    public HttpServerCallContext(HttpContext http, string method, GrpcServerOptions options, ILogger logger)
+    public HttpServerCallContext(HttpContext http, string method, bool streamingResponse, GrpcServerOptions options, ILogger logger)
     {
         _http = http;
         _method = method;
+        _streamingResponse = streamingResponse;
         _options = options;
         _logger = logger;
         ResponseCompression = options.ResponseCompressionAlgorithm;
@@ -198,15 +202,38 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
         }
     }
 
-    /// <summary>Writes the single response of a unary or client-streaming call, left unflushed so it leaves with the trailers.</summary>
+    public bool HasSerializedResponse => _serializedResponse is not null;
+
+    public override void SetSerializedResponse(ReadOnlySpan<byte> message)
+    {
+        if (_streamingResponse)
+        {
+            throw new InvalidOperationException($"{_method} streams its responses: write serialized messages to the response stream instead.");
+        }
+        if (_serializedResponse is null || _serializedResponse.Length < message.Length)
+        {
+            ReturnSerializedResponse();
+            _serializedResponse = System.Buffers.ArrayPool<byte>.Shared.Rent(message.Length);
+        }
+        message.CopyTo(_serializedResponse);
+        _serializedResponseLength = message.Length;
+    }
+
+    /// <summary>
+    /// Writes the single response of a unary or client-streaming call (the serialized one if the
+    /// handler set it), left unflushed so it leaves with the trailers.
+    /// </summary>
     public ValueTask WriteFinalMessageAsync(IMessage message)
     {
+        var outgoing = _serializedResponse is { } serialized
+            ? new OutgoingMessage(serialized.AsMemory(0, _serializedResponseLength))
+            : new OutgoingMessage(message);
         if (_writeLock is null)
         {
-            WriteFrame(new OutgoingMessage(message));
+            WriteFrame(outgoing);
             return ValueTask.CompletedTask;
         }
-        return WriteLockedAsync(new OutgoingMessage(message), flush: false);
+        return WriteLockedAsync(outgoing, flush: false);
     }
 
     /// <summary>Writes one streamed response message and flushes it unless writes are buffered.</summary>
@@ -274,6 +301,16 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
     {
         _deadlineTimer?.Dispose();
         _deadlineCancellation?.Dispose();
+        ReturnSerializedResponse();
+    }
+
+    private void ReturnSerializedResponse()
+    {
+        if (_serializedResponse is { } buffer)
+        {
+            _serializedResponse = null;
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static Status DeadlineStatus => new(StatusCode.DeadlineExceeded, "Deadline Exceeded");

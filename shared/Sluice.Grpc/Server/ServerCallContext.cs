@@ -43,6 +43,16 @@ public abstract class ServerCallContext
     /// </summary>
     public bool BufferResponseWrites { get; set; }
 
+    /// <summary>
+    /// For a unary or client-streaming method: answers with a message already in its protobuf
+    /// wire encoding (a stored or cached response) instead of serializing the message the handler
+    /// returns, which is then not sent (return any instance). The bytes must be a valid encoding
+    /// of the response type; they are copied, so the buffer may be reused as soon as this returns.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The method streams its responses (use the stream's WriteSerializedAsync).</exception>
+    public virtual void SetSerializedResponse(ReadOnlySpan<byte> message) =>
+        throw new NotSupportedException($"{GetType().Name} does not take serialized responses.");
+
     /// <summary>Sends response headers now (at most once, before any message).</summary>
     public abstract Task WriteResponseHeadersAsync(Metadata responseHeaders);
 

@@ -24,7 +24,8 @@ internal abstract class ServerCallHandler<TService, TRequest, TResponse>(
         {
             ServerLog.RepairedStreamReuse(logger, Method.FullName);
         }
-        var call = new HttpServerCallContext(http, Method.FullName, options, logger);
+        var call = new HttpServerCallContext(http, Method.FullName,
+            streamingResponse: Method.Type is MethodType.ServerStreaming or MethodType.DuplexStreaming, options, logger);
         try
         {
             if (!call.TryStart(streamingRequest: Method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming))
@@ -84,12 +85,12 @@ internal sealed class UnaryCallHandler<TService, TRequest, TResponse>(
 
     internal static ValueTask WriteResponseAsync(HttpServerCallContext call, TResponse? response)
     {
-        if (response is null)
+        if (response is null && !call.HasSerializedResponse)
         {
             throw new InvalidOperationException("The handler returned no response message.");
         }
         // A handler that set a non-OK status returns no message to the caller.
-        return call.Status.StatusCode == StatusCode.OK ? call.WriteFinalMessageAsync(response) : ValueTask.CompletedTask;
+        return call.Status.StatusCode == StatusCode.OK ? call.WriteFinalMessageAsync(response!) : ValueTask.CompletedTask;
     }
 }
 

@@ -91,6 +91,46 @@ public sealed class SerializedResponseTests
         Assert.Contains("maximum configured message size", error.Status.Detail);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SerializedUnaryResponse_IsSentInsteadOfTheReturnedMessage(bool gzip)
+    {
+        await using var app = await StartAsync(maxSendMessageSize: null);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{InteropServer.GetPort(app)}");
+        var client = new InteropService.InteropServiceClient(channel);
+
+        var response = await client.UnaryEchoAsync(new EchoRequest { Message = "stored", ResponseSize = 100_000, CompressResponse = gzip }, deadline: Soon);
+
+        Assert.Equal(SerializedStreamService.UnaryResponse(100_000), response);
+    }
+
+    [Fact]
+    public async Task SerializedUnaryResponseOverTheSendLimit_ResourceExhausted()
+    {
+        await using var app = await StartAsync(maxSendMessageSize: 10_000);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{InteropServer.GetPort(app)}");
+        var client = new InteropService.InteropServiceClient(channel);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.UnaryEchoAsync(new EchoRequest { Message = "stored", ResponseSize = 20_000 }, deadline: Soon));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task SerializedResponseInAStreamingMethod_RefusedNamingTheMethod()
+    {
+        await using var app = await StartAsync(maxSendMessageSize: null);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{InteropServer.GetPort(app)}");
+        var client = new InteropService.InteropServiceClient(channel);
+
+        using var call = client.ServerStream(new StreamRequest { Message = "set-response", Count = 1 }, deadline: Soon);
+        var message = Assert.Single(await call.ResponseStream.ReadAllAsync().ToListAsync());
+
+        Assert.Contains("ServerStream streams its responses", message.Message);
+    }
+
     [Fact]
     public async Task WriterFromOutsideTheRuntime_RefusesSerializedMessagesByName()
     {
@@ -124,8 +164,32 @@ public sealed class SerializedResponseTests
             Payload = ByteString.CopyFrom(Enumerable.Range(0, request.PayloadSize).Select(b => (byte)(b * 7 + index)).ToArray()),
         };
 
+        public static EchoResponse UnaryResponse(int size) => new()
+        {
+            Message = "from stored bytes",
+            Payload = ByteString.CopyFrom(Enumerable.Range(0, size).Select(b => (byte)(b * 13)).ToArray()),
+        };
+
+        public override Task<EchoResponse> UnaryEcho(EchoRequest request, ServerCallContext context)
+        {
+            if (request.CompressResponse)
+            {
+                context.ResponseCompression = "gzip";
+            }
+            var stored = UnaryResponse(request.ResponseSize).ToByteArray();
+            context.SetSerializedResponse(stored);
+            stored.AsSpan().Clear(); // The runtime copied the bytes: the buffer is free again.
+            return Task.FromResult(new EchoResponse { Message = "returned, not sent" });
+        }
+
         public override async Task ServerStream(StreamRequest request, IServerStreamWriter<EchoResponse> responseStream, ServerCallContext context)
         {
+            if (request.Message == "set-response")
+            {
+                var refusal = Assert.Throws<InvalidOperationException>(() => context.SetSerializedResponse(new byte[] { 0x0a, 0x00 }));
+                await responseStream.WriteAsync(new EchoResponse { Message = refusal.Message }, context.CancellationToken);
+                return;
+            }
             if (request.Message == "gzip")
             {
                 context.ResponseCompression = "gzip";
