@@ -37,10 +37,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
     private readonly HttpContext _http;
     private readonly string _method;
     private readonly bool _streamingResponse;
-    private byte[]? _serializedResponse;
-    private int _serializedResponseLength;
     private readonly GrpcServerOptions _options;
     private readonly ILogger _logger;
+
+    private byte[]? _serializedResponse;
+    private int _serializedResponseLength;
 
     private Metadata? _requestHeaders;
     private Metadata? _responseTrailers;

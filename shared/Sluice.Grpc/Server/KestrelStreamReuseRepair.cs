@@ -92,7 +92,15 @@ internal static class KestrelStreamReuseRepair
         {
             return null;
         }
-        access = ProducerAccess.Create(features.GetType());
+        try
+        {
+            access = ProducerAccess.Create(features.GetType());
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or NotSupportedException or ArgumentException or MemberAccessException)
+        {
+            // No dynamic code (AOT), or a member shape the accessors cannot be built for.
+            access = null;
+        }
         if (access is null)
         {
             s_unavailable = true;
