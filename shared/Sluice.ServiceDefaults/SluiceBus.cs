@@ -15,6 +15,12 @@ public sealed class SluiceBrokerOptions
 
     /// <summary>RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq).</summary>
     public string? RabbitMqUri { get; set; }
+
+    /// <summary>
+    /// How long the host waits at start for the bus to connect and bind its endpoints before it
+    /// gives up and fails to start. Defaults to one minute.
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>
@@ -48,6 +54,21 @@ public static class SluiceBus
         var options = new SluiceBrokerOptions();
         builder.Configuration.GetSection(SluiceBrokerOptions.SectionName).Bind(options);
         builder.Properties[typeof(SluiceBrokerOptions)] = options;
+        if (options.StartTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Sluice:Broker:StartTimeout must be positive, not '{options.StartTimeout}'.");
+        }
+
+        // The host starts serving only once the bus is up: on RabbitMQ a message published before
+        // its queue is bound is dropped, so a statement accepted over gRPC a moment after start
+        // could lose its StatementStarted and never be re-checked. A broker that cannot be reached
+        // within the timeout fails the start instead of leaving a service that loses messages.
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(host =>
+        {
+            host.WaitUntilStarted = true;
+            host.StartTimeout = options.StartTimeout;
+            host.StopTimeout = TimeSpan.FromSeconds(30);
+        });
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -103,6 +103,7 @@ public sealed class AllInOneHostTests
     [InlineData("--Sluice:Query:BindAddress=not-an-address", "BindAddress 'not-an-address' is not an IP address")]
     [InlineData("--Sluice:Gateway:CertificatePath=/nonexistent/sluice.pfx", "CertificatePath '/nonexistent/sluice.pfx' does not exist")]
     [InlineData("--Sluice:Broker:Transport=Carrier-Pigeon", "Sluice:Broker:Transport 'Carrier-Pigeon' is not supported")]
+    [InlineData("--Sluice:Broker:StartTimeout=00:00:00", "Sluice:Broker:StartTimeout must be positive")]
     public async Task Build_BadConfiguration_FailsAtStartWithAClearMessage(string setting, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
@@ -126,5 +127,29 @@ public sealed class AllInOneHostTests
         });
 
         Assert.Contains("Sluice:Broker:RabbitMqUri is required", error.ToString());
+    }
+
+    [Fact]
+    public async Task Start_RabbitMqUnreachable_FailsNamingTheBrokerInsteadOfServing()
+    {
+        // Nothing listens on a port just freed: the bus cannot connect, so the host must not start
+        // serving (accepted statements would lose their events) but fail, saying which broker.
+        var deadPort = FreeTcpPort();
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = AllInOneHost.Build([.. FreePorts, "--Sluice:Broker:Transport=RabbitMq",
+                $"--Sluice:Broker:RabbitMqUri=amqp://guest:guest@127.0.0.1:{deadPort}/", "--Sluice:Broker:StartTimeout=00:00:03"]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+
+        Assert.Contains($"Broker unreachable: guest@127.0.0.1:{deadPort}", error.Message);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

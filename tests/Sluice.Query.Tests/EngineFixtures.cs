@@ -121,6 +121,12 @@ public sealed class RedshiftEngineFixture : IEngineFixture, IAsyncLifetime
 
     public string SlowSql => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
 
+    /// <summary>
+    /// Configuration beyond Sluice:Query for the service under test only, e.g. its broker. The
+    /// warehouse keeps its own in-memory bus: it plays Redshift, which is not on Sluice's bus.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?>? HostConfiguration { get; init; }
+
     /// <summary>Settings of a Redshift-engine service pointed at <paramref name="warehouse"/> with <paramref name="secret"/>.</summary>
     public static Dictionary<string, string?> RedshiftSettings(QueryHost warehouse, string secret)
     {
@@ -148,7 +154,7 @@ public sealed class RedshiftEngineFixture : IEngineFixture, IAsyncLifetime
             ["DataApiAccessKeys:0:SecretAccessKey"] = SecretAccessKey,
             ["DataApiRegion"] = "us-east-1",
         });
-        Host = await QueryHost.StartAsync(RedshiftSettings(Warehouse, SecretAccessKey));
+        Host = await QueryHost.StartAsync(RedshiftSettings(Warehouse, SecretAccessKey), HostConfiguration);
     }
 
     public async Task DisposeAsync()

@@ -34,8 +34,12 @@ public sealed class QueryHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts the service with Sluice:Query settings <paramref name="settings"/> (keys without the section prefix).</summary>
-    public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings)
+    /// <summary>
+    /// Starts the service with Sluice:Query settings <paramref name="settings"/> (keys without the
+    /// section prefix) and any other configuration in <paramref name="configuration"/> (full keys,
+    /// e.g. Sluice:Broker:Transport).
+    /// </summary>
+    public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? configuration = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sluice-query-tests", Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -45,6 +49,10 @@ public sealed class QueryHost : IAsyncDisposable
             ["Sluice:Query:DataDirectory"] = dataDirectory,
             ["Sluice:Query:DataApiPort"] = "0",
         };
+        foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
         foreach (var (key, value) in settings)
         {
             all["Sluice:Query:" + key] = value;

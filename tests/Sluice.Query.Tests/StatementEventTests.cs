@@ -5,15 +5,23 @@ using Sluice.Query.V1;
 
 namespace Sluice.Query.Tests;
 
-/// <summary>Statement messages on the bus of a hosted query service: submission by message and completion events.</summary>
-public sealed class StatementEventTests
+/// <summary>
+/// Statement messages on the bus of a hosted query service: submission by message and completion
+/// events, run once per transport the service supports (see the subclasses at the end).
+/// </summary>
+public abstract class StatementEventTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Host configuration choosing the bus transport (the Sluice:Broker section).</summary>
+    protected abstract IReadOnlyDictionary<string, string?> BusConfiguration();
+
+    private Task<QueryHost> StartHostAsync() => QueryHost.StartAsync(new Dictionary<string, string?>(), BusConfiguration());
 
     [Fact]
     public async Task SubmitStatement_ByMessageToTheHostedService_PublishesStatementFinishedWithRowCount()
     {
-        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>());
+        await using var host = await StartHostAsync();
         await using var events = await EventRecorder.StartAsync(host);
         var id = Guid.NewGuid().ToString();
 
@@ -27,7 +35,7 @@ public sealed class StatementEventTests
     [Fact]
     public async Task SubmitStatement_InvalidByMessage_PublishesStatementFailed()
     {
-        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>());
+        await using var host = await StartHostAsync();
         await using var events = await EventRecorder.StartAsync(host);
         var id = Guid.NewGuid().ToString();
 
@@ -40,7 +48,7 @@ public sealed class StatementEventTests
     [Fact]
     public async Task ExecuteStatement_WithEventOrNot_PublishesTheCompletionEventOnlyWhenAsked()
     {
-        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>());
+        await using var host = await StartHostAsync();
         await using var events = await EventRecorder.StartAsync(host);
 
         var silent = await host.Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = "dev", Sql = "SELECT * FROM sales WHERE id <= 3" });
@@ -49,8 +57,9 @@ public sealed class StatementEventTests
         var announcedFinished = await events.FinishedAsync(announced.Id);
         var announcedEnd = await events.EndedAsync(announced.Id);
 
-        // The public event is published before StatementEnded and the recorder handles messages in
-        // order, so had one been published for the first statement it would have been seen already.
+        // The public event is published (and on RabbitMQ confirmed) before StatementEnded, and the
+        // recorder handles messages in the order its queue holds them, so had one been published for
+        // the first statement it would have been seen already.
         Assert.False(events.SawFinished(silent.Id));
         Assert.Equal(("FINISHED", false), (silentEnd.Status, silentEnd.WithEvent));
         Assert.Equal(4, announcedFinished.RowCount);
@@ -61,14 +70,15 @@ public sealed class StatementEventTests
     [Fact]
     public async Task SubmitStatement_ByMessageOnTheRedshiftEngine_PublishesStatementFinishedWithRowCount()
     {
-        var fixture = new RedshiftEngineFixture();
+        var fixture = new RedshiftEngineFixture { HostConfiguration = BusConfiguration() };
         await fixture.InitializeAsync();
         try
         {
             await using var events = await EventRecorder.StartAsync(fixture.Host);
             var id = Guid.NewGuid().ToString();
-            // Slow enough remotely that the first re-checks find it still running.
-            const string Sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x FROM c WHERE x % 10000 = 0";
+            // Slow enough remotely (most of a second on SQLite) that the first re-checks, 20 ms, 40 ms
+            // and 80 ms apart, find it still running.
+            const string Sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c WHERE x % 100000 = 0";
 
             await events.Bus.Publish(new SubmitStatement { StatementId = id, Database = "dev", Sql = Sql });
             var end = await events.FinishedAsync(id);
@@ -76,8 +86,10 @@ public sealed class StatementEventTests
 
             Assert.Equal(30, end.RowCount);
             Assert.True(end.HasResultSet);
-            // Only a re-check can end a remote statement: finishing at all shows the saga drove it.
+            // Only a re-check can end a remote statement: finishing at all shows the saga drove it,
+            // and answers of "still running" show its loop (check, answer, next check) went round.
             Assert.Equal(StatementStatus.Finished, described.Status);
+            Assert.True(events.StillRunningAnswers(id) >= 2, $"Re-checks answered still running: {events.StillRunningAnswers(id)}, expected at least 2.");
         }
         finally
         {
@@ -103,15 +115,26 @@ public sealed class StatementEventTests
 
         public static async Task<EventRecorder> StartAsync(QueryHost host)
         {
-            var bus = host.Services.GetRequiredService<IBus>();
-            var recorder = new EventRecorder(bus, self => bus.ConnectReceiveEndpoint("events-test-" + Guid.NewGuid().ToString("N"), endpoint =>
+            var bus = host.Services.GetRequiredService<IBusControl>();
+            // A temporary endpoint: a queue of its own, deleted by the broker once the recorder
+            // stops or its process dies, so it neither lingers nor collects later runs' events.
+            var recorder = new EventRecorder(bus, self => bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), null, endpoint =>
             {
                 endpoint.ConcurrentMessageLimit = 1;
                 endpoint.Handler<StatementFinished>(context => self.Record(context.Message.StatementId, context.Message));
                 endpoint.Handler<StatementFailed>(context => self.Record(context.Message.StatementId, context.Message));
                 endpoint.Handler<StatementEnded>(context => self.Record(context.Message.StatementId, context.Message));
+                endpoint.Handler<StatementStillRunning>(context => self.Record(context.Message.StatementId, context.Message));
             }));
-            await recorder._handle.Ready.WaitAsync(Timeout);
+            try
+            {
+                // Ready once its queue is bound to the events' exchanges: nothing published later is missed.
+                await recorder._handle.Ready.WaitAsync(Timeout);
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"The event recorder's endpoint was not ready within {Timeout.TotalSeconds} s; the host's bus: {bus.CheckHealth().Description}");
+            }
             return recorder;
         }
 
@@ -129,6 +152,15 @@ public sealed class StatementEventTests
             }
         }
 
+        /// <summary>The saga's re-checks of a remote statement that found it still running, seen so far.</summary>
+        public int StillRunningAnswers(string id)
+        {
+            lock (_sync)
+            {
+                return _seen.OfType<StatementStillRunning>().Count(m => m.StatementId == id);
+            }
+        }
+
         public async ValueTask DisposeAsync() => await _handle.StopAsync();
 
         private Task Record(string id, object message)
@@ -141,11 +173,20 @@ public sealed class StatementEventTests
             return Task.CompletedTask;
         }
 
-        private Task<object> WaitAsync(string id, Type type)
+        private async Task<object> WaitAsync(string id, Type type)
         {
+            Task<object> wait;
             lock (_sync)
             {
-                return Wait(id, type).Task.WaitAsync(Timeout);
+                wait = Wait(id, type).Task;
+            }
+            try
+            {
+                return await wait.WaitAsync(Timeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"No {type.Name} for statement {id} within {Timeout.TotalSeconds} s.");
             }
         }
 
@@ -159,5 +200,39 @@ public sealed class StatementEventTests
             }
             return wait;
         }
+    }
+}
+
+public sealed class InMemoryStatementEventTests : StatementEventTests
+{
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() => new Dictionary<string, string?> { ["Sluice:Broker:Transport"] = "InMemory" };
+}
+
+/// <summary>The durable profile's transport, on the server SLUICE_TEST_RABBITMQ names.</summary>
+[Collection(RabbitMqBroker.Collection)]
+public sealed class RabbitMqStatementEventTests : StatementEventTests
+{
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() => RabbitMqBroker.BusConfiguration();
+
+    /// <summary>
+    /// The service serves gRPC and publishes statement events as soon as it has started. On
+    /// RabbitMQ a queue is bound to the exchanges of its messages only when its endpoint starts,
+    /// and a message published to an exchange with no bound queue is dropped: on a broker that
+    /// does not hold the service's queues yet (first start, new virtual host), a Redshift statement
+    /// accepted in that window loses its StatementStarted, is never re-checked and stays STARTED.
+    /// </summary>
+    [Fact]
+    public async Task HostStart_OnRabbitMq_ReturnsOnlyOnceTheBusEndpointsAreBound()
+    {
+        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?>(), BusConfiguration());
+        var bus = host.Services.GetRequiredService<IBusControl>();
+
+        var health = bus.CheckHealth();
+        // Not stopped before it is ready: a bus stopped while still starting is not stopped at all
+        // ("Failed to stop bus ... (Not Started)"), finishes starting after the host is disposed and
+        // takes the next tests' messages from the shared queues, faulting them.
+        await bus.WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+
+        Assert.True(health.Status == BusHealthStatus.Healthy, $"The service had started but its bus was not ready: {health.Description}");
     }
 }

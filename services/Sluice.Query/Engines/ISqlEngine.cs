@@ -35,6 +35,13 @@ public interface ISqlEngine
 /// </summary>
 public interface IConnectionSqlEngine : ISqlEngine
 {
+    /// <summary>
+    /// True when the driver's async calls complete synchronously, holding the calling thread while
+    /// the engine works (Microsoft.Data.Sqlite). Such statements run on a thread of their own, so a
+    /// long one does not take a thread-pool thread from gRPC and the bus for its whole run.
+    /// </summary>
+    bool BlocksCallingThread => false;
+
     /// <summary>Opens a connection to <paramref name="database"/>; unknown databases are a ValidationException.</summary>
     Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken);
 

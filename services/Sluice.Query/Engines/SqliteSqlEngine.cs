@@ -13,6 +13,10 @@ namespace Sluice.Query.Engines;
 public sealed partial class SqliteSqlEngine : IConnectionSqlEngine
 {
     private const string MainSchema = "main";
+
+    /// <inheritdoc />
+    public bool BlocksCallingThread => true;
+
     private readonly string _directory;
 
     public SqliteSqlEngine(string directory)

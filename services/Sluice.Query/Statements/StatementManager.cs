@@ -35,6 +35,9 @@ public sealed partial class StatementManager : IDisposable
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
 
+    // Read once: statements ended by shutdown notify observers after the source is disposed.
+    private readonly CancellationToken _shutdownToken;
+
     public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger, TimeProvider? time = null)
     {
         _engine = engine;
@@ -43,6 +46,7 @@ public sealed partial class StatementManager : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _executionSlots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentStatements));
+        _shutdownToken = _shutdown.Token;
     }
 
     /// <summary>Validates and accepts a statement; it runs in the background.</summary>
@@ -232,7 +236,7 @@ public sealed partial class StatementManager : IDisposable
     private async Task RunAsync(Statement statement)
     {
         using var timeout = new CancellationTokenSource(_options.StatementTimeout);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(statement.Cancellation.Token, timeout.Token, _shutdown.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(statement.Cancellation.Token, timeout.Token, _shutdownToken);
         var token = linked.Token;
         try
         {
@@ -243,6 +247,11 @@ public sealed partial class StatementManager : IDisposable
                 if (_engine is IRemoteSqlEngine remote)
                 {
                     await ExecuteRemotelyAsync(statement, remote, token).ConfigureAwait(false);
+                }
+                else if (_engine is IConnectionSqlEngine { BlocksCallingThread: true } blocking)
+                {
+                    await Task.Factory.StartNew(() => ExecuteAsync(statement, blocking, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                        .Unwrap().ConfigureAwait(false);
                 }
                 else
                 {
@@ -408,7 +417,11 @@ public sealed partial class StatementManager : IDisposable
         {
             try
             {
-                await observer.OnTransitionAsync(transition, _shutdown.Token).ConfigureAwait(false);
+                await observer.OnTransitionAsync(transition, _shutdownToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_shutdownToken.IsCancellationRequested)
+            {
+                // The service is stopping and its bus with it: the transition cannot be announced.
             }
             catch (Exception exception)
             {
