@@ -120,6 +120,22 @@ public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
     }
 
     [Fact]
+    public async Task ResultRemovedWhileBeingAskedFor_NotFoundOnBothReadPaths()
+    {
+        // Retention can delete a result between a request's lookup and its read of the file.
+        var end = await Client.RunAsync(Database, "SELECT id FROM sales ORDER BY id");
+        File.Delete(Path.Combine(fixture.Host.DataDirectory, "results", end.Id + ".batches"));
+
+        var paged = await Assert.ThrowsAsync<RpcException>(async () => await Client.GetStatementResultAsync(new GetStatementResultRequest { Id = end.Id }));
+        using var call = Client.StreamStatementResult(new StreamStatementResultRequest { Id = end.Id });
+        var streamed = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.ReadAllAsync().ToListAsync());
+
+        Assert.Equal((StatusCode.NotFound, StatusCode.NotFound), (paged.StatusCode, streamed.StatusCode));
+        Assert.Contains("no longer kept", paged.Status.Detail);
+        Assert.Contains("no longer kept", streamed.Status.Detail);
+    }
+
+    [Fact]
     public async Task CancelStatement_RunningStatement_AbortsItAndFreesTheEngine()
     {
         var accepted = await Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = Database, Sql = fixture.SlowSql });

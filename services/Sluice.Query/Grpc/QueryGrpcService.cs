@@ -85,21 +85,28 @@ public sealed class QueryGrpcService(QueryOperations operations) : QueryService.
         {
             Metadata = new ResultMetadata { ColumnMetadata = { result.Columns }, TotalNumRows = result.TotalRows },
         }, token).ConfigureAwait(false);
-        if (responseStream is not ISerializedMessageWriter serialized)
+        try
         {
-            await foreach (var batch in result.ReadAllAsync(token).ConfigureAwait(false))
+            if (responseStream is not ISerializedMessageWriter serialized)
             {
-                await responseStream.WriteAsync(new StreamStatementResultResponse { Batch = batch }, token).ConfigureAwait(false);
+                await foreach (var batch in result.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    await responseStream.WriteAsync(new StreamStatementResultResponse { Batch = batch }, token).ConfigureAwait(false);
+                }
+                return;
             }
-            return;
+            // The result file holds each batch as a serialized RecordBatch, which is byte for byte the
+            // `batch` field of a StreamStatementResultResponse once its field header is put in front:
+            // the batches go out without being parsed and serialized again.
+            await foreach (var stored in result.ReadAllSerializedAsync(BatchFieldHeader.MaxLength, token).ConfigureAwait(false))
+            {
+                var message = BatchFieldHeader.Prepend(stored, stored.Length - BatchFieldHeader.MaxLength);
+                await serialized.WriteSerializedAsync(message, token).ConfigureAwait(false);
+            }
         }
-        // The result file holds each batch as a serialized RecordBatch, which is byte for byte the
-        // `batch` field of a StreamStatementResultResponse once its field header is put in front:
-        // the batches go out without being parsed and serialized again.
-        await foreach (var stored in result.ReadAllSerializedAsync(BatchFieldHeader.MaxLength, token).ConfigureAwait(false))
+        catch (QueryException exception)
         {
-            var message = BatchFieldHeader.Prepend(stored, stored.Length - BatchFieldHeader.MaxLength);
-            await serialized.WriteSerializedAsync(message, token).ConfigureAwait(false);
+            throw ToRpcException(exception);
         }
     }
 

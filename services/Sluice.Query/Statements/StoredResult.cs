@@ -107,8 +107,18 @@ public sealed class StoredResult
         }
     }
 
-    private FileStream OpenFile(int bufferSize) =>
-        new(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+    private FileStream OpenFile(int bufferSize)
+    {
+        try
+        {
+            return new(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Retention removed the result between the request's lookup and this read.
+            throw new QueryException(QueryErrorType.ResourceNotFoundException, "The statement's result is no longer kept: its retention period ended.");
+        }
+    }
 
     private static async Task<RecordBatch> ReadAsync(FileStream file, BatchLocation location, CancellationToken cancellationToken)
     {
