@@ -5,28 +5,17 @@ using Sluice.ObjectStore;
 namespace Sluice.Validation.Tests;
 
 /// <summary>An object store that counts how often each object was opened for reading.</summary>
-public sealed class CountingObjectStore(IObjectStore inner) : IObjectStore
+public sealed class CountingObjectStore(IObjectStore inner) : DelegatingObjectStore(inner)
 {
     private readonly ConcurrentDictionary<string, int> _opens = new(StringComparer.Ordinal);
 
     public int OpensOf(string key) => _opens.TryGetValue(key, out var count) ? count : 0;
 
-    public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    public override Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
         _opens.AddOrUpdate(key, 1, (_, count) => count + 1);
-        return inner.OpenReadAsync(key, cancellationToken);
+        return base.OpenReadAsync(key, cancellationToken);
     }
-
-    public Task PutAsync(string key, Stream content, string? contentType = null, CancellationToken cancellationToken = default) =>
-        inner.PutAsync(key, content, contentType, cancellationToken);
-
-    public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-    public Task<ObjectInfo?> TryGetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(key, cancellationToken);
-
-    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
 }
 
 /// <summary>The service with default CustomSql settings over a <see cref="CountingObjectStore"/>; tests use keys of their own.</summary>

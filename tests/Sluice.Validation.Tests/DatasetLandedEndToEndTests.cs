@@ -6,12 +6,14 @@ using Sluice.Validation.V1;
 namespace Sluice.Validation.Tests;
 
 /// <summary>
-/// DatasetLanded → DatasetValidated on the hosted service's own in-memory bus: parts written to the
-/// local object store, the event published, the answer observed by a receive endpoint of the test.
+/// DatasetLanded → DatasetValidated on the hosted service's own bus: parts written to the local
+/// object store, the event published, the answer observed by a receive endpoint of the test. Run
+/// once per transport the service supports (see the subclasses at the end).
 /// </summary>
-public sealed class DatasetLandedEndToEndTests(SharedValidationHost fixture) : IClassFixture<SharedValidationHost>
+public abstract class DatasetLandedEndToEndTests
 {
-    private ValidationHost Host => fixture.Host;
+    /// <summary>The service shared by the tests of the class, on the subclass's transport.</summary>
+    protected abstract ValidationHost Host { get; }
 
     [Fact]
     public async Task DatasetLanded_SourceWithRegisteredRuleset_PublishesDatasetValidatedWithTheScorecard()
@@ -107,4 +109,16 @@ public sealed class DatasetLandedEndToEndTests(SharedValidationHost fixture) : I
     }
 
     private Task<DatasetValidated> PublishAndAwaitAnswerAsync(DatasetLanded landed) => DatasetValidatedProbe.PublishAndAwaitAnswerAsync(Host, landed);
+}
+
+public sealed class InMemoryDatasetLandedEndToEndTests(SharedValidationHost fixture) : DatasetLandedEndToEndTests, IClassFixture<SharedValidationHost>
+{
+    protected override ValidationHost Host => fixture.Host;
+}
+
+/// <summary>The durable profile's transport, on the server SLUICE_TEST_RABBITMQ names.</summary>
+[Collection(RabbitMqBroker.Collection)]
+public sealed class RabbitMqDatasetLandedEndToEndTests(RabbitMqSharedValidationHost fixture) : DatasetLandedEndToEndTests, IClassFixture<RabbitMqSharedValidationHost>
+{
+    protected override ValidationHost Host => fixture.Host;
 }

@@ -41,7 +41,8 @@ public sealed class TestDirectories : IDisposable
 
 /// <summary>
 /// The validation service hosted for real: Kestrel on a free loopback port, the service's own
-/// composition, the in-memory bus, and the generated client over a real channel.
+/// composition, its bus (in-memory unless the configuration says otherwise), and the generated
+/// client over a real channel.
 /// </summary>
 public sealed class ValidationHost : IAsyncDisposable
 {
@@ -66,8 +67,9 @@ public sealed class ValidationHost : IAsyncDisposable
 
     /// <summary>Starts the service on <paramref name="directories"/>, with Sluice:Validation settings <paramref name="settings"/> (keys without the prefix).</summary>
     /// <param name="configureServices">Registers extra services before the service's own (e.g. an ICustomSqlRunner).</param>
+    /// <param name="configuration">Any other configuration, full keys (e.g. Sluice:Broker:Transport); the in-memory bus when absent.</param>
     public static async Task<ValidationHost> StartAsync(TestDirectories directories, IDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null, IReadOnlyDictionary<string, string?>? configuration = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -78,6 +80,10 @@ public sealed class ValidationHost : IAsyncDisposable
             ["Sluice:ObjectStore:Provider"] = "Local",
             ["Sluice:ObjectStore:LocalRoot"] = directories.Objects,
         };
+        foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all["Sluice:Validation:" + key] = value;
@@ -102,8 +108,8 @@ public sealed class ValidationHost : IAsyncDisposable
     }
 }
 
-/// <summary>One service shared by the tests of a class; every test uses names of its own.</summary>
-public sealed class SharedValidationHost : IAsyncLifetime
+/// <summary>One service shared by the tests of a class, on the in-memory bus; every test uses names of its own.</summary>
+public class SharedValidationHost : IAsyncLifetime
 {
     /// <summary>Small limits, so that the size checks are exercised with small requests.</summary>
     public static readonly Dictionary<string, string?> Limits = new()
@@ -120,11 +126,23 @@ public sealed class SharedValidationHost : IAsyncLifetime
 
     public string ObjectRoot => _directories.Objects;
 
-    public async Task InitializeAsync() => Host = await ValidationHost.StartAsync(_directories, Limits);
+    /// <summary>Host configuration choosing the bus transport (the Sluice:Broker section); none for the in-memory bus.</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? BusConfiguration() => null;
+
+    public async Task InitializeAsync() => Host = await ValidationHost.StartAsync(_directories, Limits, configuration: BusConfiguration());
 
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
         _directories.Dispose();
     }
+}
+
+/// <summary>
+/// <see cref="SharedValidationHost"/> on the RabbitMQ server SLUICE_TEST_RABBITMQ names. Its
+/// consumer's queue has a fixed name: use it only from tests in <see cref="RabbitMqBroker.Collection"/>.
+/// </summary>
+public sealed class RabbitMqSharedValidationHost : SharedValidationHost
+{
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() => RabbitMqBroker.BusConfiguration();
 }

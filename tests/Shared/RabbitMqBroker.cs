@@ -1,12 +1,16 @@
-namespace Sluice.Query.Tests;
+namespace Sluice.Tests.Shared;
 
-/// <summary>The RabbitMQ server SLUICE_TEST_RABBITMQ names, as the durable profile's bus uses it.</summary>
+/// <summary>
+/// The RabbitMQ server SLUICE_TEST_RABBITMQ names, as the durable profile's bus uses it. Compiled
+/// into each test project that needs it (linked from tests/Shared), so each has the collection.
+/// </summary>
 public static class RabbitMqBroker
 {
     /// <summary>
-    /// Tests whose hosts share the broker. Its queues are named after the service's consumers and
-    /// saga, so two hosts at once would take each other's messages: the tests run one at a time.
-    /// Test classes on other transports still run alongside.
+    /// Tests whose hosts share the broker. Its queues are named after the services' consumers and
+    /// sagas, so two hosts at once would take each other's messages (a second validation host would
+    /// even answer NoRuleset, not knowing the first one's rulesets): the tests run one at a time.
+    /// Test classes on the in-memory bus still run alongside.
     /// </summary>
     public const string Collection = "RabbitMQ broker";
 
