@@ -9,12 +9,10 @@ internal static class Peers
     public const string Python = "python";
     public const string Node = "node";
 
-    public static string RepoRoot { get; } = FindRepoRoot();
-
-    private static string PeersDirectory => Path.Combine(RepoRoot, "tests", "Sluice.Grpc.Tests", "Interop", "Peers");
+    private static string PeersDirectory => Path.Combine(PeerProcess.RepoRoot, "tests", "Sluice.Grpc.Tests", "Interop", "Peers");
 
     /// <summary>Runs one scenario of a peer client against <paramref name="port"/> and returns what it observed.</summary>
-    public static async Task<JsonElement> RunClientAsync(string peer, int port, string scenario)
+    public static Task<JsonElement> RunClientAsync(string peer, int port, string scenario)
     {
         var (file, script) = peer switch
         {
@@ -22,32 +20,8 @@ internal static class Peers
             Node => ("node", "node_client.js"),
             _ => throw new ArgumentOutOfRangeException(nameof(peer)),
         };
-        var start = new ProcessStartInfo(file)
-        {
-            ArgumentList = { Path.Combine(PeersDirectory, script), "--target", $"127.0.0.1:{port}", "--scenario", scenario },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{peer} client, scenario {scenario}, did not finish in 90 s. stderr: {await stderr}");
-        }
-        var output = await stdout;
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{peer} client crashed (exit {process.ExitCode}) in scenario {scenario}: {await stderr}");
-        }
-        return JsonDocument.Parse(output).RootElement.Clone();
+        return PeerProcess.RunForJsonAsync(file, [Path.Combine(PeersDirectory, script), "--target", $"127.0.0.1:{port}", "--scenario", scenario],
+            $"The {peer} client, scenario {scenario},", TimeSpan.FromSeconds(90));
     }
 
     /// <summary>Starts the Python grpcio interop server; dispose to stop it.</summary>
@@ -75,18 +49,6 @@ internal static class Peers
                 return new PeerServer(process, int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture));
             }
         }
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Services.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Services.sln not found above " + AppContext.BaseDirectory);
     }
 }
 
