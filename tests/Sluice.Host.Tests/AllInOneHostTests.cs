@@ -104,6 +104,7 @@ public sealed class AllInOneHostTests
     [InlineData("--Sluice:Gateway:CertificatePath=/nonexistent/sluice.pfx", "CertificatePath '/nonexistent/sluice.pfx' does not exist")]
     [InlineData("--Sluice:Broker:Transport=Carrier-Pigeon", "Sluice:Broker:Transport 'Carrier-Pigeon' is not supported")]
     [InlineData("--Sluice:Broker:StartTimeout=00:00:00", "Sluice:Broker:StartTimeout must be positive")]
+    [InlineData("--Sluice:Broker:StartTimeout=soon", "Sluice:Broker:StartTimeout")]
     public async Task Build_BadConfiguration_FailsAtStartWithAClearMessage(string setting, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
