@@ -87,21 +87,13 @@ public sealed class QueryGrpcService(QueryOperations operations) : QueryService.
         }, token).ConfigureAwait(false);
         try
         {
-            if (responseStream is not ISerializedMessageWriter serialized)
-            {
-                await foreach (var batch in result.ReadAllAsync(token).ConfigureAwait(false))
-                {
-                    await responseStream.WriteAsync(new StreamStatementResultResponse { Batch = batch }, token).ConfigureAwait(false);
-                }
-                return;
-            }
             // The result file holds each batch as a serialized RecordBatch, which is byte for byte the
             // `batch` field of a StreamStatementResultResponse once its field header is put in front:
             // the batches go out without being parsed and serialized again.
             await foreach (var stored in result.ReadAllSerializedAsync(BatchFieldHeader.MaxLength, token).ConfigureAwait(false))
             {
                 var message = BatchFieldHeader.Prepend(stored, stored.Length - BatchFieldHeader.MaxLength);
-                await serialized.WriteSerializedAsync(message, token).ConfigureAwait(false);
+                await responseStream.WriteSerializedAsync(message, token).ConfigureAwait(false);
             }
         }
         catch (QueryException exception)

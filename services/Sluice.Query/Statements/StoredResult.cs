@@ -52,16 +52,6 @@ public sealed class StoredResult
         return await ReadAsync(file, _batches[index], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Every batch in order, read one at a time as the consumer asks for the next.</summary>
-    public async IAsyncEnumerable<RecordBatch> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var file = OpenFile(bufferSize: 1);
-        foreach (var batch in _batches)
-        {
-            yield return await ReadAsync(file, batch, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>
     /// Every batch in order as its stored protobuf encoding, unparsed, for callers that send it on
     /// as it is. Each item is <paramref name="reservedPrefix"/> free bytes followed by the batch,

@@ -74,7 +74,7 @@ internal sealed class SchemaNode(string location)
             if (!keyword.Validate(instance, context))
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     break;
                 }

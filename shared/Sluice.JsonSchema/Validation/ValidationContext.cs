@@ -29,6 +29,12 @@ internal sealed class ValidationContext
     /// <summary>True once as many errors as requested are collected: keywords stop early.</summary>
     public bool ErrorLimitReached => _errors is not null && _errors.Count >= _maxErrors;
 
+    /// <summary>
+    /// After a failed check: whether to stop at once (only the outcome matters, or enough errors
+    /// are collected) rather than go on collecting the other failures.
+    /// </summary>
+    public bool StopAfterFailure => !CollectErrors || ErrorLimitReached;
+
     public void Start(JsonSchemaOptions options, int maxErrors)
     {
         CollectErrors = maxErrors > 0;

@@ -15,7 +15,7 @@ internal sealed class AllOfKeyword(SchemaNode[] schemas, string schemaLocation) 
             if (!schema.Validate(instance, context))
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     return false;
                 }

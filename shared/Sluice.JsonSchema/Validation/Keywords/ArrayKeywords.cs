@@ -20,7 +20,7 @@ internal sealed class ItemsKeyword(SchemaNode items, string schemaLocation) : Ke
             if (!itemValid)
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     return false;
                 }
@@ -73,7 +73,7 @@ internal sealed class TupleItemsKeyword(
             if (!itemValid)
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     return false;
                 }

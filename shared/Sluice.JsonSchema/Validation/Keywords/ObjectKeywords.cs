@@ -84,7 +84,7 @@ internal sealed class PropertiesKeyword : KeywordValidator
             if (!ValidateMember(member, seen, context))
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     return false;
                 }
@@ -123,7 +123,7 @@ internal sealed class PropertiesKeyword : KeywordValidator
                 if (!ValidateValue(schema, member, context))
                 {
                     valid = false;
-                    if (!context.CollectErrors || context.ErrorLimitReached)
+                    if (context.StopAfterFailure)
                     {
                         return false;
                     }
@@ -173,7 +173,7 @@ internal sealed class PropertiesKeyword : KeywordValidator
                 if (!ValidateValue(pattern.Schema, member, context))
                 {
                     valid = false;
-                    if (!context.CollectErrors || context.ErrorLimitReached)
+                    if (context.StopAfterFailure)
                     {
                         return false;
                     }
@@ -295,7 +295,7 @@ internal sealed class DependenciesKeyword(DependencyEntry[] entries, string sche
             if (!entryValid)
             {
                 valid = false;
-                if (!context.CollectErrors || context.ErrorLimitReached)
+                if (context.StopAfterFailure)
                 {
                     return false;
                 }
