@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Sluice.JsonSchema.Tests;
 
 /// <summary>
-/// The official JSON-Schema-Test-Suite (draft 4), found beside the repository in
-/// ../shared/conformance/json-schema-test-suite, with its remotes served from a registry under
+/// The official JSON-Schema-Test-Suite (draft 4), kept in the repository under
+/// tests/conformance/json-schema-test-suite, with its remotes served from a registry under
 /// http://localhost:1234/ as the suite expects (no network).
 /// </summary>
 internal static class TestSuite
@@ -25,17 +25,15 @@ internal static class TestSuite
     {
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            bool isRepoRoot = File.Exists(Path.Combine(directory.FullName, "Services.sln"))
-                || File.Exists(Path.Combine(directory.FullName, "Directory.Build.props"));
-            string candidate = Path.Combine(directory.FullName, "..", "shared", "conformance", "json-schema-test-suite");
-            if (isRepoRoot && Directory.Exists(candidate))
+            string candidate = Path.Combine(directory.FullName, "tests", "conformance", "json-schema-test-suite");
+            if (File.Exists(Path.Combine(directory.FullName, "Services.sln")) && Directory.Exists(candidate))
             {
                 return Path.GetFullPath(candidate);
             }
         }
 
         throw new DirectoryNotFoundException(
-            $"JSON-Schema-Test-Suite not found: expected ../shared/conformance/json-schema-test-suite beside the repository root above {AppContext.BaseDirectory}.");
+            $"JSON-Schema-Test-Suite not found: expected tests/conformance/json-schema-test-suite in the repository above {AppContext.BaseDirectory}.");
     }
 
     private static JsonSchemaRegistry LoadRemotes()
