@@ -1,10 +1,10 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sluice.Gateway;
-using Sluice.Grpc;
 using Sluice.Ingestion;
 using Sluice.Query;
 using Sluice.ServiceDefaults;
@@ -15,6 +15,9 @@ namespace Sluice.Host;
 /// <summary>Composes the four services into one web application with one listener each.</summary>
 public static class AllInOneHost
 {
+    /// <summary>The admin listener's default port (Sluice:Admin:Port): /metrics, /healthz, /readyz.</summary>
+    public const int DefaultAdminPort = 5199;
+
     /// <summary>The hosted services, their configuration sections and default gRPC ports.</summary>
     public static readonly IReadOnlyList<HostedService> Services =
     [
@@ -27,8 +30,8 @@ public static class AllInOneHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        var listeners = new Dictionary<string, ListenOptions>();
-        var schemes = new Dictionary<string, string>();
+        var listeners = new HostListeners();
+        var admin = builder.Configuration.GetSection(SluiceAdminOptions.SectionName).Get<SluiceAdminOptions>() ?? new SluiceAdminOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var service in Services)
@@ -38,20 +41,26 @@ public static class AllInOneHost
                 kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, options.LoadCertificate(), listen =>
                 {
                     listen.TagListener(service.Name);
-                    listeners[service.Name] = listen;
-                    schemes[service.Name] = options.CertificatePath is null ? "http" : "https";
+                    listeners.Grpc[service.Name] = (listen, options.CertificatePath is null ? "http" : "https");
                 });
             }
+            listeners.Admin = kestrel.ListenAdmin(admin, DefaultAdminPort);
         });
+        // The services call each other over real gRPC on these listeners unless
+        // Sluice:Services:{Name}:Address says otherwise.
+        builder.Services.AddSingleton(listeners);
+        builder.Services.AddSingleton<IServiceAddressResolver>(listeners);
         foreach (var service in Services)
         {
             service.Add(builder);
         }
 
         builder.AddSluiceBus(); // One bus for all four services: they contributed their consumers above.
-        builder.Services.AddSingleton(new HostListeners(listeners));
 
         var app = builder.Build();
+        // Health and reflection first and outside the groups, so that every listener serves them.
+        app.MapSluiceGrpcDefaults();
+        app.MapSluiceAdmin();
         foreach (var service in Services)
         {
             service.Map(app.MapGroup("").RequireListener(service.Name));
@@ -62,18 +71,42 @@ public static class AllInOneHost
             Console.WriteLine("Sluice is running (embedded profile):");
             foreach (var service in Services)
             {
-                Console.WriteLine($"  {service.Name,-11} gRPC  {schemes[service.Name]}://{listeners[service.Name].IPEndPoint}");
+                Console.WriteLine($"  {service.Name,-11} gRPC   {listeners.AddressOf(service.Name)}");
+            }
+            if (listeners.Admin?.IPEndPoint is { } adminEndPoint)
+            {
+                Console.WriteLine($"  {"Admin",-11} HTTP   http://{adminEndPoint}/metrics, /healthz, /readyz");
             }
         });
         return app;
     }
 
     /// <summary>The bound gRPC endpoint of each service (after the host has started).</summary>
-    public static IReadOnlyDictionary<string, System.Net.IPEndPoint> GetEndpoints(WebApplication app) =>
-        app.Services.GetRequiredService<HostListeners>().Listeners.ToDictionary(l => l.Key, l => l.Value.IPEndPoint!);
+    public static IReadOnlyDictionary<string, IPEndPoint> GetEndpoints(WebApplication app) =>
+        app.Services.GetRequiredService<HostListeners>().Grpc.ToDictionary(l => l.Key, l => l.Value.Listen.IPEndPoint!);
+
+    /// <summary>The bound admin endpoint, or null when it is off.</summary>
+    public static IPEndPoint? GetAdminEndpoint(WebApplication app) => app.Services.GetRequiredService<HostListeners>().Admin?.IPEndPoint;
 
     /// <summary>One service of the host.</summary>
-    private sealed record HostListeners(Dictionary<string, ListenOptions> Listeners);
-
     public sealed record HostedService(string Name, int DefaultGrpcPort, Action<IHostApplicationBuilder> Add, Action<IEndpointRouteBuilder> Map);
+
+    /// <summary>The host's listeners, known once Kestrel has bound them.</summary>
+    private sealed class HostListeners : IServiceAddressResolver
+    {
+        public Dictionary<string, (ListenOptions Listen, string Scheme)> Grpc { get; } = new(StringComparer.Ordinal);
+
+        public ListenOptions? Admin { get; set; }
+
+        public Uri? Resolve(string serviceName) => Grpc.ContainsKey(serviceName) ? new Uri(AddressOf(serviceName)) : null;
+
+        public string AddressOf(string serviceName)
+        {
+            var (listen, scheme) = Grpc[serviceName];
+            var endPoint = listen.IPEndPoint!;
+            // A wildcard bind is reached on loopback from inside the process.
+            var address = endPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : endPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : endPoint.Address;
+            return $"{scheme}://{new IPEndPoint(address, endPoint.Port)}";
+        }
+    }
 }

@@ -15,7 +15,7 @@ public static class IngestionServiceHosting
 
     public static IEndpointRouteBuilder MapIngestionService(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapSluiceHealth();
+        endpoints.MapSluiceGrpcDefaults();
         return endpoints;
     }
 }

@@ -1,15 +1,16 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Sluice.Grpc;
 using Sluice.Query.DataApi;
 using Sluice.Query.Engines;
 using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
+using Sluice.Query.V1;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Query;
@@ -32,6 +33,9 @@ public static class QueryServiceHosting
         services.TryAddSingleton<StatementManager>();
         services.TryAddSingleton<QueryOperations>();
         services.TryAddSingleton<QueryGrpcService>();
+        services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
+        services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
+        builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<SqliteDemoSeeder>();
         builder.AddQueryDataApi();
@@ -41,7 +45,7 @@ public static class QueryServiceHosting
 
     public static IEndpointRouteBuilder MapQueryService(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapSluiceHealth(Sluice.Query.V1.QueryService.ServiceFullName);
+        endpoints.MapSluiceGrpcDefaults();
         endpoints.MapGrpcService<QueryGrpcService>();
         endpoints.MapQueryDataApi();
         return endpoints;

@@ -13,7 +13,7 @@ public sealed class ValidationOptions
     /// <summary>
     /// Largest document accepted by ValidateDocument, and largest inline row of EvaluateRuleset, in
     /// characters. Defaults to 1,048,576 (1 Mi). Whole requests are also bounded by the gRPC
-    /// runtime's Sluice:Grpc:MaxReceiveMessageSize (4 MB by default).
+    /// server-wide Sluice:Grpc:MaxReceiveMessageSize (4 MB by default).
     /// </summary>
     public int MaxDocumentLength { get; set; } = 1024 * 1024;
 

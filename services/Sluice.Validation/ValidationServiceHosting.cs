@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Sluice.Grpc;
+using Sluice.ObjectStore;
 using Sluice.ServiceDefaults;
 using Sluice.Validation.CustomSql;
 using Sluice.Validation.Grpc;
@@ -41,6 +41,8 @@ public static class ValidationServiceHosting
         services.TryAddSingleton<SqliteDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();
         services.TryAddSingleton<ValidationGrpcService>();
+        services.AddRpcExceptionMapper<ValidationRpcExceptionMapper>();
+        builder.AddSluiceServiceHealth(V1.ValidationService.Descriptor.FullName, ObjectStoreHealthCheck.Tag, HealthDefaults.BusTag);
         // Opens (and creates) the registry at start, so a bad data directory stops the host at once.
         services.AddHostedService<ValidationStoreOpener>();
         builder.AddSluiceBusParticipant(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
@@ -49,7 +51,7 @@ public static class ValidationServiceHosting
 
     public static IEndpointRouteBuilder MapValidationService(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapSluiceHealth(V1.ValidationService.ServiceFullName);
+        endpoints.MapSluiceGrpcDefaults();
         endpoints.MapGrpcService<ValidationGrpcService>();
         return endpoints;
     }

@@ -30,12 +30,14 @@ public static class ObjectStoreServiceCollectionExtensions
     /// <summary>
     /// Registers the object store from the host's configuration section
     /// <see cref="ObjectStoreOptions.SectionName"/> (<c>Sluice:ObjectStore</c>); see
-    /// <see cref="AddSluiceObjectStore(IServiceCollection, IConfiguration)"/>.
+    /// <see cref="AddSluiceObjectStore(IServiceCollection, IConfiguration)"/>, with a health check
+    /// tagged <see cref="ObjectStoreHealthCheck.Tag"/>.
     /// </summary>
     public static IHostApplicationBuilder AddSluiceObjectStore(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
+        builder.Services.AddHealthChecks().AddCheck<ObjectStoreHealthCheck>("object-store", tags: [ObjectStoreHealthCheck.Tag]);
         return builder;
     }
 }

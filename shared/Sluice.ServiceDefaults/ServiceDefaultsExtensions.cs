@@ -1,50 +1,39 @@
-using Microsoft.AspNetCore.Builder;
+using System.Reflection;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Sluice.Grpc;
+using Sluice.ServiceDefaults.Kestrel;
 
 namespace Sluice.ServiceDefaults;
 
 public static class ServiceDefaultsExtensions
 {
+    private sealed class Marker;
+
     /// <summary>
-    /// Registers what every Sluice service needs: the gRPC runtime (options from section
-    /// "Sluice:Grpc"), health checks published to the gRPC health service.
+    /// Registers what every Sluice service needs, once per host (the all-in-one host adds four
+    /// services to one container): gRPC on Grpc.AspNetCore with one status interceptor, limits and
+    /// compression from "Sluice:Grpc"; grpc.health.v1 backed by health checks ("Sluice:Health");
+    /// server reflection; the Kestrel stream-reuse repair in front of every request; logging and
+    /// telemetry defaults ("Sluice:Logging", "Sluice:Telemetry").
     /// </summary>
     public static IHostApplicationBuilder AddSluiceServiceDefaults(this IHostApplicationBuilder builder)
     {
-        var services = builder.Services;
-        if (services.Any(d => d.ServiceType == typeof(HealthStatusTracker)))
+        if (builder.Properties.ContainsKey(typeof(Marker)))
         {
-            return builder; // Already added (the all-in-one host adds every service to one container).
+            return builder;
         }
-        services.AddSluiceGrpc();
-        services.AddOptions<GrpcServerOptions>().BindConfiguration("Sluice:Grpc");
-        services.AddSingleton<HealthStatusTracker>();
-        services.AddSingleton<IHealthCheckPublisher>(sp => sp.GetRequiredService<HealthStatusTracker>());
-        services.AddHostedService<HealthLifetimeService>();
-        services.AddHealthChecks();
-        services.Configure<HealthCheckPublisherOptions>(options =>
-        {
-            options.Delay = TimeSpan.FromSeconds(2);
-            options.Period = TimeSpan.FromSeconds(15);
-        });
-        services.TryAddSingleton<GrpcHealthService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenerMatcherPolicy>());
-        return builder;
-    }
+        builder.Properties[typeof(Marker)] = new Marker();
 
-    /// <summary>Maps grpc.health.v1.Health and declares <paramref name="serviceNames"/> to it.</summary>
-    public static IEndpointConventionBuilder MapSluiceHealth(this IEndpointRouteBuilder endpoints, params string[] serviceNames)
-    {
-        var tracker = endpoints.ServiceProvider.GetRequiredService<HealthStatusTracker>();
-        foreach (var name in serviceNames)
-        {
-            tracker.AddService(name);
-        }
-        return endpoints.MapGrpcService<GrpcHealthService>();
+        TelemetryDefaults.AddSluiceLogging(builder);
+        var serviceName = builder.Configuration["Sluice:Telemetry:ServiceName"] ?? Assembly.GetEntryAssembly()?.GetName().Name ?? "sluice";
+        TelemetryDefaults.AddSluiceTelemetry(builder, serviceName);
+        GrpcDefaultsExtensions.AddSluiceGrpc(builder);
+        HealthDefaults.AddSluiceHealth(builder);
+        builder.Services.AddTransient<IStartupFilter, StreamReuseRepairStartupFilter>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
+        return builder;
     }
 }

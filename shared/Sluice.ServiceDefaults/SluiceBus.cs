@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
 namespace Sluice.ServiceDefaults;
@@ -72,6 +73,15 @@ public static class SluiceBus
 
         builder.Services.AddMassTransit(bus =>
         {
+            // The bus's health check feeds grpc.health.v1: a lost broker connection makes the
+            // services that use the bus NOT_SERVING, and they come back once it reconnects.
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Name = "bus";
+                health.MinimalFailureStatus = HealthStatus.Unhealthy;
+                health.Tags.Clear();
+                health.Tags.Add(HealthDefaults.BusTag);
+            });
             foreach (var register in participants)
             {
                 register(bus);

@@ -69,7 +69,7 @@ public sealed class RegistryPersistenceTests
         await using var host = await ValidationHost.StartAsync(directories);
         var health = new Health.HealthClient(host.Channel);
 
-        var response = await health.CheckAsync(new HealthCheckRequest { Service = ValidationService.ServiceFullName });
+        var response = await health.CheckAsync(new HealthCheckRequest { Service = ValidationService.Descriptor.FullName });
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }

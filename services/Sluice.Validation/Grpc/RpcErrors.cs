@@ -1,9 +1,24 @@
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Sluice.Contracts;
-using Sluice.Grpc;
+using Grpc.Core;
+using Sluice.ServiceDefaults;
 
 namespace Sluice.Validation.Grpc;
+
+/// <summary>
+/// The registries' domain failures as statuses, each carrying its google.rpc detail: "not found"
+/// as NOT_FOUND and "version taken" as ALREADY_EXISTS.
+/// </summary>
+internal sealed class ValidationRpcExceptionMapper : IRpcExceptionMapper
+{
+    public RpcException? TryMap(Exception exception) => exception switch
+    {
+        ResourceNotFoundException notFound => RpcErrors.NotFound(notFound),
+        SchemaVersionConflictException conflict => RpcErrors.AlreadyExists(conflict),
+        _ => null,
+    };
+}
 
 /// <summary>The statuses the service answers with, each carrying its google.rpc detail.</summary>
 internal static class RpcErrors
@@ -67,6 +82,6 @@ internal sealed class FieldViolations
     {
         var (field, description) = _violations[0];
         var message = $"{field}: {description}" + (_violations.Count > 1 ? $" (and {_violations.Count - 1} more problem(s))" : "");
-        return RpcStatusExtensions.InvalidArgument(message, [.. _violations]);
+        return RichStatus.InvalidArgument(message, [.. _violations]);
     }
 }

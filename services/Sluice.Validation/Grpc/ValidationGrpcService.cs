@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.JsonSchema;
 using Sluice.ObjectStore;
 using Sluice.Validation.Rulesets;
@@ -52,7 +52,7 @@ internal sealed class ValidationGrpcService(
 
         var (schema, version) = inline is not null
             ? (inline, 0)
-            : await Guard(() => schemas.GetCompiledAsync(request.SchemaRef.Name, VersionOrLatest(request.SchemaRef.Version), context.CancellationToken)).ConfigureAwait(false);
+            : await schemas.GetCompiledAsync(request.SchemaRef.Name, VersionOrLatest(request.SchemaRef.Version), context.CancellationToken).ConfigureAwait(false);
         var result = schema.Validate(document!.RootElement);
         var response = new ValidateDocumentResponse { Valid = result.IsValid, SchemaVersion = version };
         response.Errors.AddRange(result.Errors.Select(error => new V1.ValidationError
@@ -76,7 +76,7 @@ internal sealed class ValidationGrpcService(
         var compiled = RequestChecks.Schema(violations, "schema_json", request.SchemaJson, Options.MaxSchemaLength);
         violations.ThrowIfAny();
 
-        var (schema, created) = await Guard(() => schemas.RegisterAsync(request.Name, request.SchemaJson, VersionOrLatest(request.Version), context.CancellationToken, compiled))
+        var (schema, created) = await schemas.RegisterAsync(request.Name, request.SchemaJson, VersionOrLatest(request.Version), context.CancellationToken, compiled)
             .ConfigureAwait(false);
         if (created)
         {
@@ -92,7 +92,7 @@ internal sealed class ValidationGrpcService(
         RequestChecks.Version(violations, "version", request.Version);
         violations.ThrowIfAny();
 
-        var schema = await Guard(() => schemas.GetAsync(request.Name, VersionOrLatest(request.Version), context.CancellationToken)).ConfigureAwait(false);
+        var schema = await schemas.GetAsync(request.Name, VersionOrLatest(request.Version), context.CancellationToken).ConfigureAwait(false);
         return new GetSchemaResponse { Schema = ToProto(schema), SchemaJson = schema.SchemaJson };
     }
 
@@ -156,7 +156,7 @@ internal sealed class ValidationGrpcService(
             var rulesetVersion = 0;
             if (ruleset is null)
             {
-                var registered = await Guard(() => rulesets.GetAsync(request.Source, version: null, context.CancellationToken)).ConfigureAwait(false);
+                var registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
                 ruleset = RulesetRegistry.Parse(registered);
                 rulesetVersion = registered.Version;
             }
@@ -197,7 +197,7 @@ internal sealed class ValidationGrpcService(
         RequestChecks.Version(violations, "version", request.Version);
         violations.ThrowIfAny();
 
-        var ruleset = await Guard(() => rulesets.GetAsync(request.Source, VersionOrLatest(request.Version), context.CancellationToken)).ConfigureAwait(false);
+        var ruleset = await rulesets.GetAsync(request.Source, VersionOrLatest(request.Version), context.CancellationToken).ConfigureAwait(false);
         return new GetRulesetResponse { Ruleset = ToProto(ruleset) };
     }
 
@@ -309,23 +309,6 @@ internal sealed class ValidationGrpcService(
             }
         }
         return -1;
-    }
-
-    /// <summary>Runs a registry call, answering its "not found" and "version taken" as NOT_FOUND and ALREADY_EXISTS.</summary>
-    private static async Task<T> Guard<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (ResourceNotFoundException exception)
-        {
-            throw RpcErrors.NotFound(exception);
-        }
-        catch (SchemaVersionConflictException exception)
-        {
-            throw RpcErrors.AlreadyExists(exception);
-        }
     }
 
     private static int? VersionOrLatest(int version) => version == 0 ? null : version;

@@ -122,7 +122,7 @@ public sealed class ServerBehaviourTests : IAsyncLifetime
             binder.AddUnaryMethod(Throw, static (_, _, _) =>
                 throw new InvalidOperationException("connection string Password=hunter2 could not be opened"));
             binder.AddUnaryMethod(Invalid, static (_, _, _) =>
-                throw RpcStatusExtensions.InvalidArgument("The request is invalid.", ("message", "must not be empty")));
+                throw RichStatus.InvalidArgument("The request is invalid.", ("message", "must not be empty")));
             binder.AddUnaryMethod(IgnoreCancellation, static async (_, _, context) =>
             {
                 await Task.Delay(1500); // deliberately ignores context.CancellationToken

@@ -91,15 +91,15 @@ public sealed class SluiceToSluiceTests
     {
         await using var app = InteropServer.Build(0,
             configure: builder => builder.AddSluiceServiceDefaults(),
-            map: endpoints => endpoints.MapSluiceHealth(InteropService.ServiceFullName));
+            map: endpoints => endpoints.MapSluiceHealth(InteropService.Descriptor.FullName));
         await app.StartAsync();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{InteropServer.GetPort(app)}");
-        using var watch = new Health.HealthClient(channel).Watch(new HealthCheckRequest { Service = InteropService.ServiceFullName }, deadline: Soon);
+        using var watch = new Health.HealthClient(channel).Watch(new HealthCheckRequest { Service = InteropService.Descriptor.FullName }, deadline: Soon);
 
         Assert.True(await watch.ResponseStream.MoveNext());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
 
-        app.Services.GetRequiredService<HealthStatusTracker>().SetStatus(InteropService.ServiceFullName, HealthCheckResponse.Types.ServingStatus.NotServing);
+        app.Services.GetRequiredService<HealthStatusTracker>().SetStatus(InteropService.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.NotServing);
 
         Assert.True(await watch.ResponseStream.MoveNext());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, watch.ResponseStream.Current.Status);

@@ -181,7 +181,7 @@ public sealed class SluiceClientCallsPythonServerTests(PythonServerFixture serve
     [Fact]
     public async Task UnknownMethodAndService_Unimplemented()
     {
-        var unknownMethod = new Method<EchoRequest, EchoResponse>(MethodType.Unary, InteropService.ServiceFullName, "NoSuchMethod", EchoRequest.Parser, EchoResponse.Parser);
+        var unknownMethod = new Method<EchoRequest, EchoResponse>(MethodType.Unary, InteropService.Descriptor.FullName, "NoSuchMethod", EchoRequest.Parser, EchoResponse.Parser);
         var unknownService = new Method<EchoRequest, EchoResponse>(MethodType.Unary, "sluice.interop.v1.NoSuchService", "UnaryEcho", EchoRequest.Parser, EchoResponse.Parser);
 
         var methodError = await Assert.ThrowsAsync<RpcException>(async () => await Channel.CreateUnaryCall(unknownMethod, new EchoRequest(), new CallOptions(Deadline: Soon)));

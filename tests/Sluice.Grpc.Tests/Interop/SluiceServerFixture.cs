@@ -15,7 +15,7 @@ public sealed class SluiceServerFixture : IAsyncLifetime
     {
         _app = InteropServer.Build(0,
             configure: builder => builder.AddSluiceServiceDefaults(),
-            map: app => app.MapSluiceHealth(Sluice.Interop.V1.InteropService.ServiceFullName));
+            map: app => app.MapSluiceHealth(Sluice.Interop.V1.InteropService.Descriptor.FullName));
         await _app.StartAsync();
         Port = InteropServer.GetPort(_app);
     }

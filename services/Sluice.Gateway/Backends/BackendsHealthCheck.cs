@@ -1,0 +1,64 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.ClientFactory;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Sluice.Gateway.Backends;
+
+/// <summary>A service the gateway routes to: its client name and its gRPC service name.</summary>
+internal sealed record GatewayBackend(string Name, string ServiceName)
+{
+    public static readonly IReadOnlyList<GatewayBackend> All =
+    [
+        new("Query", Sluice.Query.V1.QueryService.Descriptor.FullName),
+        new("Validation", Sluice.Validation.V1.ValidationService.Descriptor.FullName),
+    ];
+}
+
+/// <summary>
+/// Asks each backend's grpc.health.v1 whether its service is SERVING, over the same client the
+/// gateway routes with. A backend that is down makes the gateway unhealthy: it cannot answer
+/// the routes that need it. A backend with no address configured is only reported.
+/// </summary>
+internal sealed class BackendsHealthCheck(GrpcClientFactory clients) : IHealthCheck
+{
+    public const string Tag = "backends";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        var unconfigured = new List<string>();
+        foreach (var backend in GatewayBackend.All)
+        {
+            Health.HealthClient client;
+            try
+            {
+                client = clients.CreateClient<Health.HealthClient>(backend.Name);
+            }
+            catch (InvalidOperationException)
+            {
+                unconfigured.Add(backend.Name);
+                continue;
+            }
+            try
+            {
+                var reply = await client.CheckAsync(new HealthCheckRequest { Service = backend.ServiceName }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (reply.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    problems.Add($"{backend.Name} is {reply.Status}");
+                }
+            }
+            catch (RpcException exception)
+            {
+                problems.Add($"{backend.Name} did not answer ({exception.StatusCode})");
+            }
+        }
+        if (problems.Count > 0)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, string.Join("; ", problems));
+        }
+        return unconfigured.Count > 0
+            ? HealthCheckResult.Degraded($"No address for {string.Join(", ", unconfigured)} (Sluice:Services:{{Name}}:Address).")
+            : HealthCheckResult.Healthy();
+    }
+}

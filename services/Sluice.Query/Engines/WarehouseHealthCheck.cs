@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Sluice.Query.Engines;
+
+/// <summary>The warehouse answers a catalog call (SQLite file, PostgreSQL server or the Redshift Data API).</summary>
+internal sealed class WarehouseHealthCheck(ISqlEngine engine) : IHealthCheck
+{
+    public const string Tag = "warehouse";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await engine.ListDatabasesAsync(engine.DefaultDatabase ?? "dev", cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "The warehouse did not answer a catalog call.", exception);
+        }
+    }
+}

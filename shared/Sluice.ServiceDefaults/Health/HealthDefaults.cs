@@ -1,0 +1,62 @@
+using Grpc.AspNetCore.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace Sluice.ServiceDefaults;
+
+/// <summary>How often the health checks run for watchers, bound from "Sluice:Health".</summary>
+public sealed class SluiceHealthOptions
+{
+    public const string SectionName = "Sluice:Health";
+
+    /// <summary>
+    /// How often every check runs and grpc.health.v1 Watch callers hear of changes. Check calls
+    /// always run the checks afresh. Defaults to 10 seconds.
+    /// </summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one run of a check may take before it counts as failed. Defaults to 5 seconds.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// grpc.health.v1 backed by ASP.NET Core health checks (Grpc.AspNetCore.HealthChecks): the host as
+/// a whole under "" (every check) and each gRPC service under its full name (the checks of what
+/// that service depends on). Any unhealthy check makes its services NOT_SERVING; Watch callers
+/// hear of it within one <see cref="SluiceHealthOptions.Period"/>.
+/// </summary>
+public static class HealthDefaults
+{
+    /// <summary>The tag of the message bus's health check.</summary>
+    public const string BusTag = "bus";
+
+    internal static void AddSluiceHealth(IHostApplicationBuilder builder)
+    {
+        var options = new SluiceHealthOptions();
+        builder.Configuration.GetSection(SluiceHealthOptions.SectionName).Bind(options);
+        if (options.Period <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{SluiceHealthOptions.SectionName}:Period and Timeout must be positive.");
+        }
+        builder.Services.AddGrpcHealthChecks();
+        builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
+        {
+            publisher.Delay = TimeSpan.FromSeconds(1);
+            publisher.Period = options.Period;
+            publisher.Timeout = options.Timeout;
+        });
+    }
+
+    /// <summary>
+    /// Declares a gRPC service of this host to grpc.health.v1 under <paramref name="serviceFullName"/>:
+    /// it is SERVING while every check tagged with one of <paramref name="dependsOn"/> is healthy.
+    /// </summary>
+    public static IHostApplicationBuilder AddSluiceServiceHealth(this IHostApplicationBuilder builder, string serviceFullName, params string[] dependsOn)
+    {
+        var tags = dependsOn.ToHashSet(StringComparer.Ordinal);
+        builder.Services.Configure<GrpcHealthChecksOptions>(grpc => grpc.Services.Map(serviceFullName, result => tags.Overlaps(result.Tags)));
+        return builder;
+    }
+}
