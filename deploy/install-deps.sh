@@ -40,8 +40,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ ! -e "$policy.sluice-saved" ] || mv "$policy.sluice-saved" "$policy"
 fi
 
-if [ -f "$here/node/package.json" ] && [ ! -d "$here/node/node_modules" ]; then
-  echo "install-deps: npm ci in deploy/node"
-  (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci again whenever the lock file changed since the last install (a stamp of its hash).
+if [ -f "$here/node/package.json" ]; then
+  lock_hash="$(sha256sum "$here/node/package-lock.json" | cut -d' ' -f1)"
+  stamp="$here/node/node_modules/.sluice-lock-sha256"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+    echo "install-deps: npm ci in deploy/node"
+    (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" > "$stamp"
+  fi
 fi
 echo "install-deps: done"

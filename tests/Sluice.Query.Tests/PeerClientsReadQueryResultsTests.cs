@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf.Reflection;
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.Query.V1;
 using Record = Sluice.Query.V1.Record;
 
@@ -10,8 +10,9 @@ namespace Sluice.Query.Tests;
 /// <summary>
 /// Python grpcio and grpc-js run a parameterized SELECT through QueryService and read its result
 /// streamed and paged. The server sends stored batches as pre-serialized protobuf, so independent
-/// decoders must read exactly what the Sluice client reads of the same statement. The peers
-/// (Peers/README.md) only report what they observed; the expectations are here.
+/// decoders must read exactly what the Sluice client (the generated C# client on Grpc.Net.Client)
+/// reads of the same statement. The peers (Peers/README.md) only report what they observed; the
+/// expectations are here.
 /// </summary>
 public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixture)
     where TFixture : IEngineFixture
@@ -36,7 +37,7 @@ public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixtur
     [InlineData(QueryPeerClients.Node)]
     public async Task ParameterizedSelect_ReadByPeer_SameRowsStreamedAndPagedAsTheSluiceClient(string peer)
     {
-        var observed = await QueryPeerClients.RunAsync(peer, Client.Channel.Address, fixture.Database);
+        var observed = await QueryPeerClients.RunAsync(peer, fixture.Host.GrpcAddress, fixture.Database);
 
         var execute = observed.GetProperty("execute");
         Assert.Equal("OK", StatusOf(execute));
@@ -168,7 +169,7 @@ public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixtur
         Assert.True(expectedRows.Count == actualRows.Count, $"{comparison}: {actualRows.Count} rows, expected {expectedRows.Count}.");
     }
 
-    private static CallOptions Deadline() => new(Deadline: DateTime.UtcNow + CallTimeout);
+    private static CallOptions Deadline() => new(deadline: DateTime.UtcNow + CallTimeout);
 
     /// <summary>A record as comparable text: each field's oneof member and value.</summary>
     private static string RowText(Record record) => string.Join(" | ", record.Fields.Select(FieldText));

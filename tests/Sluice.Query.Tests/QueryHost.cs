@@ -1,10 +1,10 @@
 using System.Net;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sluice.Grpc;
 using Sluice.Query.DataApi;
 using Sluice.Query.V1;
 using Sluice.ServiceDefaults;
@@ -21,12 +21,16 @@ public sealed class QueryHost : IAsyncDisposable
     {
         _app = app;
         DataDirectory = dataDirectory;
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+        _channel = GrpcChannel.ForAddress(GrpcAddress);
         Client = new QueryService.QueryServiceClient(_channel);
         DataApiUrl = app.Services.GetRequiredService<DataApiListener>().EndPoint is { } endPoint ? $"http://{endPoint}" : "";
     }
 
     public QueryService.QueryServiceClient Client { get; }
+
+    /// <summary>The gRPC listener's address (cleartext HTTP/2 on loopback), for clients in other processes.</summary>
+    public Uri GrpcAddress { get; }
 
     public string DataApiUrl { get; }
 
@@ -48,6 +52,9 @@ public sealed class QueryHost : IAsyncDisposable
         {
             ["Sluice:Query:DataDirectory"] = dataDirectory,
             ["Sluice:Query:DataApiPort"] = "0",
+            // The service defaults put Logging:LogLevel:Default = Information in configuration,
+            // which outranks SetMinimumLevel: the level must be set there too.
+            ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
         {

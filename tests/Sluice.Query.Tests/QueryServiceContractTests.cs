@@ -1,6 +1,6 @@
 using Google.Rpc;
+using Grpc.Core;
 using Sluice.Contracts;
-using Sluice.Grpc;
 using Sluice.Query.V1;
 using Record = Sluice.Query.V1.Record;
 

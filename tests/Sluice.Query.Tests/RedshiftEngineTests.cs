@@ -1,4 +1,4 @@
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Tests;
@@ -89,6 +89,31 @@ public sealed class RedshiftEngineTests(RedshiftEngineFixture fixture) : IClassF
         Assert.Contains("Sluice:Query:Redshift:AccessKeyId", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(StatementStatus.Failed, end.Status);
         Assert.Contains("InvalidSignatureException", end.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListTables_WarehouseFailsUnexpectedly_InternalWithoutLeakingTheEndpoint()
+    {
+        // A path the warehouse does not serve: it answers HTTP 404 with no AWS error type, which the
+        // engine reports as InternalServerException naming the endpoint. That message is for the log
+        // and the statement's own error, never for a gRPC status.
+        var settings = RedshiftEngineFixture.RedshiftSettings(fixture.Warehouse, RedshiftEngineFixture.SecretAccessKey);
+        settings["Redshift:EndpointUrl"] = fixture.Warehouse.DataApiUrl + "/not-the-data-api";
+        var authority = new Uri(fixture.Warehouse.DataApiUrl).Authority;
+        await using var broken = await QueryHost.StartAsync(settings);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await broken.Client.ListTablesAsync(new ListTablesRequest { Database = "dev" }));
+        var accepted = await broken.Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = "dev", Sql = "SELECT 1" });
+        var end = await broken.Client.WaitForEndAsync(accepted.Id);
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.StartsWith("Internal error (reference ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(authority, error.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("Redshift Data API", error.Status.Detail, StringComparison.Ordinal);
+        // The same failure, as the engine reports it: it does name the endpoint and the HTTP status.
+        Assert.Equal(StatementStatus.Failed, end.Status);
+        Assert.Contains(authority, end.Error, StringComparison.Ordinal);
+        Assert.Contains("HTTP 404", end.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.Query.V1;
 using Record = Sluice.Query.V1.Record;
 
@@ -13,7 +13,7 @@ public static class StatementWaits
     public static async Task<List<DescribeStatementResponse>> WatchToEndAsync(this QueryService.QueryServiceClient client, string id)
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        using var call = client.WatchStatement(new WatchStatementRequest { Id = id }, new CallOptions(CancellationToken: timeout.Token));
+        using var call = client.WatchStatement(new WatchStatementRequest { Id = id }, new CallOptions(cancellationToken: timeout.Token));
         var states = new List<DescribeStatementResponse>();
         await foreach (var change in call.ResponseStream.ReadAllAsync(timeout.Token))
         {
@@ -29,7 +29,7 @@ public static class StatementWaits
     public static async Task<DescribeStatementResponse> WaitForStatusAsync(this QueryService.QueryServiceClient client, string id, StatementStatus status)
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        using var call = client.WatchStatement(new WatchStatementRequest { Id = id }, new CallOptions(CancellationToken: timeout.Token));
+        using var call = client.WatchStatement(new WatchStatementRequest { Id = id }, new CallOptions(cancellationToken: timeout.Token));
         DescribeStatementResponse? last = null;
         await foreach (var change in call.ResponseStream.ReadAllAsync(timeout.Token))
         {

@@ -1,4 +1,4 @@
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.Query.V1;
 using Xunit.Abstractions;
 

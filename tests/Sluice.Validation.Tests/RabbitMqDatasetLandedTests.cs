@@ -17,7 +17,7 @@ namespace Sluice.Validation.Tests;
 [Collection(RabbitMqBroker.Collection)]
 public sealed class RabbitMqDatasetLandedTests : IDisposable
 {
-    /// <summary>How long a stopping service waits for an evaluation, where a test shortens it.</summary>
+    /// <summary>How long a stopping service waits for an evaluation (MassTransit's ConsumerStopTimeout), where a test shortens it.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(2);
 
     private readonly TestDirectories _directories = new();
@@ -79,8 +79,13 @@ public sealed class RabbitMqDatasetLandedTests : IDisposable
         var first = await StartHostAsync(services =>
         {
             services.AddSingleton<IObjectStore>(gate);
-            // After AddSluiceBus's 30 s: the wait for the evaluation to finish ends sooner.
-            services.PostConfigure<MassTransitHostOptions>(options => options.StopTimeout = StopTimeout);
+            // The wait for the evaluation to finish ends long before the bus's own stop timeout
+            // (AddSluiceBus's 30 s), so that the bus still stops cleanly: since MassTransit 8.5 a
+            // cancelled delivery is not nacked but left unacknowledged on its channel, and only
+            // the channel's closing returns it to the queue. Shortening StopTimeout itself would
+            // cancel the whole bus stop, leaving the channel (and the delivery) open until the
+            // process exits.
+            services.PostConfigure<MassTransitHostOptions>(options => options.ConsumerStopTimeout = StopTimeout);
         });
         TimeSpan stopped;
         try

@@ -1,7 +1,7 @@
 using Google.Rpc;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Contracts;
-using Sluice.Grpc;
 using Sluice.ObjectStore;
 using Sluice.Validation.V1;
 

@@ -1,6 +1,6 @@
 using Google.Rpc;
+using Grpc.Core;
 using Sluice.Contracts;
-using Sluice.Grpc;
 using Sluice.Validation.V1;
 
 namespace Sluice.Validation.Tests;

@@ -1,11 +1,10 @@
 using System.Net;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Sluice.Grpc;
 using Sluice.ServiceDefaults;
 using Sluice.Validation.V1;
 
@@ -72,9 +71,11 @@ public sealed class ValidationHost : IAsyncDisposable
         Action<IServiceCollection>? configureServices = null, IReadOnlyDictionary<string, string?>? configuration = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var all = new Dictionary<string, string?>
         {
+            // In configuration, not SetMinimumLevel: the service defaults' Logging:LogLevel:Default
+            // (a configuration rule) would win over a minimum level set in code.
+            ["Logging:LogLevel:Default"] = "Warning",
             ["Sluice:Validation:DataDirectory"] = directories.Data,
             ["Sluice:Validation:EvaluationRetryInterval"] = "00:00:00.050",
             ["Sluice:ObjectStore:Provider"] = "Local",

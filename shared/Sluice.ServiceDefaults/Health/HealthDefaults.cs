@@ -40,7 +40,7 @@ public static class HealthDefaults
         {
             throw new InvalidOperationException($"{SluiceHealthOptions.SectionName}:Period and Timeout must be positive.");
         }
-        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcHealthChecks().AddCheck<HostLifetimeHealthCheck>("host", tags: [HostLifetimeHealthCheck.Tag]);
         builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
         {
             publisher.Delay = TimeSpan.FromSeconds(1);
@@ -51,11 +51,12 @@ public static class HealthDefaults
 
     /// <summary>
     /// Declares a gRPC service of this host to grpc.health.v1 under <paramref name="serviceFullName"/>:
-    /// it is SERVING while every check tagged with one of <paramref name="dependsOn"/> is healthy.
+    /// it is SERVING while the host runs (not starting or stopping) and every check tagged with one
+    /// of <paramref name="dependsOn"/> is healthy.
     /// </summary>
     public static IHostApplicationBuilder AddSluiceServiceHealth(this IHostApplicationBuilder builder, string serviceFullName, params string[] dependsOn)
     {
-        var tags = dependsOn.ToHashSet(StringComparer.Ordinal);
+        var tags = dependsOn.Append(HostLifetimeHealthCheck.Tag).ToHashSet(StringComparer.Ordinal);
         builder.Services.Configure<GrpcHealthChecksOptions>(grpc => grpc.Services.Map(serviceFullName, result => tags.Overlaps(result.Tags)));
         return builder;
     }

@@ -1,9 +1,9 @@
 using System.Net;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Sluice.Grpc;
 using Sluice.Query.V1;
 using Sluice.ServiceDefaults;
 
@@ -28,9 +28,15 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        // Shows when the runtime repaired a Kestrel stream that would have lost a response.
-        builder.Logging.AddFilter("Sluice.Grpc.Server", LogLevel.Information);
-        var settings = new Dictionary<string, string?> { ["Sluice:Query:DataApiPort"] = "-1" };
+        // Shows when the Kestrel stream-reuse repair (Sluice.ServiceDefaults) saved a response.
+        builder.Logging.AddFilter("Sluice.ServiceDefaults.KestrelStreamReuseRepair", LogLevel.Information);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Query:DataApiPort"] = "-1",
+            // The service defaults put Logging:LogLevel:Default = Information in configuration,
+            // which outranks SetMinimumLevel: the level must be set there too.
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
         foreach (var (key, value) in querySettings)
         {
             settings["Sluice:Query:" + key] = value;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Sluice.Benchmarks.Query;
-using Sluice.Grpc;
 using Sluice.Query.V1;
 
 // Usage: Sluice.Benchmarks.Query [rows=1000000] [iterations=3] [engines=sqlite,postgres]
@@ -54,7 +54,7 @@ internal sealed record Row(string Engine, double NativeSeconds, double ExecuteSe
 internal static class Measure
 {
     // Each call gets a deadline, so a stall shows up as an error naming the step.
-    private static CallOptions Bounded => new(Deadline: DateTime.UtcNow.AddMinutes(3));
+    private static CallOptions Bounded => new(deadline: DateTime.UtcNow.AddMinutes(3));
 
     /// <summary>Best of <paramref name="iterations"/> for each way of reading, after one warm-up round.</summary>
     public static async Task<Row> EngineAsync(string engine, QueryService.QueryServiceClient client, string database, string sql, int rows, int iterations,

@@ -7,7 +7,7 @@ using Grpc.Reflection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace Sluice.ServiceDefaults.Grpc;
+namespace Sluice.ServiceDefaults.Rpc;
 
 /// <summary>
 /// The services each listener serves, for server reflection. Grpc.AspNetCore's own reflection
@@ -70,15 +70,15 @@ internal sealed class ListenerServiceDescriptors(EndpointDataSource endpoints)
 }
 
 /// <summary>grpc.reflection.v1alpha.ServerReflection (what grpcurl and most GUI clients ask first) for the listener called.</summary>
-internal sealed class ListenerReflectionV1Alpha(ListenerServiceDescriptors descriptors) : global::Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionBase
+internal sealed class ListenerReflectionV1Alpha(ListenerServiceDescriptors descriptors) : Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionBase
 {
-    public override Task ServerReflectionInfo(IAsyncStreamReader<global::Grpc.Reflection.V1Alpha.ServerReflectionRequest> requestStream, IServerStreamWriter<global::Grpc.Reflection.V1Alpha.ServerReflectionResponse> responseStream, ServerCallContext context) =>
+    public override Task ServerReflectionInfo(IAsyncStreamReader<Grpc.Reflection.V1Alpha.ServerReflectionRequest> requestStream, IServerStreamWriter<Grpc.Reflection.V1Alpha.ServerReflectionResponse> responseStream, ServerCallContext context) =>
         descriptors.V1AlphaFor(context).ServerReflectionInfo(requestStream, responseStream, context);
 }
 
 /// <summary>grpc.reflection.v1.ServerReflection for the listener called.</summary>
-internal sealed class ListenerReflectionV1(ListenerServiceDescriptors descriptors) : global::Grpc.Reflection.V1.ServerReflection.ServerReflectionBase
+internal sealed class ListenerReflectionV1(ListenerServiceDescriptors descriptors) : Grpc.Reflection.V1.ServerReflection.ServerReflectionBase
 {
-    public override Task ServerReflectionInfo(IAsyncStreamReader<global::Grpc.Reflection.V1.ServerReflectionRequest> requestStream, IServerStreamWriter<global::Grpc.Reflection.V1.ServerReflectionResponse> responseStream, ServerCallContext context) =>
+    public override Task ServerReflectionInfo(IAsyncStreamReader<Grpc.Reflection.V1.ServerReflectionRequest> requestStream, IServerStreamWriter<Grpc.Reflection.V1.ServerReflectionResponse> responseStream, ServerCallContext context) =>
         descriptors.V1For(context).ServerReflectionInfo(requestStream, responseStream, context);
 }

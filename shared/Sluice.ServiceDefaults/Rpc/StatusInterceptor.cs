@@ -5,7 +5,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 
-namespace Sluice.ServiceDefaults.Grpc;
+namespace Sluice.ServiceDefaults.Rpc;
 
 /// <summary>
 /// The one place where exceptions become statuses, for every method of every service:

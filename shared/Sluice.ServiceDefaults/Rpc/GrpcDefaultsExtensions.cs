@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Sluice.ServiceDefaults.Grpc;
+using Sluice.ServiceDefaults.Rpc;
 
 namespace Sluice.ServiceDefaults;
 
