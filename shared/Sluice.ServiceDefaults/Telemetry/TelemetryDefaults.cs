@@ -40,13 +40,10 @@ public static class TelemetryDefaults
     internal static void AddSluiceLogging(IHostApplicationBuilder builder)
     {
         // Lowest priority, so appsettings, environment variables and arguments still override it.
+        // Only this category: a Default level here would beat a host's SetMinimumLevel in code.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Default"] = "Information",
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-            },
+            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
         });
         var format = builder.Configuration["Sluice:Logging:Format"];
         if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
