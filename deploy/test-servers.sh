@@ -20,6 +20,10 @@ epmd_port=4369
 
 postgres_url="Host=127.0.0.1;Port=${pg_port};Username=sluice;Password=sluice;Database=sluice_test"
 rabbitmq_url="amqp://guest:guest@127.0.0.1:${amqp_port}/"
+# A vhost of its own for tests that cut the broker connection, so their consumers never take
+# messages meant for the other test projects, which share vhost "/".
+rabbitmq_isolated_vhost=sluice-isolated
+rabbitmq_isolated_url="amqp://guest:guest@127.0.0.1:${amqp_port}/${rabbitmq_isolated_vhost}"
 
 # RabbitMQ's listeners, epmd and Erlang distribution all bound to loopback. The Debian wrappers
 # run the server and rabbitmqctl through `su rabbitmq`, which keeps these variables.
@@ -96,6 +100,7 @@ stop_postgres() {
 start_rabbitmq() {
   if port_open "$amqp_port"; then
     log "RabbitMQ already running on 127.0.0.1:$amqp_port: reusing it"
+    ensure_isolated_vhost
     return 0
   fi
   port_open "$epmd_port" || touch "$state_dir/epmd.started"
@@ -105,6 +110,12 @@ start_rabbitmq() {
   # The first await_startup calls can fail while the node is still booting: retry them.
   wait_for 120 rabbitmqctl await_startup --timeout 10 || { log "RabbitMQ did not start; see /var/log/rabbitmq"; return 1; }
   wait_for 30 port_open "$amqp_port" || { log "RabbitMQ is up but not listening on $amqp_port"; return 1; }
+  ensure_isolated_vhost
+}
+
+ensure_isolated_vhost() {
+  rabbitmqctl -q add_vhost "$rabbitmq_isolated_vhost" >/dev/null 2>&1 || true
+  rabbitmqctl -q set_permissions -p "$rabbitmq_isolated_vhost" guest '.*' '.*' '.*' >/dev/null
 }
 
 stop_rabbitmq() {
@@ -123,6 +134,7 @@ stop_rabbitmq() {
 print_env() {
   printf 'export SLUICE_TEST_POSTGRES=%q\n' "$postgres_url"
   printf 'export SLUICE_TEST_RABBITMQ=%q\n' "$rabbitmq_url"
+  printf 'export SLUICE_TEST_RABBITMQ_ISOLATED=%q\n' "$rabbitmq_isolated_url"
 }
 
 case "${1:-}" in

@@ -32,6 +32,8 @@ public sealed class SluiceBrokerOptions
 /// </summary>
 public static class SluiceBus
 {
+    private const string MassTransitCheckName = "masstransit-bus";
+
     private sealed class Participants : List<Action<IBusRegistrationConfigurator>>;
 
     /// <summary>Contributes consumers, sagas or request clients to the host's bus.</summary>
@@ -69,19 +71,28 @@ public static class SluiceBus
             host.WaitUntilStarted = true;
             host.StartTimeout = options.StartTimeout;
             host.StopTimeout = TimeSpan.FromSeconds(30);
+            // Consumers get less than the bus, so that a consumer running past its time is
+            // cancelled and the bus still closes its broker connection: the unacknowledged
+            // delivery then goes back to the queue for the next instance instead of being held.
+            host.ConsumerStopTimeout = TimeSpan.FromSeconds(25);
+        });
+
+        // The bus's health feeds grpc.health.v1: a lost broker connection makes the services that
+        // use the bus NOT_SERVING, and they come back once it has reconnected.
+        builder.Services.AddHealthChecks().AddCheck<BusHealthCheck>("bus", tags: [HealthDefaults.BusTag]);
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(checks =>
+        {
+            foreach (var registration in checks.Registrations.Where(r => r.Name == MassTransitCheckName).ToList())
+            {
+                checks.Registrations.Remove(registration);
+            }
         });
 
         builder.Services.AddMassTransit(bus =>
         {
-            // The bus's health check feeds grpc.health.v1: a lost broker connection makes the
-            // services that use the bus NOT_SERVING, and they come back once it reconnects.
-            bus.ConfigureHealthCheckOptions(health =>
-            {
-                health.Name = "bus";
-                health.MinimalFailureStatus = HealthStatus.Unhealthy;
-                health.Tags.Clear();
-                health.Tags.Add(HealthDefaults.BusTag);
-            });
+            // MassTransit's own check is replaced by BusHealthCheck (registered below), which
+            // fails on degraded endpoints too; this name lets the registration be found.
+            bus.ConfigureHealthCheckOptions(health => health.Name = MassTransitCheckName);
             foreach (var register in participants)
             {
                 register(bus);

@@ -40,10 +40,16 @@ public static class TelemetryDefaults
     internal static void AddSluiceLogging(IHostApplicationBuilder builder)
     {
         // Lowest priority, so appsettings, environment variables and arguments still override it.
-        // Only this category: a Default level here would beat a host's SetMinimumLevel in code.
+        // Only per-request categories: a Default level here would beat a host's SetMinimumLevel in
+        // code. Grpc.AspNetCore logs one Information line per failed call; the status interceptor
+        // already logs what an operator needs.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Grpc.AspNetCore"] = "Warning",
+            },
         });
         var format = builder.Configuration["Sluice:Logging:Format"];
         if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))

@@ -1,0 +1,64 @@
+using System.Net;
+using Grpc.Core;
+using Grpc.Health.V1;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace Sluice.ServiceDefaults.Tests;
+
+/// <summary>
+/// grpc.health.v1 follows the broker: a host on RabbitMQ (its own vhost, reached through a relay
+/// the test can cut) is SERVING, goes NOT_SERVING when the broker goes away and comes back to
+/// SERVING once the bus has reconnected, as a Watch caller sees it.
+/// </summary>
+public sealed class BrokerHealthTests
+{
+    private static readonly TimeSpan Transition = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Watch_BrokerGoesAwayAndComesBack_NotServingThenServing()
+    {
+        var broker = new Uri(Environment.GetEnvironmentVariable("SLUICE_TEST_RABBITMQ_ISOLATED") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("SLUICE_TEST_RABBITMQ_ISOLATED is not set: start the servers with `bash deploy/test-servers.sh start` and `eval \"$(bash deploy/test-servers.sh env)\"`, or run `bash tests/run.sh`."));
+        await using var relay = new LoopbackTcpProxy(new IPEndPoint(IPAddress.Loopback, broker.Port));
+        var relayed = new UriBuilder(broker) { Port = relay.Port }.Uri;
+        await using var host = await AllInOne.StartAsync(
+            "Sluice:Broker:Transport=RabbitMq", $"Sluice:Broker:RabbitMqUri={relayed}", "Sluice:Health:Period=00:00:01");
+        var health = new Health.HealthClient(host.Channel("Validation"));
+        using var watchTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var watch = health.Watch(new HealthCheckRequest { Service = "sluice.validation.v1.ValidationService" }, cancellationToken: watchTimeout.Token);
+
+        await NextStatusAsync(watch, ServingStatus.Serving);
+        relay.Cut();
+        await NextStatusAsync(watch, ServingStatus.NotServing);
+        relay.Restore();
+        await NextStatusAsync(watch, ServingStatus.Serving);
+
+        // The whole host said the same, and a fresh Check agrees.
+        var overall = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.Equal(ServingStatus.Serving, overall.Status);
+    }
+
+    /// <summary>Reads the Watch stream until it reports <paramref name="expected"/>, within <see cref="Transition"/>.</summary>
+    private static async Task NextStatusAsync(AsyncServerStreamingCall<HealthCheckResponse> watch, ServingStatus expected)
+    {
+        using var timer = new CancellationTokenSource(Transition);
+        var seen = new List<ServingStatus>();
+        try
+        {
+            while (await watch.ResponseStream.MoveNext(timer.Token))
+            {
+                seen.Add(watch.ResponseStream.Current.Status);
+                if (watch.ResponseStream.Current.Status == expected)
+                {
+                    return;
+                }
+            }
+        }
+        catch (RpcException exception) when (exception.StatusCode == StatusCode.Cancelled && timer.IsCancellationRequested)
+        {
+            // Fall through to the failure below.
+        }
+        Assert.Fail($"Watch did not report {expected} within {Transition.TotalSeconds} s; it reported [{string.Join(", ", seen)}].");
+    }
+}
