@@ -13,6 +13,7 @@ public sealed class HostUnderTest : IAsyncDisposable
 {
     private readonly string _root;
     private readonly List<GrpcChannel> _channels = [];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
     private readonly Lock _sync = new();
 
     private HostUnderTest(WebApplication app, string root)
@@ -78,8 +79,39 @@ public sealed class HostUnderTest : IAsyncDisposable
         return channel;
     }
 
+    /// <summary>GET <paramref name="path"/> on the admin listener (HTTP/1.1).</summary>
+    public Task<HttpResponseMessage> GetAdminAsync(string path) => _http.GetAsync($"http://{Admin}{path}");
+
+    /// <summary>
+    /// Waits (bounded) until the admin listener's /metrics counts at least <paramref name="count"/>
+    /// finished gRPC requests to <paramref name="route"/> (http_server_request_duration_seconds_count).
+    /// The server records a request there once it is done with it, after its per-request log lines.
+    /// </summary>
+    public async Task<string> WaitForFinishedGrpcRequestsAsync(string route, int count)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var metrics = "";
+        try
+        {
+            while (true)
+            {
+                metrics = await _http.GetStringAsync($"http://{Admin}/metrics", timeout.Token);
+                if (PrometheusText.FinishedGrpcRequests(metrics, route) >= count)
+                {
+                    return metrics;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"/metrics did not count {count} finished gRPC requests to {route} within 30 s; it counted {PrometheusText.FinishedGrpcRequests(metrics, route)}:\n{metrics}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _http.Dispose();
         lock (_sync)
         {
             foreach (var channel in _channels)
@@ -126,4 +158,43 @@ public sealed class SharedHost : IAsyncLifetime
     public async Task InitializeAsync() => Host = await HostUnderTest.StartAsync();
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>Reads the Prometheus text format the admin listener's /metrics serves.</summary>
+public static class PrometheusText
+{
+    /// <summary>The metric ASP.NET Core records every finished request in (http.server.request.duration), in Prometheus's naming.</summary>
+    public const string RequestDuration = "http_server_request_duration_seconds";
+
+    /// <summary>The samples of metric <paramref name="name"/> (e.g. a histogram's <c>_count</c>): their labels and value.</summary>
+    public static IEnumerable<(Dictionary<string, string> Labels, double Value)> Samples(string metrics, string name)
+    {
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (!line.StartsWith(name + "{", StringComparison.Ordinal) && !line.StartsWith(name + " ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            var rest = line[name.Length..];
+            if (rest.StartsWith('{'))
+            {
+                var close = rest.LastIndexOf('}');
+                foreach (System.Text.RegularExpressions.Match label in System.Text.RegularExpressions.Regex.Matches(rest[1..close], "([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\""))
+                {
+                    labels[label.Groups[1].Value] = label.Groups[2].Value;
+                }
+                rest = rest[(close + 1)..];
+            }
+            var value = rest.Trim().Split(' ')[0];
+            yield return (labels, double.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The request-duration counts of gRPC requests (HTTP/2) to <paramref name="route"/>, one sample per label set.</summary>
+    public static IEnumerable<(Dictionary<string, string> Labels, double Value)> GrpcRequestCounts(string metrics, string route) =>
+        Samples(metrics, RequestDuration + "_count").Where(s => s.Labels.GetValueOrDefault("http_route") == route && s.Labels.GetValueOrDefault("network_protocol_version") == "2");
+
+    /// <summary>How many gRPC requests to <paramref name="route"/> the server has finished, by the request-duration histogram's count.</summary>
+    public static double FinishedGrpcRequests(string metrics, string route) => GrpcRequestCounts(metrics, route).Sum(s => s.Value);
 }

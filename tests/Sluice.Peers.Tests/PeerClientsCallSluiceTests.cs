@@ -230,7 +230,12 @@ public sealed class PeerClientsCallSluiceTests(SluiceHostFixture fixture)
     [MemberData(nameof(Languages))]
     public async Task ValidateDocument_GzipCompressedRequest_CorrectAnswer(string peer)
     {
+        using var serverLog = new ServerLogRecorder();
+
         var observed = await fixture.RunAsync(peer, "gzip");
+
+        // The server did receive a compressed message, so the answer below came through gzip.
+        Assert.Contains(serverLog.Events, e => e.EventName == "DecompressingMessage" && e.Message.Contains("gzip", StringComparison.Ordinal));
 
         Assert.Equal("OK", observed.GetProperty("status").GetString());
         // 20,001 items, only the last one above the maximum: the whole document arrived intact.

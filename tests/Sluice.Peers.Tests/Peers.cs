@@ -169,7 +169,14 @@ internal sealed class PythonHealthServer : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                _process.StandardInput.Close();
+                try
+                {
+                    _process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // It exited meanwhile: the pipe is gone.
+                }
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 try
                 {

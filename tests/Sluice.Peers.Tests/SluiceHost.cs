@@ -43,8 +43,7 @@ public sealed class SluiceHost : IAsyncDisposable
 
     /// <summary>
     /// Starts the host with <paramref name="settings"/> (configuration keys and values) on top of
-    /// free ports, a private data folder and a health period of one second, and waits until its
-    /// health checks have been published once (so that Watch callers start from a real status).
+    /// free ports, a private data folder and a health period of one second.
     /// </summary>
     public static async Task<SluiceHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -62,6 +61,9 @@ public sealed class SluiceHost : IAsyncDisposable
             ["Sluice:ObjectStore:LocalRoot"] = Path.Combine(dataDirectory, "objects"),
             ["Sluice:Health:Period"] = "00:00:01",
             ["Logging:LogLevel:Default"] = "Warning",
+            // For ServerLogRecorder: the gRPC server's trace events, to the EventSource provider only
+            // (nothing is formatted unless a listener asks for them).
+            [$"Logging:EventSource:LogLevel:{ServerLogRecorder.Category}"] = "Trace",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -77,35 +79,11 @@ public sealed class SluiceHost : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
-        var host = new SluiceHost(app, AllInOneHost.GetEndpoints(app), dataDirectory);
-        return host;
+        return new SluiceHost(app, AllInOneHost.GetEndpoints(app), dataDirectory);
     }
 
-    /// <summary>Waits until a Watch of <paramref name="service"/> on <paramref name="listener"/> reports <paramref name="expected"/>.</summary>
-    public async Task WaitForHealthAsync(string listener, string service, HealthCheckResponse.Types.ServingStatus expected, TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        var last = HealthCheckResponse.Types.ServingStatus.Unknown;
-        try
-        {
-            using var watch = new Health.HealthClient(Channel(listener)).Watch(new HealthCheckRequest { Service = service }, cancellationToken: cancel.Token);
-            await foreach (var reply in watch.ResponseStream.ReadAllAsync(cancel.Token))
-            {
-                last = reply.Status;
-                if (last == expected)
-                {
-                    return;
-                }
-            }
-        }
-        catch (RpcException error) when (error.StatusCode == StatusCode.Cancelled && cancel.IsCancellationRequested)
-        {
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-        }
-        throw new TimeoutException($"Health of '{service}' on the {listener} listener was still {last} after {timeout.TotalSeconds} s, expected {expected}.");
-    }
+    /// <summary>Opens a Watch of <paramref name="service"/> on <paramref name="listener"/>, kept open until disposed.</summary>
+    public HealthWatch WatchHealth(string listener, string service) => new(new Health.HealthClient(Channel(listener)), service);
 
     public async ValueTask DisposeAsync()
     {
@@ -129,12 +107,61 @@ public sealed class SluiceHost : IAsyncDisposable
     }
 }
 
+/// <summary>One grpc.health.v1 Watch call, read message by message: what a watcher hears, in order, on one stream.</summary>
+public sealed class HealthWatch : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly AsyncServerStreamingCall<HealthCheckResponse> _call;
+
+    internal HealthWatch(Health.HealthClient client, string service)
+    {
+        Service = service;
+        _call = client.Watch(new HealthCheckRequest { Service = service }, cancellationToken: _cancel.Token);
+    }
+
+    public string Service { get; }
+
+    /// <summary>Every status received so far, in order.</summary>
+    public List<HealthCheckResponse.Types.ServingStatus> Received { get; } = [];
+
+    /// <summary>Reads the stream until it reports <paramref name="expected"/>; fails after <paramref name="timeout"/>.</summary>
+    public async Task WaitForAsync(HealthCheckResponse.Types.ServingStatus expected, TimeSpan timeout)
+    {
+        using var timer = new CancellationTokenSource(timeout);
+        try
+        {
+            while (await _call.ResponseStream.MoveNext(timer.Token))
+            {
+                Received.Add(_call.ResponseStream.Current.Status);
+                if (Received[^1] == expected)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception error) when (timer.IsCancellationRequested && error is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            // The timer cancelled the call itself: this watch is over.
+            throw new TimeoutException($"The Watch of '{Service}' did not report {expected} in {timeout.TotalSeconds} s; it reported [{string.Join(", ", Received)}].");
+        }
+        throw new InvalidOperationException($"The Watch of '{Service}' ended before reporting {expected}; it reported [{string.Join(", ", Received)}].");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _cancel.Cancel();
+        _call.Dispose();
+        _cancel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
 /// <summary>
 /// One all-in-one host shared by the tests of <see cref="SluiceHostCollection"/>: peers only read
 /// from it or add statements and schemas of their own. Each peer scenario runs once per host and
 /// its observations are shared by the tests that assert on them.
 /// </summary>
-public sealed class SluiceHostFixture : IAsyncLifetime
+public class SluiceHostFixture : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<(string Peer, string Scenario), Lazy<Task<JsonElement>>> _runs = new();
     private SluiceHost? _host;
@@ -145,13 +172,17 @@ public sealed class SluiceHostFixture : IAsyncLifetime
     public Task<JsonElement> RunAsync(string peer, string scenario) =>
         _runs.GetOrAdd((peer, scenario), key => new Lazy<Task<JsonElement>>(() => Peers.RunClientAsync(key.Peer, Host, key.Scenario))).Value;
 
+    /// <summary>Configuration the host starts with beyond <see cref="SluiceHost.StartAsync"/>'s own.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     public async Task InitializeAsync()
     {
-        _host = await SluiceHost.StartAsync();
-        // Peers that Watch expect the first published status to be a real one.
+        _host = await SluiceHost.StartAsync(Settings);
+        // The peers expect a healthy host: wait until every listener says so.
         foreach (var listener in SluiceHost.Listeners)
         {
-            await _host.WaitForHealthAsync(listener, "", HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60));
+            await using var watch = _host.WatchHealth(listener, "");
+            await watch.WaitForAsync(HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60));
         }
     }
 

@@ -34,13 +34,13 @@ public sealed class BrokerHealthTests
         relay.Restore();
         await NextStatusAsync(watch, ServingStatus.Serving);
 
-        // The whole host said the same, and a fresh Check agrees.
-        var overall = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
-        Assert.Equal(ServingStatus.Serving, overall.Status);
+        // The whole host ("") comes back too: every endpoint of the bus has reconnected.
+        using var overall = health.Watch(new HealthCheckRequest(), cancellationToken: watchTimeout.Token);
+        await NextStatusAsync(overall, ServingStatus.Serving, () => ReadinessAsync(host));
     }
 
     /// <summary>Reads the Watch stream until it reports <paramref name="expected"/>, within <see cref="Transition"/>.</summary>
-    private static async Task NextStatusAsync(AsyncServerStreamingCall<HealthCheckResponse> watch, ServingStatus expected)
+    private static async Task NextStatusAsync(AsyncServerStreamingCall<HealthCheckResponse> watch, ServingStatus expected, Func<Task<string>>? diagnostics = null)
     {
         using var timer = new CancellationTokenSource(Transition);
         var seen = new List<ServingStatus>();
@@ -59,6 +59,14 @@ public sealed class BrokerHealthTests
         {
             // Fall through to the failure below.
         }
-        Assert.Fail($"Watch did not report {expected} within {Transition.TotalSeconds} s; it reported [{string.Join(", ", seen)}].");
+        var detail = diagnostics is null ? "" : " Readiness: " + await diagnostics();
+        Assert.Fail($"Watch did not report {expected} within {Transition.TotalSeconds} s; it reported [{string.Join(", ", seen)}].{detail}");
+    }
+
+    /// <summary>The admin listener's /readyz: which check is failing.</summary>
+    private static async Task<string> ReadinessAsync(AllInOne host)
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync($"http://{Sluice.Host.AllInOneHost.GetAdminEndpoint(host.App)}/readyz");
     }
 }

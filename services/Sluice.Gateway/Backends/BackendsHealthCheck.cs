@@ -26,39 +26,38 @@ internal sealed class BackendsHealthCheck(GrpcClientFactory clients) : IHealthCh
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var problems = new List<string>();
-        var unconfigured = new List<string>();
-        foreach (var backend in GatewayBackend.All)
-        {
-            Health.HealthClient client;
-            try
-            {
-                client = clients.CreateClient<Health.HealthClient>(backend.Name);
-            }
-            catch (InvalidOperationException)
-            {
-                unconfigured.Add(backend.Name);
-                continue;
-            }
-            try
-            {
-                var reply = await client.CheckAsync(new HealthCheckRequest { Service = backend.ServiceName }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (reply.Status != HealthCheckResponse.Types.ServingStatus.Serving)
-                {
-                    problems.Add($"{backend.Name} is {reply.Status}");
-                }
-            }
-            catch (RpcException exception)
-            {
-                problems.Add($"{backend.Name} did not answer ({exception.StatusCode})");
-            }
-        }
+        // In parallel: each unreachable backend spends its retries, and the check has one timeout.
+        var answers = await Task.WhenAll(GatewayBackend.All.Select(backend => AskAsync(backend, cancellationToken))).ConfigureAwait(false);
+        var problems = answers.Where(a => a.Problem is not null).Select(a => a.Problem).ToList();
         if (problems.Count > 0)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, string.Join("; ", problems));
         }
+        var unconfigured = answers.Where(a => a.Unconfigured).Select(a => a.Backend.Name).ToList();
         return unconfigured.Count > 0
             ? HealthCheckResult.Degraded($"No address for {string.Join(", ", unconfigured)} (Sluice:Services:{{Name}}:Address).")
             : HealthCheckResult.Healthy();
+    }
+
+    private async Task<(GatewayBackend Backend, string? Problem, bool Unconfigured)> AskAsync(GatewayBackend backend, CancellationToken cancellationToken)
+    {
+        Health.HealthClient client;
+        try
+        {
+            client = clients.CreateClient<Health.HealthClient>(backend.Name);
+        }
+        catch (InvalidOperationException)
+        {
+            return (backend, null, true);
+        }
+        try
+        {
+            var reply = await client.CheckAsync(new HealthCheckRequest { Service = backend.ServiceName }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (backend, reply.Status == HealthCheckResponse.Types.ServingStatus.Serving ? null : $"{backend.Name} is {reply.Status}", false);
+        }
+        catch (RpcException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (backend, $"{backend.Name} did not answer ({exception.StatusCode})", false);
+        }
     }
 }
