@@ -39,6 +39,32 @@ public sealed class HealthServiceTests(SharedHost fixture) : IClassFixture<Share
     }
 
     [Theory]
+    [InlineData("Validation", "sluice.query.v1.QueryService")]
+    [InlineData("Gateway", "sluice.query.v1.QueryService")]
+    [InlineData("Query", "sluice.validation.v1.ValidationService")]
+    public async Task Check_ServiceOfAnotherListener_NotFound(string listener, string service)
+    {
+        var health = new Health.HealthClient(Host.ChannelTo(listener));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: HostUnderTest.Deadline));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains(service, error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Watch_ServiceOfAnotherListener_ServiceUnknown()
+    {
+        var health = new Health.HealthClient(Host.ChannelTo("Validation"));
+        using var call = health.Watch(new HealthCheckRequest { Service = "sluice.query.v1.QueryService" }, deadline: HostUnderTest.Deadline);
+
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(ServingStatus.ServiceUnknown, call.ResponseStream.Current.Status);
+    }
+
+    [Theory]
     [InlineData("Query", "sluice.query.v1.QueryService")]
     [InlineData("Validation", "sluice.validation.v1.ValidationService")]
     public async Task Watch_ServiceOnItsListener_HearsServing(string listener, string service)

@@ -50,9 +50,11 @@ public static class GrpcDefaultsExtensions
 
         var services = builder.Services;
         services.TryAddSingleton<StatusInterceptor>();
+        services.TryAddSingleton<ListenerHealthInterceptor>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusInterceptor>();
+            grpc.Interceptors.Add<ListenerHealthInterceptor>();
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
             grpc.MaxSendMessageSize = options.MaxSendMessageSize;
             grpc.ResponseCompressionAlgorithm = string.IsNullOrEmpty(options.ResponseCompression) ? null : options.ResponseCompression;

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Sluice.ServiceDefaults.Rpc;
 
 /// <summary>
-/// The services each listener serves, for server reflection. Grpc.AspNetCore's own reflection
+/// The services each listener serves, for server reflection and health. Grpc.AspNetCore's own reflection
 /// lists every service of the application; in the all-in-one host that would offer a client of
 /// the query listener the validation service, which that listener does not serve. Endpoints
 /// without a listener (standalone hosts, health, reflection itself) count on every listener.
@@ -18,10 +18,27 @@ namespace Sluice.ServiceDefaults.Rpc;
 internal sealed class ListenerServiceDescriptors(EndpointDataSource endpoints)
 {
     private readonly ConcurrentDictionary<string, (ReflectionServiceImpl V1Alpha, ReflectionV1ServiceImpl V1)> _byListener = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HashSet<string>> _servedNames = new(StringComparer.Ordinal);
 
     public ReflectionServiceImpl V1AlphaFor(ServerCallContext context) => For(context).V1Alpha;
 
     public ReflectionV1ServiceImpl V1For(ServerCallContext context) => For(context).V1;
+
+    /// <summary>
+    /// True when <paramref name="serviceName"/> is a service of this application that the
+    /// listener called does not serve (the all-in-one host serves each service on its own).
+    /// </summary>
+    public bool IsServedElsewhere(ServerCallContext context, string serviceName)
+    {
+        var listener = ListenerRouting.GetListener(context.GetHttpContext()) ?? "";
+        if (listener == "" || serviceName.Length == 0)
+        {
+            return false;
+        }
+        var here = _servedNames.GetOrAdd(listener, name => [.. Resolve(name).Select(d => d.FullName)]);
+        var anywhere = _servedNames.GetOrAdd("", _ => [.. Resolve("").Select(d => d.FullName)]);
+        return anywhere.Contains(serviceName) && !here.Contains(serviceName);
+    }
 
     private (ReflectionServiceImpl V1Alpha, ReflectionV1ServiceImpl V1) For(ServerCallContext context)
     {

@@ -2,7 +2,7 @@
 
 Stubs are generated with Debian's protoc and grpc_python_plugin into a cache directory under the
 system temp dir, keyed by the protos' content, so the peers need nothing from PyPI and never run
-stale stubs after a proto change. Used by tests/Sluice.Grpc.Tests/Interop/Peers/interop_stubs.py
+stale stubs after a proto change. Used by tests/Sluice.Peers.Tests/Peers/peer_stubs.py
 and tests/Sluice.Query.Tests/Peers/query_stubs.py.
 """
 
