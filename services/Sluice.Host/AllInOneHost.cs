@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -38,10 +39,11 @@ public static class AllInOneHost
             {
                 var options = new SluiceListenerOptions { GrpcPort = service.DefaultGrpcPort };
                 builder.Configuration.GetSection("Sluice:" + service.Name).Bind(options);
-                kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, options.LoadCertificate(), listen =>
+                var certificate = options.LoadCertificate();
+                kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, certificate, listen =>
                 {
                     listen.TagListener(service.Name);
-                    listeners.Grpc[service.Name] = (listen, options.CertificatePath is null ? "http" : "https");
+                    listeners.Grpc[service.Name] = (listen, certificate);
                 });
             }
             listeners.Admin = kestrel.ListenAdmin(admin, DefaultAdminPort);
@@ -94,15 +96,19 @@ public static class AllInOneHost
     /// <summary>The host's listeners, known once Kestrel has bound them.</summary>
     private sealed class HostListeners : IServiceAddressResolver
     {
-        public Dictionary<string, (ListenOptions Listen, string Scheme)> Grpc { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, (ListenOptions Listen, X509Certificate2? Certificate)> Grpc { get; } = new(StringComparer.Ordinal);
 
         public ListenOptions? Admin { get; set; }
 
         public Uri? Resolve(string serviceName) => Grpc.ContainsKey(serviceName) ? new Uri(AddressOf(serviceName)) : null;
 
+        /// <summary>A TLS listener's own certificate: the host's services trust it when they call each other.</summary>
+        public X509Certificate2? TrustedCertificate(string serviceName) => Grpc.TryGetValue(serviceName, out var listener) ? listener.Certificate : null;
+
         public string AddressOf(string serviceName)
         {
-            var (listen, scheme) = Grpc[serviceName];
+            var (listen, certificate) = Grpc[serviceName];
+            var scheme = certificate is null ? "http" : "https";
             var endPoint = listen.IPEndPoint!;
             // A wildcard bind is reached on loopback from inside the process.
             var address = endPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : endPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : endPoint.Address;

@@ -65,11 +65,13 @@ public sealed class AllInOneHostTests
                 },
             });
 
-            // The validation service's own status: the host's ("") includes the gateway's check of
-            // its backends, which does not trust this self-signed certificate.
             var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = ValidationService.Descriptor.FullName }, deadline: HostUnderTest.Deadline);
+            // The whole host too: its gateway reaches the validation listener over TLS, trusting
+            // the listener's own self-signed certificate.
+            var whole = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline);
 
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, whole.Status);
         }
         finally
         {

@@ -1,4 +1,6 @@
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client.Configuration;
@@ -28,6 +30,12 @@ public interface IServiceAddressResolver
 {
     /// <summary>The address of <paramref name="serviceName"/> (e.g. "Query"), or null when unknown.</summary>
     Uri? Resolve(string serviceName);
+
+    /// <summary>
+    /// The certificate a resolved TLS address presents, trusted for that address alone even when
+    /// it is self-signed (a host calling its own listener). Defaults to none: normal validation.
+    /// </summary>
+    X509Certificate2? TrustedCertificate(string serviceName) => null;
 }
 
 /// <summary>Service-to-service gRPC clients through Grpc.Net.ClientFactory.</summary>
@@ -69,6 +77,16 @@ public static class ServiceClientDefaults
                 client.Address = configured
                     ?? provider.GetService<IServiceAddressResolver>()?.Resolve(serviceName)
                     ?? throw new InvalidOperationException($"No address for the {serviceName} service: set Sluice:Services:{serviceName}:Address.");
+            })
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+            {
+                var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+                if (configured is null && provider.GetService<IServiceAddressResolver>()?.TrustedCertificate(serviceName) is { } trusted)
+                {
+                    handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                        errors == SslPolicyErrors.None || (certificate is not null && certificate.GetCertHashString() == trusted.GetCertHashString());
+                }
+                return handler;
             })
             .ConfigureChannel(channel =>
             {
