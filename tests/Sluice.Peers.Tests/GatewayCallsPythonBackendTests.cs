@@ -75,7 +75,7 @@ public sealed class GatewayCallsPythonBackendTests
         // The gateway answers (NOT_SERVING is an answer, not an error), and what the host serves
         // itself is unaffected: the real query service in the host is still SERVING and working.
         Assert.Equal(ServingStatus.NotServing, await CheckGatewayAsync(host, ""));
-        Assert.Equal(ServingStatus.Serving, await CheckGatewayAsync(host, QueryServiceName));
+        Assert.Equal(ServingStatus.Serving, await CheckAsync(host, "Query", QueryServiceName));
         var executed = await new QueryService.QueryServiceClient(host.Channel("Query"))
             .ExecuteStatementAsync(new ExecuteStatementRequest { Sql = "SELECT 1", Database = "dev" }, deadline: DateTime.UtcNow.AddSeconds(30));
         Assert.NotEmpty(executed.Id);
@@ -119,7 +119,9 @@ public sealed class GatewayCallsPythonBackendTests
         return SluiceHost.StartAsync(all);
     }
 
-    private static async Task<ServingStatus> CheckGatewayAsync(SluiceHost host, string service) =>
-        (await new Health.HealthClient(host.Channel("Gateway"))
+    private static Task<ServingStatus> CheckGatewayAsync(SluiceHost host, string service) => CheckAsync(host, "Gateway", service);
+
+    private static async Task<ServingStatus> CheckAsync(SluiceHost host, string listener, string service) =>
+        (await new Health.HealthClient(host.Channel(listener))
             .CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(30))).Status;
 }

@@ -59,9 +59,9 @@ public sealed class PeerClientsCallSluiceTests(SluiceHostFixture fixture)
             var health = observed.GetProperty(listener.ToLowerInvariant());
             var checks = health.GetProperty("check");
             Assert.True(checks.GetProperty("").GetString() == "SERVING", $"{listener}: Check \"\" is {checks.GetProperty("")}");
-            // Health is one per host: every listener answers for every service of the host.
-            Assert.Equal("SERVING", checks.GetProperty(QueryServiceName).GetString());
-            Assert.Equal("SERVING", checks.GetProperty(ValidationServiceName).GetString());
+            // Each listener answers for the service it serves; another listener's service is not found there.
+            Assert.Equal(listener == "Query" ? "SERVING" : "NOT_FOUND", checks.GetProperty(QueryServiceName).GetString());
+            Assert.Equal(listener == "Validation" ? "SERVING" : "NOT_FOUND", checks.GetProperty(ValidationServiceName).GetString());
             Assert.Equal("NOT_FOUND", health.GetProperty("check_unknown").GetString());
             var watch = health.GetProperty("watch");
             Assert.Equal("OK", watch.GetProperty("status").GetString());

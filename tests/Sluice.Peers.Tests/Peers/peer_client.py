@@ -23,6 +23,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 from google.protobuf.internal import api_implementation  # noqa: E402
 
 import peer_stubs  # noqa: E402
+from query_json import field_json  # noqa: E402  (on the path the stubs module sets)
 
 stubs = peer_stubs.load()
 query_pb2, query_pb2_grpc = stubs.query_pb2, stubs.query_pb2_grpc
@@ -81,19 +82,6 @@ def _error(error):
         if key == STATUS_DETAILS_KEY:
             details_bin = base64.b64encode(value).decode("ascii")
     return {"status": error.code().name, "details": error.details(), "details_bin": details_bin}
-
-
-def _field(field):
-    """One query Field as {member: value}: longs as decimal text (exact int64), blobs as base64."""
-    member = field.WhichOneof("value")
-    if member is None:
-        return {}
-    value = getattr(field, member)
-    if member == "long_value":
-        value = str(value)
-    elif member == "blob_value":
-        value = base64.b64encode(value).decode("ascii")
-    return {member: value}
 
 
 # ---- version ---------------------------------------------------------------------------------
@@ -251,7 +239,7 @@ def scenario_query(targets):
                         stream["columns"] = [column.name for column in message.metadata.column_metadata]
                         stream["total_num_rows"] = message.metadata.total_num_rows
                     elif kind == "batch":
-                        stream["records"] += [[_field(f) for f in record.fields] for record in message.batch.records]
+                        stream["records"] += [[field_json(f) for f in record.fields] for record in message.batch.records]
             except grpc.RpcError as error:
                 stream.update(_error(error))
             observed["stream"] = stream

@@ -9,7 +9,6 @@ calls ended with a gRPC error status; a non-zero exit means the peer itself cras
 """
 
 import argparse
-import base64
 import json
 import sys
 import uuid
@@ -19,6 +18,7 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import grpc  # noqa: E402
 
 import query_stubs  # noqa: E402
+from query_json import field_json  # noqa: E402  (on the path the stubs module sets)
 
 query_pb2, query_pb2_grpc = query_stubs.load()
 
@@ -34,21 +34,8 @@ def _status_name(value):
     return query_pb2.StatementStatus.Name(value)
 
 
-def _field(field):
-    """One Field as {member: value}: longs as decimal text (exact int64), blobs as base64, {} if unset."""
-    member = field.WhichOneof("value")
-    if member is None:
-        return {}
-    value = getattr(field, member)
-    if member == "long_value":
-        value = str(value)
-    elif member == "blob_value":
-        value = base64.b64encode(value).decode("ascii")
-    return {member: value}
-
-
 def _records(records):
-    return [[_field(field) for field in record.fields] for record in records]
+    return [[field_json(field) for field in record.fields] for record in records]
 
 
 def _ids(records):
