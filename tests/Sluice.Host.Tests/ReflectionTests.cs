@@ -121,3 +121,27 @@ public sealed class ReflectionTests(SharedHost fixture) : IClassFixture<SharedHo
         return ordered;
     }
 }
+
+/// <summary>Reflection is a setting: a deployment that must not describe itself turns it off.</summary>
+public sealed class ReflectionOffTests
+{
+    [Fact]
+    public async Task ListServices_ReflectionTurnedOff_Unimplemented()
+    {
+        await using var host = await HostUnderTest.StartAsync(["--Sluice:Grpc:Reflection=false"]);
+        var client = new V1Alpha.ServerReflection.ServerReflectionClient(host.ChannelTo("Query"));
+        using var call = client.ServerReflectionInfo(deadline: HostUnderTest.Deadline);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new V1Alpha.ServerReflectionRequest { ListServices = "" });
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+        });
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        // The service itself still answers.
+        var health = await new Grpc.Health.V1.Health.HealthClient(host.ChannelTo("Query")).CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: HostUnderTest.Deadline);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+}
