@@ -15,7 +15,7 @@ internal static partial class ServiceDefaultsLog
     [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "gRPC method {Method} ended with status {StatusCode}: {Detail}")]
     public static partial void CallFailed(ILogger logger, string method, StatusCode statusCode, string detail);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 103, Level = LogLevel.Debug,
         Message = "{Path} started on a reused Kestrel HTTP/2 stream left marked scheduled; cleared the mark so the response is not lost (dotnet/aspnetcore#53736).")]
     public static partial void RepairedStreamReuse(ILogger logger, string path);
 

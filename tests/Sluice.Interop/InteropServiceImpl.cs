@@ -1,120 +1,77 @@
-using System.Collections.Concurrent;
 using Google.Protobuf;
-using Sluice.Grpc;
+using Grpc.Core;
 using Sluice.Interop.V1;
 
 namespace Sluice.Interop;
 
 /// <summary>
-/// Sluice's implementation of the interop contract, with the semantics written in
-/// tests/protos/sluice/interop/v1/interop.proto (the Python peer server implements the same).
+/// Sluice's implementation of the interop contract (tests/protos/sluice/interop/v1/interop.proto)
+/// on Grpc.AspNetCore: the two methods the gRPC benchmark calls, UnaryEcho and ServerStream. The
+/// contract's other methods answer UNIMPLEMENTED (the generated base class does that), as on the
+/// benchmark's C++ server.
 /// </summary>
-public sealed class InteropServiceImpl(SleepProbes probes) : InteropService.InteropServiceBase
+public sealed class InteropServiceImpl : InteropService.InteropServiceBase
 {
-    private const string EchoPrefix = "x-echo-";
-    private const string TrailerPrefix = "trailer-";
+    /// <summary>Largest stream reply payload; bigger requests are INVALID_ARGUMENT, as on the other benchmark servers.</summary>
+    public const int MaxStreamPayload = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// A bulk stream buffers its replies and flushes once about this many bytes are waiting, so
+    /// HTTP/2 frames go out full while memory stays bounded: each flush waits for the reader's
+    /// flow-control window (the pattern of the Query service's StreamStatementResult).
+    /// </summary>
+    private const int FlushThreshold = 32 * 1024;
+
+    /// <summary>Per-call response compression in Grpc.AspNetCore: a response header it consumes.</summary>
+    private const string ResponseEncodingRequest = "grpc-internal-encoding-request";
+
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     public override Task<EchoResponse> UnaryEcho(EchoRequest request, ServerCallContext context)
     {
-        if (request.CompressResponse)
-        {
-            context.ResponseCompression = "gzip";
-        }
-        return Task.FromResult(new EchoResponse
+        var response = new EchoResponse
         {
             Message = request.Message,
             Payload = request.ResponseSize > 0 ? ByteString.CopyFrom(Pattern(request.ResponseSize)) : request.Payload,
             ReceivedSize = request.Payload.Length,
-            RequestCompressed = context.RequestEncoding == "gzip",
-        });
+            RequestCompressed = context.GetHttpContext().Request.Headers.GrpcEncoding == "gzip",
+        };
+        return request.CompressResponse ? CompressedAsync(response, context) : Task.FromResult(response);
+    }
+
+    /// <summary>Asks for a gzip-compressed reply (sent compressed only if the caller accepts gzip).</summary>
+    private static async Task<EchoResponse> CompressedAsync(EchoResponse response, ServerCallContext context)
+    {
+        await context.WriteResponseHeadersAsync(new Metadata { { ResponseEncodingRequest, "gzip" } });
+        return response;
     }
 
     public override async Task ServerStream(StreamRequest request, IServerStreamWriter<EchoResponse> responseStream, ServerCallContext context)
     {
-        // A bulk stream: let the runtime coalesce writes (bounded) instead of flushing each message.
-        context.BufferResponseWrites = true;
+        if (request.Count < 0 || request.PayloadSize is < 0 or > MaxStreamPayload)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "count must be >= 0 and payload_size within 0-2 MiB"));
+        }
+        var token = context.CancellationToken;
         var payload = ByteString.CopyFrom(Pattern(request.PayloadSize));
+        var pending = 0;
         for (var i = 0; i < request.Count; i++)
         {
-            await responseStream.WriteAsync(new EchoResponse { Message = $"{request.Message}-{i}", Sequence = i, Payload = payload }, context.CancellationToken);
-        }
-    }
-
-    public override async Task<EchoResponse> ClientStream(IAsyncStreamReader<EchoRequest> requestStream, ServerCallContext context)
-    {
-        var messages = new List<string>();
-        var received = 0;
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
-        {
-            messages.Add(request.Message);
-            received += request.Payload.Length;
-        }
-        return new EchoResponse { Message = string.Join(",", messages), Sequence = messages.Count, ReceivedSize = received };
-    }
-
-    public override async Task BidiEcho(IAsyncStreamReader<EchoRequest> requestStream, IServerStreamWriter<EchoResponse> responseStream, ServerCallContext context)
-    {
-        var index = 0;
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
-        {
-            await responseStream.WriteAsync(new EchoResponse { Message = request.Message, Sequence = index++, ReceivedSize = request.Payload.Length }, context.CancellationToken);
-        }
-    }
-
-    public override Task<EchoResponse> Fail(FailRequest request, ServerCallContext context)
-    {
-        if (request.Code == 0)
-        {
-            return Task.FromResult(new EchoResponse());
-        }
-        throw new RpcException((StatusCode)request.Code, request.Message);
-    }
-
-    public override async Task<EchoResponse> EchoMetadata(EchoRequest request, ServerCallContext context)
-    {
-        var echoed = new Metadata();
-        foreach (var entry in context.RequestHeaders)
-        {
-            if (entry.Key.StartsWith(EchoPrefix, StringComparison.Ordinal))
+            var reply = new EchoResponse { Message = $"{request.Message}-{i}", Sequence = i, Payload = payload };
+            // A write with WriteOptions null is flushed (and waits for flow control); the others
+            // stay in Kestrel's response pipe. Whatever is left is flushed when the call ends.
+            pending += reply.CalculateSize() + 5;
+            if (pending < FlushThreshold)
             {
-                echoed.Add(entry);
-                if (entry.IsBinary)
-                {
-                    context.ResponseTrailers.Add(TrailerPrefix + entry.Key, entry.ValueBytes);
-                }
-                else
-                {
-                    context.ResponseTrailers.Add(TrailerPrefix + entry.Key, entry.Value);
-                }
+                responseStream.WriteOptions = BufferedWrite;
             }
+            else
+            {
+                responseStream.WriteOptions = null;
+                pending = 0;
+            }
+            await responseStream.WriteAsync(reply, token).ConfigureAwait(false);
         }
-        await context.WriteResponseHeadersAsync(echoed);
-        return new EchoResponse { Message = request.Message };
-    }
-
-    public override async Task<EchoResponse> Sleep(SleepRequest request, ServerCallContext context)
-    {
-        var probe = probes.Start(request.ProbeId);
-        var cancelled = false;
-        try
-        {
-            await Task.Delay(Math.Max(request.SleepMs, 0), context.CancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            cancelled = true;
-        }
-        probes.Finish(probe, cancelled);
-        context.CancellationToken.ThrowIfCancellationRequested();
-        return new EchoResponse { Message = "slept" };
-    }
-
-    public override async Task<ProbeResponse> GetProbe(ProbeRequest request, ServerCallContext context)
-    {
-        var probe = await probes.WaitFinishedAsync(request.ProbeId, TimeSpan.FromMilliseconds(Math.Max(request.WaitMs, 0)), context.CancellationToken);
-        return probe is null
-            ? new ProbeResponse { Found = false }
-            : new ProbeResponse { Found = true, Finished = probe.Finished.Task.IsCompleted, Cancelled = probe.Cancelled };
     }
 
     private static byte[] Pattern(int size)
@@ -125,46 +82,5 @@ public sealed class InteropServiceImpl(SleepProbes probes) : InteropService.Inte
             bytes[i] = (byte)(i % 251);
         }
         return bytes;
-    }
-}
-
-/// <summary>What each Sleep handler observed, by probe id: lets a peer check that cancellation reached the handler.</summary>
-public sealed class SleepProbes
-{
-    private readonly ConcurrentDictionary<string, Probe> _probes = new(StringComparer.Ordinal);
-
-    public Probe Start(string id) => _probes.GetOrAdd(id, _ => new Probe());
-
-    public void Finish(Probe probe, bool cancelled)
-    {
-        probe.Cancelled = cancelled;
-        probe.Finished.TrySetResult();
-    }
-
-    public async Task<Probe?> WaitFinishedAsync(string id, TimeSpan wait, CancellationToken cancellationToken)
-    {
-        var until = DateTime.UtcNow + wait;
-        Probe? probe;
-        while (!_probes.TryGetValue(id, out probe))
-        {
-            if (DateTime.UtcNow >= until)
-            {
-                return null;
-            }
-            await Task.Delay(20, cancellationToken);
-        }
-        var remaining = until - DateTime.UtcNow;
-        if (remaining > TimeSpan.Zero)
-        {
-            await Task.WhenAny(probe.Finished.Task, Task.Delay(remaining, cancellationToken));
-        }
-        return probe;
-    }
-
-    public sealed class Probe
-    {
-        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public volatile bool Cancelled;
     }
 }

@@ -67,6 +67,7 @@ public sealed class BrokerHealthTests
     private static async Task<string> ReadinessAsync(AllInOne host)
     {
         using var http = new HttpClient();
-        return await http.GetStringAsync($"http://{Sluice.Host.AllInOneHost.GetAdminEndpoint(host.App)}/readyz");
+        using var response = await http.GetAsync($"http://{Sluice.Host.AllInOneHost.GetAdminEndpoint(host.App)}/readyz");
+        return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
     }
 }

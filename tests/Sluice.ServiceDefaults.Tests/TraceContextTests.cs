@@ -30,6 +30,7 @@ public sealed class TraceContextTests
         builder.Logging.ClearProviders();
         builder.Configuration["Sluice:Query:DataDirectory"] = data;
         builder.Configuration["Sluice:Query:DataApiPort"] = "-1";
+        builder.Configuration["Sluice:Telemetry:Tracing"] = "true"; // No OTLP endpoint here: the in-memory exporter below.
         ListenOptions? grpc = null;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(IPAddress.Loopback, 0, configure: listen => grpc = listen));
         builder.AddQueryService();

@@ -2,7 +2,9 @@ using Grpc.AspNetCore.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Sluice.ServiceDefaults;
 
@@ -19,6 +21,13 @@ public sealed class SluiceHealthOptions
 
     /// <summary>How long one run of a check may take before it counts as failed. Defaults to 5 seconds.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the result of one run of the checks answers every Check call (and /readyz), so
+    /// that a flood of probes runs the checks at most this often. Zero runs them for every call.
+    /// Defaults to 1 second.
+    /// </summary>
+    public TimeSpan CheckCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -36,11 +45,30 @@ public static class HealthDefaults
     {
         var options = new SluiceHealthOptions();
         builder.Configuration.GetSection(SluiceHealthOptions.SectionName).Bind(options);
-        if (options.Period <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero)
+        if (options.Period <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero || options.CheckCacheDuration < TimeSpan.Zero)
         {
-            throw new InvalidOperationException($"{SluiceHealthOptions.SectionName}:Period and Timeout must be positive.");
+            throw new InvalidOperationException($"{SluiceHealthOptions.SectionName}:Period and Timeout must be positive, CheckCacheDuration zero or more.");
         }
         builder.Services.AddGrpcHealthChecks().AddCheck<HostLifetimeHealthCheck>("host", tags: [HostLifetimeHealthCheck.Tag]);
+        builder.Services.AddOptions<SluiceHealthOptions>().BindConfiguration(SluiceHealthOptions.SectionName);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        // Each check is bounded on its own, so a hung dependency is reported unhealthy (timed out)
+        // instead of holding the shared run below.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(checks =>
+        {
+            foreach (var registration in checks.Registrations.Where(r => r.Timeout <= TimeSpan.Zero || r.Timeout == System.Threading.Timeout.InfiniteTimeSpan))
+            {
+                registration.Timeout = options.Timeout;
+            }
+        });
+        // Every consumer of HealthCheckService (grpc.health.v1, the publisher, /readyz) shares runs.
+        var original = builder.Services.Last(d => d.ServiceType == typeof(HealthCheckService));
+        builder.Services.Remove(original);
+        builder.Services.AddSingleton<HealthCheckService>(provider => new CoalescingHealthCheckService(
+            (HealthCheckService)(original.ImplementationFactory?.Invoke(provider) ?? ActivatorUtilities.CreateInstance(provider, original.ImplementationType!)),
+            provider.GetRequiredService<IOptions<HealthCheckServiceOptions>>(),
+            provider.GetRequiredService<IOptions<SluiceHealthOptions>>(),
+            provider.GetRequiredService<TimeProvider>()));
         builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
         {
             publisher.Delay = TimeSpan.FromSeconds(1);

@@ -19,6 +19,8 @@ internal sealed class StreamReuseRepairStartupFilter : IStartupFilter
         {
             if (KestrelStreamReuseRepair.Repair(http))
             {
+                // Under load this happens many times a minute: counted, and logged only at Debug.
+                SluiceMetrics.StreamReuseRepairs.Add(1);
                 ServiceDefaultsLog.RepairedStreamReuse(logger, http.Request.Path);
             }
             return nextMiddleware(http);

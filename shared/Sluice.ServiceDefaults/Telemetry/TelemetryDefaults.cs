@@ -23,6 +23,13 @@ public sealed class SluiceTelemetryOptions
 
     /// <summary>The share of new traces recorded (0 to 1); a caller's sampled flag is always honoured. Defaults to 1.</summary>
     public double TraceSampleRatio { get; set; } = 1.0;
+
+    /// <summary>
+    /// Record traces. Defaults to on when an OTLP endpoint is configured and off otherwise:
+    /// recording spans that nothing exports costs every request and tells no one anything.
+    /// Metrics are always on.
+    /// </summary>
+    public bool? Tracing { get; set; }
 }
 
 /// <summary>
@@ -78,18 +85,22 @@ public static class TelemetryDefaults
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
-                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = http => !AdminEndpoints.IsAdminRequest(http))
-                .AddGrpcClientInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddSource(Sources))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(Sources)
+                .AddMeter(SluiceMetrics.MeterName)
                 .AddPrometheusExporter());
+        if (options.Tracing ?? !string.IsNullOrEmpty(otlp))
+        {
+            telemetry.WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = http => !AdminEndpoints.IsAdminRequest(http))
+                .AddGrpcClientInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddSource(Sources));
+        }
         if (!string.IsNullOrEmpty(otlp))
         {
             telemetry.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(otlp));

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# gRPC throughput of Sluice's runtime against two references, measured in one run with h2load:
-#   (a) Sluice's runtime          Sluice.Benchmarks.GrpcServer/ (provided by the runtime's owner)
+# gRPC throughput of Sluice's server pipeline against two references, measured in one run with h2load:
+#   (a) Sluice                    Sluice.Benchmarks.GrpcServer/ (Grpc.AspNetCore + Sluice.ServiceDefaults)
 #   (b) bare Kestrel              Sluice.Benchmarks.BareKestrel/ (gRPC framing and echo only)
 #   (c) gRPC C++ callback server  cpp/interop_server.cc
-# Prints one Markdown table (unary echo req/s, ratios, server-streaming msgs/s) and `uptime`.
+#   (d) optional: Sluice's server as it was at BEFORE_COMMIT, built in a git worktree
+# Prints one Markdown table (unary echo req/s, health Check req/s, server-streaming msgs/s, each
+# with ratios against (b) and (c)) and `uptime`.
 #
 # Usage: tests/Benchmarks/Grpc/run.sh
 # Settings (environment): DURATION=10 seconds per timed run, WARMUP=5 seconds of untimed load per
 # server and scenario, ROUNDS=3 timed rounds (the table shows medians), CONNECTIONS=4, STREAMS=50,
-# SERVERS="a b c" (which rows to measure).
+# BEFORE_COMMIT (unset: no row d; e.g. b6520a5: row d is that commit's
+# tests/Benchmarks/Grpc/Sluice.Benchmarks.GrpcServer, built in build/before), SERVERS="a b c"
+# (plus d when BEFORE_COMMIT is set; which rows to measure).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,13 +27,15 @@ PROTO="$PROTO_ROOT/sluice/interop/v1/interop.proto"
 PYTHON=/usr/bin/python3   # Debian's, with python3-protobuf and python3-grpcio
 TOOL="$HERE/tools/grpc_bench.py"
 SERVICE_PATH=/sluice.interop.v1.InteropService
+HEALTH_CHECK_PATH=/grpc.health.v1.Health/Check
 
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-5}"
 ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-4}"
 STREAMS="${STREAMS:-50}"
-SERVERS="${SERVERS:-a b c}"
+BEFORE_COMMIT="${BEFORE_COMMIT:-}"
+SERVERS="${SERVERS:-a b c${BEFORE_COMMIT:+ d}}"
 
 SLUICE_PROJECT="$HERE/Sluice.Benchmarks.GrpcServer/Sluice.Benchmarks.GrpcServer.csproj"
 SLUICE_DLL="$HERE/Sluice.Benchmarks.GrpcServer/bin/Release/net10.0/Sluice.Benchmarks.GrpcServer.dll"
@@ -37,6 +43,11 @@ BARE_PROJECT="$HERE/Sluice.Benchmarks.BareKestrel/Sluice.Benchmarks.BareKestrel.
 BARE_DLL="$HERE/Sluice.Benchmarks.BareKestrel/bin/Release/net10.0/Sluice.Benchmarks.BareKestrel.dll"
 CPP_SOURCE="$HERE/cpp/interop_server.cc"
 CPP_BINARY="$BUILD/interop_server"
+# Row (d): a detached worktree of BEFORE_COMMIT under the git-ignored build folder, kept between
+# runs (remove it with: git worktree remove --force tests/Benchmarks/Grpc/build/before).
+BEFORE_TREE="$BUILD/before"
+BEFORE_PROJECT="$BEFORE_TREE/tests/Benchmarks/Grpc/Sluice.Benchmarks.GrpcServer/Sluice.Benchmarks.GrpcServer.csproj"
+BEFORE_DLL="$BEFORE_TREE/tests/Benchmarks/Grpc/Sluice.Benchmarks.GrpcServer/bin/Release/net10.0/Sluice.Benchmarks.GrpcServer.dll"
 
 # Both .NET servers get exactly these runtime settings, so (a)/(b) compares request paths only.
 # Server GC is what Microsoft.NET.Sdk.Web projects default to; the variable overrides whatever a
@@ -44,7 +55,7 @@ CPP_BINARY="$BUILD/interop_server"
 export DOTNET_gcServer=1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-declare -A LABEL=([a]="(a) Sluice runtime" [b]="(b) bare Kestrel" [c]="(c) gRPC C++ callback")
+declare -A LABEL=([a]="(a) Sluice (Grpc.AspNetCore + ServiceDefaults)" [b]="(b) bare Kestrel" [c]="(c) gRPC C++ callback" [d]="(d) previous runtime")
 declare -A PORT=()
 declare -A PID=()
 
@@ -118,6 +129,40 @@ build_dotnet() { # key project
   fi
 }
 
+# Row (d): check out BEFORE_COMMIT in a detached worktree (reused when present) and build its
+# benchmark server there.
+prepare_before() {
+  local commit short
+  if [[ -z "$BEFORE_COMMIT" ]]; then
+    set_status d "set BEFORE_COMMIT to measure row (d)"
+    return
+  fi
+  if ! commit="$(git -C "$REPO_ROOT" rev-parse --verify --quiet "$BEFORE_COMMIT^{commit}")"; then
+    set_status d "BEFORE_COMMIT=$BEFORE_COMMIT is not a commit"
+    return
+  fi
+  short="$(git -C "$REPO_ROOT" rev-parse --short "$commit")"
+  LABEL[d]="(d) previous runtime ($short)"
+  if [[ -e "$BEFORE_TREE/.git" ]]; then
+    if [[ "$(git -C "$BEFORE_TREE" rev-parse HEAD)" != "$commit" ]]; then
+      log "worktree build/before: checking out $short"
+      git -C "$BEFORE_TREE" checkout --quiet --detach "$commit" > "$LOGS/d-worktree.log" 2>&1
+    fi
+  else
+    log "worktree build/before: adding $short"
+    # --force: the path may still be registered from a worktree whose folder was deleted.
+    if ! git -C "$REPO_ROOT" worktree add --force --detach "$BEFORE_TREE" "$commit" > "$LOGS/d-worktree.log" 2>&1; then
+      set_status d "git worktree add failed (see build/logs/d-worktree.log)"
+      return
+    fi
+  fi
+  if [[ ! -f "$BEFORE_PROJECT" ]]; then
+    set_status d "$short has no tests/Benchmarks/Grpc/Sluice.Benchmarks.GrpcServer"
+    return
+  fi
+  build_dotnet d "$BEFORE_PROJECT"
+}
+
 start_server() { # key command...
   local key="$1"
   shift
@@ -148,10 +193,23 @@ stop_server() { # key
   unset "PID[$1]"
 }
 
-h2load_run() { # key method body seconds output
+h2load_run() { # key path body seconds output
   h2load -c "$CONNECTIONS" -m "$STREAMS" -D "$4" \
     -H 'content-type: application/grpc' -H 'te: trailers' -d "$3" \
-    "http://127.0.0.1:${PORT[$1]}$SERVICE_PATH/$2" > "$5" 2>&1 || true
+    "http://127.0.0.1:${PORT[$1]}$2" > "$5" 2>&1 || true
+}
+
+# Whether a server is measured on a scenario: health Check only where the check found it served.
+measures() { # key scenario
+  [[ "$2" != health || "$(cat "$RESULTS/$1.health" 2>/dev/null)" == ok ]]
+}
+
+run_scenario() { # key scenario seconds output
+  case "$2" in
+    unary) h2load_run "$1" "$SERVICE_PATH/UnaryEcho" "$BODIES/unary.bin" "$3" "$4" ;;
+    health) h2load_run "$1" "$HEALTH_CHECK_PATH" "$BODIES/health.bin" "$3" "$4" ;;
+    stream) h2load_run "$1" "$SERVICE_PATH/ServerStream" "$BODIES/stream.bin" "$3" "$4" ;;
+  esac
 }
 
 active_servers() {
@@ -168,7 +226,7 @@ main() {
   rm -rf "$RESULTS"
   mkdir -p "$RESULTS"
   local key
-  for key in a b c; do set_status "$key" "not selected (SERVERS=\"$SERVERS\")"; done
+  for key in a b c d; do set_status "$key" "not selected (SERVERS=\"$SERVERS\")"; done
 
   generate_code
   "$PYTHON" "$TOOL" bodies --gen "$GEN" --out "$BODIES" > /dev/null
@@ -184,19 +242,21 @@ main() {
         ;;
       b) build_dotnet b "$BARE_PROJECT" ;;
       c) build_cpp ;;
+      d) prepare_before ;;
       *) log "unknown server '$key' in SERVERS"; exit 1 ;;
     esac
   done
 
   local ports
-  read -r -a ports <<< "$("$PYTHON" "$TOOL" ports 3)"
-  PORT=([a]="${ports[0]}" [b]="${ports[1]}" [c]="${ports[2]}")
+  read -r -a ports <<< "$("$PYTHON" "$TOOL" ports 4)"
+  PORT=([a]="${ports[0]}" [b]="${ports[1]}" [c]="${ports[2]}" [d]="${ports[3]}")
 
   for key in $(active_servers); do
     case "$key" in
       a) start_server a dotnet "$SLUICE_DLL" --port "${PORT[a]}" ;;
       b) start_server b dotnet "$BARE_DLL" --port "${PORT[b]}" ;;
       c) start_server c "$CPP_BINARY" --port "${PORT[c]}" ;;
+      d) start_server d dotnet "$BEFORE_DLL" --port "${PORT[d]}" ;;
     esac
   done
   for key in $(active_servers); do
@@ -208,7 +268,11 @@ main() {
     # (b) echoes request bytes, so only the protobuf servers fill in received_size.
     local semantics=(--expect-received-size)
     [[ "$key" == b ]] && semantics=()
-    if verdict="$("$PYTHON" "$TOOL" check --gen "$GEN" --port "${PORT[$key]}" "${semantics[@]}" 2>&1)"; then
+    # The previous runtime's server serves grpc.health.v1 only if its Program maps it.
+    local health=required
+    [[ "$key" == d ]] && health=optional
+    if verdict="$("$PYTHON" "$TOOL" check --gen "$GEN" --port "${PORT[$key]}" "${semantics[@]}" \
+      --health "$health" --health-result "$RESULTS/$key.health" 2>&1)"; then
       log "${LABEL[$key]} on port ${PORT[$key]}: $verdict"
     else
       set_status "$key" "failed the correctness check: $verdict"
@@ -219,10 +283,14 @@ main() {
   local servers
   servers="$(active_servers | tr '\n' ' ')"
   UPTIME_BEFORE="$(uptime)"
-  log "warm-up: ${WARMUP}s unary + ${WARMUP}s streaming per server ($servers)"
+  local scenario
+  log "warm-up: ${WARMUP}s per server and scenario ($servers)"
   for key in $servers; do
-    h2load_run "$key" UnaryEcho "$BODIES/unary.bin" "$WARMUP" "$LOGS/$key-warmup-unary.txt"
-    h2load_run "$key" ServerStream "$BODIES/stream.bin" "$WARMUP" "$LOGS/$key-warmup-stream.txt"
+    for scenario in unary health stream; do
+      if measures "$key" "$scenario"; then
+        run_scenario "$key" "$scenario" "$WARMUP" "$LOGS/$key-warmup-$scenario.txt"
+      fi
+    done
   done
 
   # Rounds interleave the servers, and rotate which goes first, so load from elsewhere on the
@@ -232,25 +300,28 @@ main() {
   read -r -a active <<< "$servers"
   for ((round = 1; round <= ROUNDS; round++)); do
     order=("${active[@]:$(((round - 1) % ${#active[@]}))}" "${active[@]:0:$(((round - 1) % ${#active[@]}))}")
-    log "round $round/$ROUNDS: ${DURATION}s unary then ${DURATION}s streaming per server (${order[*]})"
-    for key in "${order[@]}"; do
-      h2load_run "$key" UnaryEcho "$BODIES/unary.bin" "$DURATION" "$RESULTS/$key-unary-$round.txt"
-    done
-    for key in "${order[@]}"; do
-      h2load_run "$key" ServerStream "$BODIES/stream.bin" "$DURATION" "$RESULTS/$key-stream-$round.txt"
+    log "round $round/$ROUNDS: ${DURATION}s unary, health, then streaming per server (${order[*]})"
+    for scenario in unary health stream; do
+      for key in "${order[@]}"; do
+        if measures "$key" "$scenario"; then
+          run_scenario "$key" "$scenario" "$DURATION" "$RESULTS/$key-$scenario-$round.txt"
+        fi
+      done
     done
   done
   stop_servers
 
   local report_status=0
+  local -a rows=("a=${LABEL[a]}" "b=${LABEL[b]}" "c=${LABEL[c]}")
+  [[ " $SERVERS " == *" d "* ]] && rows+=("d=${LABEL[d]}")
   "$PYTHON" "$TOOL" report --results "$RESULTS" --expected "$BODIES/expected.json" \
-    --servers "a=${LABEL[a]}" "b=${LABEL[b]}" "c=${LABEL[c]}" \
-    --echo-server b --bare-server b --cpp-server c --goal-server a > "$RESULTS/table.md" || report_status=$?
+    --servers "${rows[@]}" \
+    --echo-server b --bare-server b --cpp-server c --goal-server a --before-server d > "$RESULTS/table.md" || report_status=$?
 
   {
     echo "## gRPC benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
     echo
-    echo "h2load -c $CONNECTIONS -m $STREAMS, ${DURATION}s x $ROUNDS rounds after ${WARMUP}s warm-up; unary = UnaryEcho(\"hello\", 64-byte payload); streaming = ServerStream(count=1000, payload_size=100)."
+    echo "h2load -c $CONNECTIONS -m $STREAMS, ${DURATION}s x $ROUNDS rounds after ${WARMUP}s warm-up; unary echo = UnaryEcho(\"hello\", 64-byte payload); health Check = grpc.health.v1.Health/Check(service \"\"); streaming = ServerStream(count=1000, payload_size=100)."
     echo ".NET servers: Release, DOTNET_gcServer=1, $(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ {v=$2} END {print "ASP.NET Core " v}'); gRPC C++ $(pkg-config --modversion grpc++); $(nproc) cores."
     echo
     cat "$RESULTS/table.md"

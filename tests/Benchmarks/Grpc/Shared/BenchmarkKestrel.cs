@@ -35,17 +35,24 @@ internal static class BenchmarkKestrel
 
     /// <summary>
     /// Listens on 127.0.0.1:<paramref name="port"/> for cleartext HTTP/2 only and applies the
-    /// benchmark's HTTP/2 limits.
+    /// benchmark's HTTP/2 limits (the bare-Kestrel reference; Sluice's server applies the limits
+    /// and listens through Sluice's own <c>ListenGrpc</c>, which does the same).
     /// </summary>
     public static void ConfigureForGrpcBenchmark(this KestrelServerOptions options, int port)
+    {
+        options.ApplyGrpcBenchmarkLimits();
+
+        // Cleartext gRPC is HTTP/2 with prior knowledge: with Http1AndHttp2 and no TLS (so no ALPN)
+        // Kestrel would answer in HTTP/1.1 and every gRPC client would fail.
+        options.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+    }
+
+    /// <summary>The benchmark's HTTP/2 limits, without adding a listener.</summary>
+    public static void ApplyGrpcBenchmarkLimits(this KestrelServerOptions options)
     {
         options.AddServerHeader = false;
         options.Limits.Http2.MaxStreamsPerConnection = MaxStreamsPerConnection;
         options.Limits.Http2.InitialConnectionWindowSize = InitialConnectionWindowSize;
         options.Limits.Http2.InitialStreamWindowSize = InitialStreamWindowSize;
-
-        // Cleartext gRPC is HTTP/2 with prior knowledge: with Http1AndHttp2 and no TLS (so no ALPN)
-        // Kestrel would answer in HTTP/1.1 and every gRPC client would fail.
-        options.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
     }
 }

@@ -5,13 +5,15 @@ namespace Sluice.Benchmarks.BareKestrel;
 
 /// <summary>
 /// The whole server: one RequestDelegate answering sluice.interop.v1.InteropService's UnaryEcho and
-/// ServerStream with valid gRPC responses and nothing more (no routing, no protobuf library, no
-/// deadlines, no compression). Every other method ends with UNIMPLEMENTED.
+/// ServerStream, and grpc.health.v1.Health's Check, with valid gRPC responses and nothing more (no
+/// routing, no protobuf library, no deadlines, no compression). Every other method ends with
+/// UNIMPLEMENTED.
 /// </summary>
 internal static class BareGrpcEndpoint
 {
     private const string UnaryEchoPath = "/sluice.interop.v1.InteropService/UnaryEcho";
     private const string ServerStreamPath = "/sluice.interop.v1.InteropService/ServerStream";
+    private const string HealthCheckPath = "/grpc.health.v1.Health/Check";
     private const string GrpcContentType = "application/grpc";
 
     /// <summary>
@@ -41,6 +43,7 @@ internal static class BareGrpcEndpoint
         {
             UnaryEchoPath => EchoAsync(context),
             ServerStreamPath => StreamAsync(context),
+            HealthCheckPath => HealthCheckAsync(context),
             _ => EndWithoutMessage(context, GrpcStatusCode.Unimplemented, "method not implemented by the bare Kestrel server"),
         };
     }
@@ -70,6 +73,38 @@ internal static class BareGrpcEndpoint
 
         // No explicit flush: Kestrel flushes when the delegate returns, so headers, data and
         // trailers leave together.
+    }
+
+    /// <summary>
+    /// A HealthCheckResponse { status = SERVING } for the whole server (service ""), NOT_FOUND for
+    /// any named service: this server has no per-service status.
+    /// </summary>
+    private static async Task HealthCheckAsync(HttpContext context)
+    {
+        var reader = context.Request.BodyReader;
+        var body = (await ReadWholeBodyAsync(reader, context.RequestAborted)).Buffer;
+        var (status, detail) = GrpcFrame.TryGetSingleMessage(body, out var message);
+        var serviceNamed = false;
+        if (status == GrpcStatusCode.Ok
+            && !StreamWire.TryParseHealthCheckRequest(message.IsSingleSegment ? message.FirstSpan : message.ToArray(), out serviceNamed))
+        {
+            (status, detail) = (GrpcStatusCode.Internal, "request is not a HealthCheckRequest");
+        }
+
+        reader.AdvanceTo(body.End);
+        if (status == GrpcStatusCode.Ok && serviceNamed)
+        {
+            (status, detail) = (GrpcStatusCode.NotFound, "unknown service");
+        }
+
+        if (status != GrpcStatusCode.Ok)
+        {
+            await EndWithoutMessage(context, status, detail);
+            return;
+        }
+
+        context.Response.BodyWriter.Write(StreamWire.ServingHealthCheckReply);
+        context.Response.AppendTrailer("grpc-status", "0");
     }
 
     private static async Task StreamAsync(HttpContext context)

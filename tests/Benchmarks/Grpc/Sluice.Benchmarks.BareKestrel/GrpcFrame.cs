@@ -8,6 +8,7 @@ internal enum GrpcStatusCode
 {
     Ok = 0,
     InvalidArgument = 3,
+    NotFound = 5,
     ResourceExhausted = 8,
     Unimplemented = 12,
     Internal = 13,

@@ -5,8 +5,9 @@ namespace Sluice.Benchmarks.BareKestrel;
 
 /// <summary>
 /// Just enough of the protobuf wire format (protobuf.dev/programming-guides/encoding) for
-/// ServerStream: read a StreamRequest and write EchoResponse replies byte-identical to what a
-/// protobuf library would, so every server in the benchmark puts the same bytes on the wire.
+/// ServerStream and health Check: read a StreamRequest or HealthCheckRequest and write replies
+/// byte-identical to what a protobuf library would, so every server in the benchmark puts the
+/// same bytes on the wire.
 /// </summary>
 internal static class StreamWire
 {
@@ -20,6 +21,11 @@ internal static class StreamWire
     private const byte PayloadTag = (2 << 3) | LengthDelimitedType;
     private const byte SequenceTag = (3 << 3) | VarintType;
 
+    /// <summary>
+    /// A framed grpc.health.v1.HealthCheckResponse { status = SERVING (1) }: field 1, varint 1.
+    /// </summary>
+    public static ReadOnlySpan<byte> ServingHealthCheckReply => [0, 0, 0, 0, 2, (1 << 3) | VarintType, 1];
+
     /// <summary>The fields of sluice.interop.v1.StreamRequest the stream needs.</summary>
     public readonly record struct StreamRequest(byte[] Message, int Count, int PayloadSize);
 
@@ -31,57 +37,92 @@ internal static class StreamWire
         int count = 0, payloadSize = 0;
         while (!input.IsEmpty)
         {
-            if (!TryReadVarint(ref input, out var tag))
+            if (!TryReadField(ref input, out var field, out var value, out var bytes, out var lengthDelimited))
             {
                 return false;
             }
 
-            var field = tag >> 3;
-            switch ((int)(tag & 7))
+            // int32 fields are sign-extended to 64 bits on the wire; truncation restores them.
+            switch (field)
             {
-                case VarintType:
-                    if (!TryReadVarint(ref input, out var value))
-                    {
-                        return false;
-                    }
-
-                    // int32 fields are sign-extended to 64 bits on the wire; truncation restores them.
-                    if (field == 2)
-                    {
-                        count = (int)value;
-                    }
-                    else if (field == 3)
-                    {
-                        payloadSize = (int)value;
-                    }
-
+                case 1 when lengthDelimited:
+                    message = bytes.ToArray();
                     break;
-                case LengthDelimitedType:
-                    if (!TryReadVarint(ref input, out var length) || length > (ulong)input.Length)
-                    {
-                        return false;
-                    }
-
-                    if (field == 1)
-                    {
-                        message = input[..(int)length].ToArray();
-                    }
-
-                    input = input[(int)length..];
+                case 2 when !lengthDelimited:
+                    count = (int)value;
                     break;
-                case Fixed64Type when input.Length >= 8:
-                    input = input[8..];
+                case 3 when !lengthDelimited:
+                    payloadSize = (int)value;
                     break;
-                case Fixed32Type when input.Length >= 4:
-                    input = input[4..];
-                    break;
-                default:
-                    return false;
             }
         }
 
         request = new StreamRequest(message, count, payloadSize);
         return true;
+    }
+
+    /// <summary>
+    /// Parses a grpc.health.v1.HealthCheckRequest (service = 1), skipping unknown fields;
+    /// <paramref name="serviceNamed"/> tells whether it names a service (not "").
+    /// </summary>
+    public static bool TryParseHealthCheckRequest(ReadOnlySpan<byte> input, out bool serviceNamed)
+    {
+        serviceNamed = false;
+        while (!input.IsEmpty)
+        {
+            if (!TryReadField(ref input, out var field, out _, out var bytes, out var lengthDelimited))
+            {
+                return false;
+            }
+
+            if (field == 1 && lengthDelimited)
+            {
+                serviceNamed = !bytes.IsEmpty;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads one field: a varint's <paramref name="value"/>, or a length-delimited field's
+    /// <paramref name="bytes"/> (then <paramref name="lengthDelimited"/> is true); fixed-size
+    /// fields are skipped.
+    /// </summary>
+    private static bool TryReadField(ref ReadOnlySpan<byte> input, out ulong field, out ulong value, out ReadOnlySpan<byte> bytes, out bool lengthDelimited)
+    {
+        field = value = 0;
+        bytes = default;
+        lengthDelimited = false;
+        if (!TryReadVarint(ref input, out var tag))
+        {
+            return false;
+        }
+
+        field = tag >> 3;
+        switch ((int)(tag & 7))
+        {
+            case VarintType:
+                return TryReadVarint(ref input, out value);
+            case LengthDelimitedType:
+                if (!TryReadVarint(ref input, out var length) || length > (ulong)input.Length)
+                {
+                    return false;
+                }
+
+                bytes = input[..(int)length];
+                lengthDelimited = true;
+                input = input[(int)length..];
+                return true;
+            case Fixed64Type when input.Length >= 8:
+                input = input[8..];
+                return true;
+            case Fixed32Type when input.Length >= 4:
+                input = input[4..];
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>

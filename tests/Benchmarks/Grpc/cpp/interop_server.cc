@@ -1,6 +1,7 @@
 // Reference (c) of the gRPC benchmark: sluice.interop.v1.InteropService on gRPC C++ with the
 // callback API. Implements UnaryEcho and ServerStream with the contract's semantics; every other
-// method answers UNIMPLEMENTED (the generated base class does that).
+// method answers UNIMPLEMENTED (the generated base class does that). grpc.health.v1.Health is
+// gRPC C++'s default health service (EnableDefaultHealthCheckService): "" is SERVING.
 //
 // Usage: interop_server --port N   (binds 127.0.0.1:N, prints "listening on N" when ready)
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "sluice/interop/v1/interop.grpc.pb.h"
 
@@ -119,6 +121,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Must precede building the server; the server then serves grpc.health.v1.Health with the
+  // overall status ("") SERVING.
+  grpc::EnableDefaultHealthCheckService(true);
+
   InteropServiceImpl service;
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -129,6 +135,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port != port) {
     std::cerr << "could not listen on 127.0.0.1:" << port << std::endl;
+    return 1;
+  }
+  if (server->GetHealthCheckService() == nullptr) {
+    std::cerr << "the default health service is not running" << std::endl;
     return 1;
   }
 

@@ -2,9 +2,10 @@
 """Helpers for run.sh: h2load request bodies, a real-client correctness check, and the report.
 
 Subcommands:
-  bodies  --gen DIR --out DIR      write unary.bin, stream.bin and expected.json
+  bodies  --gen DIR --out DIR      write unary.bin, health.bin, stream.bin and expected.json
   ports   N                        print N free loopback TCP ports
-  check   --gen DIR --port P       call UnaryEcho and ServerStream with grpcio and verify the replies
+  check   --gen DIR --port P       call UnaryEcho, ServerStream and grpc.health.v1.Health/Check
+                                   with grpcio and verify the replies
   report  --results DIR ...        turn h2load outputs into the Markdown table
 
 Run with Debian's /usr/bin/python3 (python3-protobuf, python3-grpcio); the _pb2 module is
@@ -21,6 +22,13 @@ import struct
 import sys
 
 SERVICE = "/sluice.interop.v1.InteropService"
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+
+# grpc.health.v1 messages by hand (a generated grpc/health/v1 package would shadow grpcio's
+# `grpc`): HealthCheckRequest{service: ""} encodes to nothing, and
+# HealthCheckResponse{status: SERVING} to field 1 (varint) = 1.
+HEALTH_REQUEST = b""
+HEALTH_SERVING_REPLY = b"\x08\x01"
 
 # The benchmark's requests (see README.md).
 UNARY_MESSAGE = "hello"
@@ -57,6 +65,8 @@ def cmd_bodies(args):
         f.write(unary_request)
     with open(os.path.join(args.out, "stream.bin"), "wb") as f:
         f.write(stream_request)
+    with open(os.path.join(args.out, "health.bin"), "wb") as f:
+        f.write(frame(HEALTH_REQUEST))
 
     # DATA bytes h2load should count per completed request. A protobuf server's UnaryEcho reply
     # also carries received_size; the bare Kestrel server echoes the request frame unchanged.
@@ -64,6 +74,7 @@ def cmd_bodies(args):
     expected = {
         "unary_reply_bytes": len(frame(unary_reply.SerializeToString())),
         "unary_echo_bytes": len(unary_request),
+        "health_reply_bytes": len(frame(HEALTH_SERVING_REPLY)),
         "stream_reply_bytes": sum(
             len(frame(stream_reply(pb, STREAM_MESSAGE, STREAM_PAYLOAD_SIZE, i).SerializeToString()))
             for i in range(STREAM_COUNT)
@@ -126,10 +137,26 @@ def cmd_check(args):
         except grpc.RpcError as error:
             problems.append(f"ServerStream failed: {error.code()} {error.details()}")
 
+        health = channel.unary_unary(HEALTH_CHECK, request_serializer=None, response_deserializer=None)
+        health_result = "ok"
+        try:
+            reply = health(HEALTH_REQUEST, timeout=10)
+            if reply != HEALTH_SERVING_REPLY:
+                problems.append(f"Health/Check(\"\") replied {reply!r}, wanted {HEALTH_SERVING_REPLY!r} (SERVING)")
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNIMPLEMENTED and args.health == "optional":
+                health_result = "n/a (grpc.health.v1 not served)"
+            else:
+                problems.append(f"Health/Check failed: {error.code()} {error.details()}")
+        if args.health_result:
+            with open(args.health_result, "w") as f:
+                f.write(health_result + "\n")
+
     if problems:
         print("; ".join(problems))
         sys.exit(1)
-    print("UnaryEcho and ServerStream answer correctly (grpcio client)")
+    served = "UnaryEcho, ServerStream and Health/Check" if health_result == "ok" else f"UnaryEcho and ServerStream (health Check {health_result})"
+    print(f"{served} answer correctly (grpcio client)")
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -187,9 +214,18 @@ def fmt_int(value):
     return f"{value:,.0f}"
 
 
+SCENARIOS = (
+    # key, column title, value = req/s x this
+    ("unary", "unary echo req/s", 1),
+    ("health", "health Check req/s", 1),
+    ("stream", "streaming msgs/s", None),  # None: x messages per stream
+)
+
+
 def cmd_report(args):
     with open(args.expected) as f:
         expected = json.load(f)
+    per_message = expected["stream_messages_per_request"]
     servers = [s.split("=", 1) for s in args.servers]  # key=label
     rows, details = {}, []
     for key, label in servers:
@@ -198,57 +234,91 @@ def cmd_report(args):
         if status != "ok":
             rows[key] = {"label": label, "status": status}
             continue
-        unary_bytes = expected["unary_echo_bytes"] if key == args.echo_server else expected["unary_reply_bytes"]
-        unary_runs, unary_problems = summarize(args.results, key, "unary", unary_bytes)
-        stream_runs, stream_problems = summarize(args.results, key, "stream", expected["stream_reply_bytes"])
-        per_message = expected["stream_messages_per_request"]
-        # Messages delivered per second judged by DATA bytes alone: counts the partial streams
-        # that req/s x count leaves out, so the two agree within the in-flight streams' share.
-        byte_rates = [r["data"] / r["seconds"] / (expected["stream_reply_bytes"] / per_message) for r in stream_runs]
-        rows[key] = {
-            "label": label,
-            "status": "ok",
-            "unary": statistics.median(r["rps"] for r in unary_runs) if unary_runs else None,
-            "stream": statistics.median(r["rps"] for r in stream_runs) * per_message if stream_runs else None,
-            "problems": unary_problems + stream_problems,
+        health_path = os.path.join(args.results, f"{key}.health")
+        health_status = open(health_path).read().strip() if os.path.exists(health_path) else "not checked"
+        reply_bytes = {
+            "unary": expected["unary_echo_bytes"] if key == args.echo_server else expected["unary_reply_bytes"],
+            "health": expected["health_reply_bytes"],
+            "stream": expected["stream_reply_bytes"],
         }
+        row = {"label": label, "status": "ok", "problems": [], "na": {}}
+        parts = []
+        for scenario, _, scale in SCENARIOS:
+            if scenario == "health" and health_status != "ok":
+                row[scenario] = None
+                row["na"][scenario] = health_status
+                parts.append(f"health Check {health_status}")
+                continue
+            runs, problems = summarize(args.results, key, scenario, reply_bytes[scenario])
+            factor = scale or per_message
+            row[scenario] = statistics.median(r["rps"] for r in runs) * factor if runs else None
+            row["problems"] += problems
+            text = f"{scenario} per round {[fmt_int(r['rps'] * factor) for r in runs]}"
+            if scenario == "stream":
+                # Messages delivered per second judged by DATA bytes alone: counts the partial
+                # streams that req/s x count leaves out, so the two agree within the in-flight
+                # streams' share.
+                byte_rates = [r["data"] / r["seconds"] / (reply_bytes["stream"] / per_message) for r in runs]
+                text += f" msgs/s (from DATA bytes {[fmt_int(b) for b in byte_rates]})"
+            else:
+                text += " req/s"
+            parts.append(f"{text}, {reply_bytes[scenario]} DATA bytes per reply")
+        rows[key] = row
         details.append(
-            f"- {label}: unary req/s per round {[fmt_int(r['rps']) for r in unary_runs]}, "
-            f"{unary_bytes} DATA bytes per reply; streaming msgs/s per round "
-            f"{[fmt_int(r['rps'] * per_message) for r in stream_runs]} (from DATA bytes {[fmt_int(b) for b in byte_rates]}), "
-            f"{expected['stream_reply_bytes']} DATA bytes per stream; "
-            + ("byte counts agree" if not rows[key]["problems"] else "PROBLEMS: " + "; ".join(rows[key]["problems"]))
+            f"- {label}: " + "; ".join(parts) + "; "
+            + ("byte counts agree" if not row["problems"] else "PROBLEMS: " + "; ".join(row["problems"]))
         )
 
-    def ratio(row, reference_key):
+    def ratio(row, reference_key, scenario):
         reference = rows.get(reference_key, {})
-        if row.get("unary") and reference.get("unary"):
-            return f"{row['unary'] / reference['unary']:.2f}"
+        if row.get(scenario) and reference.get(scenario):
+            return f"{row[scenario] / reference[scenario]:.2f}"
         return "n/a"
 
-    print("| server | unary req/s | ratio vs bare Kestrel | ratio vs C++ | streaming msgs/s |")
-    print("|---|---:|---:|---:|---:|")
+    header = ["server"]
+    for _, title, _ in SCENARIOS:
+        header += [title, "vs bare Kestrel", "vs C++"]
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
     for key, label in servers:
         row = rows[key]
         if row["status"] != "ok":
-            print(f"| {label} | {row['status']} | | | |")
+            print(f"| {label} | {row['status']} |" + " |" * (len(header) - 2))
             continue
-        unary = fmt_int(row["unary"]) if row["unary"] else "no data"
-        stream = fmt_int(row["stream"]) if row["stream"] else "no data"
-        print(f"| {label} | {unary} | {ratio(row, args.bare_server)} | {ratio(row, args.cpp_server)} | {stream} |")
+        cells = [label]
+        for scenario, _, _ in SCENARIOS:
+            if scenario in row["na"]:
+                cells += ["n/a", "", ""]
+                continue
+            value = fmt_int(row[scenario]) if row[scenario] else "no data"
+            cells += [value, ratio(row, args.bare_server, scenario), ratio(row, args.cpp_server, scenario)]
+        print("| " + " | ".join(cells) + " |")
 
     print()
-    print("Medians of the timed rounds. Details:")
+    print("Medians of the timed rounds; ratios divide medians of the same run. Details:")
     for line in details:
         print(line)
+    print()
 
     goal = rows.get(args.goal_server, {})
-    if goal.get("unary"):
-        vs_bare, vs_cpp = ratio(goal, args.bare_server), ratio(goal, args.cpp_server)
-        met = vs_bare != "n/a" and vs_cpp != "n/a" and float(vs_bare) >= 0.85 and float(vs_cpp) >= 1.5
-        print(f"Goal (a) >= 0.85 x (b) and >= 1.5 x (c) on unary req/s: {'met' if met else 'NOT met'} ({vs_bare} x (b), {vs_cpp} x (c))")
-    else:
-        print("Goal (a) >= 0.85 x (b) and >= 1.5 x (c) on unary req/s: not measured, (a) has no result")
+    goals = (("unary", "unary echo", 1.5), ("health", "health Check", 1.5), ("stream", "server streaming", 5.0))
+    for scenario, name, factor in goals:
+        if goal.get(scenario):
+            vs_cpp = ratio(goal, args.cpp_server, scenario)
+            met = vs_cpp != "n/a" and float(vs_cpp) >= factor
+            print(
+                f"- Goal {name}: {goal['label']} >= {factor:g} x C++: {'met' if met else 'NOT met'} "
+                f"({vs_cpp} x C++, {ratio(goal, args.bare_server, scenario)} x bare Kestrel)"
+            )
+        else:
+            print(f"- Goal {name}: {goal.get('label', args.goal_server)} >= {factor:g} x C++: not measured")
+    if args.before_server and rows.get(args.before_server, {}).get("status") == "ok" and goal.get("status") == "ok":
+        before = rows[args.before_server]
+        compared = ", ".join(
+            f"{title.rsplit(' ', 1)[0]} " + (f"{value} x" if (value := ratio(goal, args.before_server, scenario)) != "n/a" else "n/a")
+            for scenario, title, _ in SCENARIOS
+        )
+        print(f"- {goal['label']} against {before['label']}: {compared}")
 
     if any(row.get("problems") for row in rows.values()):
         sys.exit(1)
@@ -275,6 +345,13 @@ def main():
         action="store_true",
         help="require received_size in UnaryEcho replies (servers that parse protobuf, not the raw echo)",
     )
+    check.add_argument(
+        "--health",
+        choices=("required", "optional"),
+        default="required",
+        help="optional: a server that answers Health/Check with UNIMPLEMENTED passes, its health column is n/a",
+    )
+    check.add_argument("--health-result", help="file to write 'ok' or why health Check is not measured")
     check.set_defaults(run=cmd_check)
 
     report = commands.add_parser("report")
@@ -285,6 +362,7 @@ def main():
     report.add_argument("--bare-server", required=True)
     report.add_argument("--cpp-server", required=True)
     report.add_argument("--goal-server", required=True)
+    report.add_argument("--before-server", help="key of the previous runtime's row, compared with the goal server")
     report.set_defaults(run=cmd_report)
 
     args = parser.parse_args()

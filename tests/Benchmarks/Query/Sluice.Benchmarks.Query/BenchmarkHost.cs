@@ -29,7 +29,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // Shows when the Kestrel stream-reuse repair (Sluice.ServiceDefaults) saved a response.
-        builder.Logging.AddFilter("Sluice.ServiceDefaults.KestrelStreamReuseRepair", LogLevel.Information);
+        builder.Logging.AddFilter("Sluice.ServiceDefaults.KestrelStreamReuseRepair", LogLevel.Debug);
         var settings = new Dictionary<string, string?>
         {
             ["Sluice:Query:DataApiPort"] = "-1",

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Sluice.ServiceDefaults;
+
+/// <summary>
+/// Runs a set of health checks at most once per <see cref="SluiceHealthOptions.CheckCacheDuration"/>
+/// and lets every caller asking for the same set in that window share the result: a health Check
+/// arrives with each load-balancer probe, and without this each would query the warehouse, the
+/// object store and the other services again.
+/// </summary>
+/// <remarks>
+/// Runs are shared per set of checks, never across sets: the gateway's check of its backends
+/// calls their health in the same process, and a run for "everything" that waited on itself
+/// would only end at its timeout.
+/// </remarks>
+internal sealed class CoalescingHealthCheckService(HealthCheckService inner, IOptions<HealthCheckServiceOptions> checks, IOptions<SluiceHealthOptions> options, TimeProvider clock)
+    : HealthCheckService
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (Task<HealthReport> Run, DateTimeOffset StartedAt)> _runs = new(StringComparer.Ordinal);
+
+    public override Task<HealthReport> CheckHealthAsync(Func<HealthCheckRegistration, bool>? predicate, CancellationToken cancellationToken = default)
+    {
+        var names = checks.Value.Registrations.Where(r => predicate?.Invoke(r) ?? true).Select(r => r.Name).Order(StringComparer.Ordinal).ToArray();
+        return SharedRun(names).WaitAsync(cancellationToken);
+    }
+
+    private Task<HealthReport> SharedRun(string[] names)
+    {
+        var key = string.Join('\n', names);
+        lock (_lock)
+        {
+            var now = clock.GetUtcNow();
+            // A run still going is shared however old; a finished one while it is fresh.
+            if (_runs.TryGetValue(key, out var shared) && (!shared.Run.IsCompleted || now - shared.StartedAt < options.Value.CheckCacheDuration))
+            {
+                return shared.Run;
+            }
+            var wanted = names.ToHashSet(StringComparer.Ordinal);
+            // Not tied to any one caller's token: the run serves everyone who joins it, and each
+            // check has its own timeout.
+            var run = inner.CheckHealthAsync(registration => wanted.Contains(registration.Name), CancellationToken.None);
+            _runs[key] = (run, now);
+            return run;
+        }
+    }
+}
