@@ -17,6 +17,12 @@ public interface ISqlEngine
 
     Task<IReadOnlyList<string>> ListDatabasesAsync(string database, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Completes when the warehouse answers, throws when it cannot be reached (the health check).
+    /// Defaults to a catalog call on <see cref="DefaultDatabase"/>.
+    /// </summary>
+    Task CheckReachableAsync(CancellationToken cancellationToken) => ListDatabasesAsync(DefaultDatabase ?? "dev", cancellationToken);
+
     Task<IReadOnlyList<string>> ListSchemasAsync(string database, string? schemaPattern, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<TableMember>> ListTablesAsync(string database, string? schemaPattern, string? tablePattern, CancellationToken cancellationToken);

@@ -24,6 +24,13 @@ public sealed class PostgresSqlEngine(string connectionString) : IConnectionSqlE
         }
     }
 
+    /// <summary>A connection to the configured database opens: no request has named a database to use here.</summary>
+    public async Task CheckReachableAsync(CancellationToken cancellationToken)
+    {
+        var configured = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = await OpenAsync(string.IsNullOrEmpty(configured) ? "postgres" : configured, cancellationToken).ConfigureAwait(false);
+    }
+
     public DbCommand CreateCommand(DbConnection connection, string sql, IReadOnlyList<SqlParameter> parameters)
     {
         var command = ((NpgsqlConnection)connection).CreateCommand();

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Sluice.Query.Engines;
 
-/// <summary>The warehouse answers a catalog call (SQLite file, PostgreSQL server or the Redshift Data API).</summary>
+/// <summary>The warehouse answers (the SQLite directory, a PostgreSQL connection, a Redshift Data API catalog call).</summary>
 internal sealed class WarehouseHealthCheck(ISqlEngine engine) : IHealthCheck
 {
     public const string Tag = "warehouse";
@@ -11,7 +11,7 @@ internal sealed class WarehouseHealthCheck(ISqlEngine engine) : IHealthCheck
     {
         try
         {
-            await engine.ListDatabasesAsync(engine.DefaultDatabase ?? "dev", cancellationToken).ConfigureAwait(false);
+            await engine.CheckReachableAsync(cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy();
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
