@@ -22,9 +22,9 @@ public sealed class BrokerHealthTests
             : throw new InvalidOperationException("SLUICE_TEST_RABBITMQ_ISOLATED is not set: start the servers with `bash deploy/test-servers.sh start` and `eval \"$(bash deploy/test-servers.sh env)\"`, or run `bash tests/run.sh`."));
         await using var relay = new LoopbackTcpProxy(new IPEndPoint(IPAddress.Loopback, broker.Port));
         var relayed = new UriBuilder(broker) { Port = relay.Port }.Uri;
-        await using var host = await AllInOne.StartAsync(
-            "Sluice:Broker:Transport=RabbitMq", $"Sluice:Broker:RabbitMqUri={relayed}", "Sluice:Health:Period=00:00:01");
-        var health = new Health.HealthClient(host.Channel("Validation"));
+        await using var host = await HostUnderTest.StartAsync(
+            ["--Sluice:Broker:Transport=RabbitMq", $"--Sluice:Broker:RabbitMqUri={relayed}", "--Sluice:Health:Period=00:00:01"]);
+        var health = new Health.HealthClient(host.ChannelTo("Validation"));
         using var watchTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         using var watch = health.Watch(new HealthCheckRequest { Service = "sluice.validation.v1.ValidationService" }, cancellationToken: watchTimeout.Token);
 
@@ -64,10 +64,9 @@ public sealed class BrokerHealthTests
     }
 
     /// <summary>The admin listener's /readyz: which check is failing.</summary>
-    private static async Task<string> ReadinessAsync(AllInOne host)
+    private static async Task<string> ReadinessAsync(HostUnderTest host)
     {
-        using var http = new HttpClient();
-        using var response = await http.GetAsync($"http://{Sluice.Host.AllInOneHost.GetAdminEndpoint(host.App)}/readyz");
+        using var response = await host.GetAdminAsync("/readyz");
         return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
     }
 }

@@ -17,12 +17,12 @@ public sealed class HostileInputTests : IAsyncLifetime
     private const string ValidatePath = "/sluice.validation.v1.ValidationService/ValidateDocument";
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
 
-    private AllInOne _host = null!;
+    private HostUnderTest _host = null!;
     private HttpMessageInvoker _http = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await AllInOne.StartAsync();
+        _host = await HostUnderTest.StartAsync();
         _http = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, EnableMultipleHttp2Connections = false });
     }
 
@@ -159,7 +159,7 @@ public sealed class HostileInputTests : IAsyncLifetime
 
     private async Task AssertStillServingAsync()
     {
-        var client = new ValidationService.ValidationServiceClient(_host.Channel("Validation"));
+        var client = new ValidationService.ValidationServiceClient(_host.ChannelTo("Validation"));
         var reply = await client.ValidateDocumentAsync(new ValidateDocumentRequest { SchemaJson = """{"type":"integer"}""", DocumentJson = "7" }, deadline: DateTime.UtcNow.Add(CallTimeout));
         Assert.True(reply.Valid);
     }

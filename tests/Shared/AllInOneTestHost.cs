@@ -1,11 +1,13 @@
 using System.Net;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Sluice.Host;
 
-namespace Sluice.Host.Tests;
+namespace Sluice.Tests.Shared;
 
 /// <summary>
-/// The all-in-one host, started for real: every listener (the four gRPC ones, the admin one and
+/// The all-in-one host, started for real (linked from tests/Shared into the test projects that
+/// host it): every listener (the four gRPC ones, the admin one and
 /// the query service's Data API) on a free port and every directory under a root of its own, so
 /// that hosts of tests running in parallel share nothing. Stopped, and its root deleted, on dispose.
 /// </summary>
