@@ -46,7 +46,6 @@ public static class GrpcDefaultsExtensions
         {
             throw new InvalidOperationException($"{SluiceGrpcOptions.SectionName}:ResponseCompression '{encoding}' is not supported; use gzip or leave it empty.");
         }
-        builder.Properties[typeof(SluiceGrpcOptions)] = options;
 
         var services = builder.Services;
         services.TryAddSingleton<StatusInterceptor>();
