@@ -34,9 +34,10 @@ public sealed class BrokerHealthTests
         relay.Restore();
         await NextStatusAsync(watch, ServingStatus.Serving);
 
-        // The whole host ("") comes back too: every endpoint of the bus has reconnected.
-        using var overall = health.Watch(new HealthCheckRequest(), cancellationToken: watchTimeout.Token);
-        await NextStatusAsync(overall, ServingStatus.Serving, () => ReadinessAsync(host));
+        // The query service, on the same bus, comes back too: every endpoint has reconnected.
+        using var query = new Health.HealthClient(host.ChannelTo("Query")).Watch(
+            new HealthCheckRequest { Service = "sluice.query.v1.QueryService" }, cancellationToken: watchTimeout.Token);
+        await NextStatusAsync(query, ServingStatus.Serving, () => ReadinessAsync(host));
     }
 
     /// <summary>Reads the Watch stream until it reports <paramref name="expected"/>, within <see cref="Transition"/>.</summary>

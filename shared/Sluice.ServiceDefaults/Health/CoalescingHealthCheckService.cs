@@ -32,15 +32,20 @@ internal sealed class CoalescingHealthCheckService(HealthCheckService inner, IOp
         lock (_lock)
         {
             var now = clock.GetUtcNow();
-            // A run still going is shared however old; a finished one while it is fresh.
-            if (_runs.TryGetValue(key, out var shared) && (!shared.Run.IsCompleted || now - shared.StartedAt < options.Value.CheckCacheDuration))
+            // A finished run is shared while it is fresh; one still going while it is within the
+            // checks' timeout. A check that blocks past its timeout (one that ignores its token)
+            // must not hold every later probe: they start a run of their own.
+            var age = now - (_runs.TryGetValue(key, out var shared) ? shared.StartedAt : now);
+            if (shared.Run is not null
+                && (shared.Run.IsCompleted ? age < options.Value.CheckCacheDuration : age < options.Value.Timeout))
             {
                 return shared.Run;
             }
             var wanted = names.ToHashSet(StringComparer.Ordinal);
             // Not tied to any one caller's token: the run serves everyone who joins it, and each
-            // check has its own timeout.
-            var run = inner.CheckHealthAsync(registration => wanted.Contains(registration.Name), CancellationToken.None);
+            // check has its own timeout. Started on the thread pool, so that a check's synchronous
+            // part never runs under this lock.
+            var run = Task.Run(() => inner.CheckHealthAsync(registration => wanted.Contains(registration.Name), CancellationToken.None));
             _runs[key] = (run, now);
             return run;
         }
