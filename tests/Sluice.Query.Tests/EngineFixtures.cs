@@ -93,10 +93,24 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
     {
         await Host.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        // Other fixtures create and drop their databases at the same time; PostgreSQL can refuse
+        // one of two concurrent database commands, so the drop is tried again a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var admin = new NpgsqlConnection(ServerConnectionString);
+                await admin.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException exception) when (attempt < 5)
+            {
+                Console.Error.WriteLine($"Dropping test database {Database} failed ({exception.SqlState}: {exception.MessageText}); trying again.");
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
     }
 }
 
