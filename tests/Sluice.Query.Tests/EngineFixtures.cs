@@ -93,8 +93,9 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
     {
         await Host.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        // Other fixtures create and drop their databases at the same time; PostgreSQL can refuse
-        // one of two concurrent database commands, so the drop is tried again a few times.
+        // An autovacuum worker may be in the fresh database (seen right after a cluster start):
+        // FORCE cannot end a superuser's process, so the drop fails with 42501 until the worker
+        // is done. It is tried again a few times.
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -105,7 +106,7 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
                 await drop.ExecuteNonQueryAsync();
                 return;
             }
-            catch (PostgresException exception) when (attempt < 5)
+            catch (PostgresException exception) when (attempt < 5 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
             {
                 Console.Error.WriteLine($"Dropping test database {Database} failed ({exception.SqlState}: {exception.MessageText}); trying again.");
                 await Task.Delay(TimeSpan.FromSeconds(attempt));
