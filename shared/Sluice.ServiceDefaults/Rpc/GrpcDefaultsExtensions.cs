@@ -61,7 +61,7 @@ public static class GrpcDefaultsExtensions
             grpc.EnableDetailedErrors = false;
         });
         services.TryAddSingleton<ListenerServiceDescriptors>();
-        services.TryAddSingleton<GrpcDefaultsMapping>();
+        services.TryAddSingleton(new GrpcDefaultsMapping(options)); // The options as validated above.
     }
 
     /// <summary>Registers a mapper from a family of domain exceptions to statuses (see <see cref="IRpcExceptionMapper"/>).</summary>
@@ -95,10 +95,10 @@ public static class GrpcDefaultsExtensions
     }
 
     /// <summary>Whether the defaults are mapped yet, and the options they were registered with.</summary>
-    internal sealed class GrpcDefaultsMapping(IServiceProvider services)
+    internal sealed class GrpcDefaultsMapping(SluiceGrpcOptions options)
     {
         public int Mapped;
 
-        public SluiceGrpcOptions Options { get; } = services.GetRequiredService<IConfiguration>().GetSection(SluiceGrpcOptions.SectionName).Get<SluiceGrpcOptions>() ?? new SluiceGrpcOptions();
+        public SluiceGrpcOptions Options { get; } = options;
     }
 }
