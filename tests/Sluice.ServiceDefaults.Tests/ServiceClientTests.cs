@@ -99,6 +99,20 @@ public sealed class ServiceClientTests : IAsyncLifetime
         Assert.Contains("Sluice:Services:Backend:Address", error.Message);
     }
 
+    [Theory]
+    [InlineData("Deadline", "00:00:00")]
+    [InlineData("MaxReconnectBackoff", "-00:00:01")]
+    public void Register_NonPositiveDuration_FailsNamingTheSetting(string setting, string value)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration["Sluice:Services:Backend:Address"] = "http://127.0.0.1:1";
+        builder.Configuration[$"Sluice:Services:Backend:{setting}"] = value;
+
+        var error = Assert.Throws<InvalidOperationException>(() => { builder.AddSluiceServiceClient<Health.HealthClient>("Backend", Grpc.Health.V1.Health.Descriptor); });
+
+        Assert.Contains($"Sluice:Services:Backend:{setting}", error.Message);
+    }
+
     [Fact]
     public void Register_UnknownIdempotentMethod_Refused()
     {

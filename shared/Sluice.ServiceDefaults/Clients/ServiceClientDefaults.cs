@@ -19,6 +19,13 @@ public sealed class SluiceServiceClientOptions
 
     /// <summary>The deadline of a call that sets none. Defaults to 30 seconds.</summary>
     public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The longest wait between attempts to reconnect to a service that refused the connection.
+    /// Defaults to 5 seconds: gRPC's own 120 s means a caller started before its backend keeps
+    /// failing for up to two minutes after the backend is up.
+    /// </summary>
+    public TimeSpan MaxReconnectBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -59,6 +66,10 @@ public static class ServiceClientDefaults
         {
             throw new InvalidOperationException($"Sluice:Services:{serviceName}:Deadline must be positive.");
         }
+        if (options.MaxReconnectBackoff <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Sluice:Services:{serviceName}:MaxReconnectBackoff must be positive.");
+        }
         Uri? configured = null;
         if (!string.IsNullOrEmpty(options.Address) && !Uri.TryCreate(options.Address, UriKind.Absolute, out configured))
         {
@@ -90,6 +101,8 @@ public static class ServiceClientDefaults
             })
             .ConfigureChannel(channel =>
             {
+                channel.MaxReconnectBackoff = options.MaxReconnectBackoff;
+                channel.InitialReconnectBackoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.MaxReconnectBackoff.Ticks));
                 var reads = new MethodConfig
                 {
                     RetryPolicy = new RetryPolicy

@@ -48,14 +48,16 @@ public static class TelemetryDefaults
     {
         // Lowest priority, so appsettings, environment variables and arguments still override it.
         // Only per-request categories: a Default level here would beat a host's SetMinimumLevel in
-        // code. Grpc.AspNetCore logs one Information line per failed call; the status interceptor
-        // already logs what an operator needs.
+        // code. Grpc.AspNetCore logs one Information line per failed call, and Grpc.Net.Client one
+        // with a stack trace per failed outgoing call (every health probe of a backend that is
+        // down); the status interceptor and the health checks already log what an operator needs.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Grpc.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Grpc.Net.Client"] = "Warning",
             },
         });
         var format = builder.Configuration["Sluice:Logging:Format"];
