@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
 
 namespace Sluice.ServiceDefaults.Tests;
@@ -72,6 +74,26 @@ public sealed class HealthCheckSharingTests
     }
 
     [Fact]
+    public async Task Check_RunBegunWhileStarting_NotSharedOnceTheHostHasStarted()
+    {
+        var lifetime = new ManualLifetime();
+        var inner = new GatedHealthService();
+        var service = new CoalescingHealthCheckService(inner, Options.Create(new HealthCheckServiceOptions()),
+            Options.Create(new SluiceHealthOptions { CheckCacheDuration = TimeSpan.FromMinutes(1) }), TimeProvider.System, lifetime);
+        var duringStart = service.CheckHealthAsync(null);
+        await inner.FirstRunBegan.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        lifetime.Start();
+        inner.Started();
+        var afterStart = service.CheckHealthAsync(null);
+        inner.Release.TrySetResult();
+
+        Assert.Equal(HealthStatus.Unhealthy, (await duringStart).Status);
+        Assert.Equal(HealthStatus.Healthy, (await afterStart).Status);
+        Assert.Equal(2, inner.Runs);
+    }
+
+    [Fact]
     public async Task Tracing_NoExporterConfigured_Off()
     {
         await using var app = await StartAsync(new CountingCheck(), cacheDuration: "00:00:01");
@@ -95,6 +117,47 @@ public sealed class HealthCheckSharingTests
 
     private static string AddressOf(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    /// <summary>Unhealthy ("starting") for runs begun before <see cref="Started"/>; every run is held until <see cref="Release"/>.</summary>
+    private sealed class GatedHealthService : HealthCheckService
+    {
+        private int _runs;
+        private volatile bool _started;
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FirstRunBegan { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public void Started() => _started = true;
+
+        public override async Task<HealthReport> CheckHealthAsync(Func<HealthCheckRegistration, bool>? predicate, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _runs);
+            var status = _started ? HealthStatus.Healthy : HealthStatus.Unhealthy; // as of when the run began
+            FirstRunBegan.TrySetResult();
+            await Release.Task;
+            return new HealthReport(new Dictionary<string, HealthReportEntry> { ["host"] = new(status, null, TimeSpan.Zero, null, null) }, TimeSpan.Zero);
+        }
+    }
+
+    private sealed class ManualLifetime : IHostApplicationLifetime
+    {
+        private readonly CancellationTokenSource _started = new();
+
+        public CancellationToken ApplicationStarted => _started.Token;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void Start() => _started.Cancel();
+
+        public void StopApplication()
+        {
+        }
+    }
 
     private sealed class CountingCheck : IHealthCheck
     {

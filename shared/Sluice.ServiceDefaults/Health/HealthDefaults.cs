@@ -68,7 +68,8 @@ public static class HealthDefaults
             (HealthCheckService)(original.ImplementationFactory?.Invoke(provider) ?? ActivatorUtilities.CreateInstance(provider, original.ImplementationType!)),
             provider.GetRequiredService<IOptions<HealthCheckServiceOptions>>(),
             provider.GetRequiredService<IOptions<SluiceHealthOptions>>(),
-            provider.GetRequiredService<TimeProvider>()));
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<IHostApplicationLifetime>()));
         builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
         {
             publisher.Delay = TimeSpan.FromSeconds(1);
