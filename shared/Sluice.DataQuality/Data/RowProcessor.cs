@@ -33,6 +33,9 @@ internal sealed class RowProcessor
     /// <summary>Distinct top-level keys seen in any row.</summary>
     public int ColumnCount => _keys.Count;
 
+    /// <summary>The top-level keys seen, in the order first seen.</summary>
+    public IReadOnlyList<string> ColumnNames => _keys.Select(key => Encoding.UTF8.GetString(key.Utf8)).ToList();
+
     /// <summary>Adds a parallel worker's row count and the keys it saw (its accumulators are merged by the plan).</summary>
     public void MergeFrom(RowProcessor worker)
     {

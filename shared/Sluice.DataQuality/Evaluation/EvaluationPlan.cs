@@ -10,6 +10,7 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
 {
     private readonly Dictionary<string, ColumnSlot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CompositeKeyCounter> _compositeKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CorrelationCounter> _correlations = new(StringComparer.Ordinal);
     private readonly List<IRowEndHook> _hooks = [];
     private readonly List<CustomSqlCall> _customSql = [];
 
@@ -19,6 +20,24 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
     public RegexCache Regexes { get; } = sharedRegexes ?? new RegexCache(options.RegexMatchTimeout);
     public IReadOnlyDictionary<string, ColumnSlot> Slots => _slots;
     public IReadOnlyList<IRowEndHook> Hooks => _hooks;
+
+    /// <summary>Row count and columns of the rows this plan saw; set after its pass.</summary>
+    public DatasetFacts Facts { get; set; }
+
+    /// <summary>Why this plan's rows could not be read (its rules then end in Error); null when they were.</summary>
+    public string? Error { get; set; }
+
+    public CorrelationCounter Correlation(string first, string second)
+    {
+        var key = first + "\u0000" + second;
+        if (!_correlations.TryGetValue(key, out var counter))
+        {
+            counter = new CorrelationCounter(Slot(first), Slot(second));
+            _correlations.Add(key, counter);
+            _hooks.Add(counter);
+        }
+        return counter;
+    }
 
     public ColumnSlot Slot(string column)
     {
@@ -55,6 +74,10 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
         foreach (var (key, counter) in _compositeKeys)
         {
             counter.MergeFrom(worker._compositeKeys[key]);
+        }
+        foreach (var (key, counter) in _correlations)
+        {
+            counter.MergeFrom(worker._correlations[key]);
         }
     }
 

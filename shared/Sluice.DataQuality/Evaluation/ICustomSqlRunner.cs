@@ -18,6 +18,14 @@ public interface ICustomSqlRunner
     /// (the row-level form without an expression: returned rows pass, the others fail).
     /// </summary>
     Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The rows of <c>primary</c> that a rule's <c>where</c> clause selects (e.g. <c>"status = 'shipped'"</c>), as
+    /// NDJSON lines exactly as they are in the dataset, in dataset order. Rules with that clause are evaluated over them.
+    /// The default implementation refuses: such rules then end in <see cref="RuleOutcome.Error"/>.
+    /// </summary>
+    Task<Data.DatasetSource> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("This SQL engine does not evaluate 'where' clauses");
 }
 
 /// <summary>What a <see cref="ICustomSqlRunner"/> needs to know about the dataset.</summary>
