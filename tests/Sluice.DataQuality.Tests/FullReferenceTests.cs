@@ -162,7 +162,7 @@ public class FullReferenceTests
     }
 
     /// <summary>A stand-in for the SQL engine: the rows each where clause selects are given by the test.</summary>
-    private sealed class SelectingRunner(Dictionary<string, string[]> selections) : ICustomSqlRunner
+    private sealed class SelectingRunner(Dictionary<string, long[]> selections, long rowCount = 6) : ICustomSqlRunner
     {
         public List<string> Clauses { get; } = [];
 
@@ -170,15 +170,17 @@ public class FullReferenceTests
 
         public Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<DatasetSource> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken)
+        public Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken)
         {
-            Clauses.Add(whereClause);
+            lock (Clauses)
+            {
+                Clauses.Add(whereClause);
+            }
             if (!selections.TryGetValue(whereClause, out var rows))
             {
                 throw new InvalidOperationException($"Binder Error: unknown column in \"{whereClause}\"");
             }
-            var text = string.Join('\n', rows);
-            return Task.FromResult(DatasetSource.FromNdjson(new MemoryStream(Encoding.UTF8.GetBytes(text))));
+            return Task.FromResult(new RowSelection(rows, rowCount));
         }
     }
 
@@ -186,7 +188,7 @@ public class FullReferenceTests
     public async Task WhereClause_RulesEvaluatedOverSelectedRows_OnePassPerClause()
     {
         // deequ: IsPrimaryKey "att2" where "att1 > 2" passes (att2 = 0, 5, 6, 7 on those rows) though att2 repeats overall.
-        var runner = new SelectingRunner(new() { ["att1 > 2"] = NumericValues[2..], ["att1 > 9"] = [] });
+        var runner = new SelectingRunner(new() { ["att1 > 2"] = [2, 3, 4, 5], ["att1 > 9"] = [] });
         var options = new EvaluationOptions { TimeProvider = Dq.Options().TimeProvider, CustomSqlRunner = runner };
 
         var scorecard = await Dq.EvaluateAsync("""
@@ -207,6 +209,37 @@ public class FullReferenceTests
         Assert.Contains("nope = 1", scorecard.Rules[5].FailureMessage);
         Assert.Equal(6, scorecard.RowCount);
         Assert.Equal(["att1 > 2", "att1 > 9", "nope = 1"], runner.Clauses.Order().ToList());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WhereClause_OverNdjsonParts_ReadsSelectedRowsAgain(bool parallel)
+    {
+        var part1 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[..3]) + "\n\n");
+        var part2 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[3..]));
+        var runner = new SelectingRunner(new() { ["att1 % 2 = 0"] = [5, 1, 3] });
+        var options = new EvaluationOptions { CustomSqlRunner = runner, MaxDegreeOfParallelism = parallel ? 2 : 1 };
+        var source = DatasetSource.FromNdjsonParts([_ => Task.FromResult<Stream>(new MemoryStream(part1)), _ => Task.FromResult<Stream>(new MemoryStream(part2))]);
+
+        var scorecard = await RulesetEvaluator.EvaluateAsync(DqdlParser.Parse("""
+            Rules = [ Sum "att1" = 12 where "att1 % 2 = 0", Sum "att1" = 21, ColumnValues "att1" in [2, 4, 6] where "att1 % 2 = 0" ]
+            """), source, options);
+
+        Assert.All(scorecard.Rules, rule => Assert.Equal(RuleOutcome.Passed, rule.Outcome));
+    }
+
+    [Fact]
+    public async Task WhereClause_EngineRowCountDiffers_IsError()
+    {
+        var runner = new SelectingRunner(new() { ["att1 > 2"] = [2, 3] }, rowCount: 5);
+        var options = new EvaluationOptions { CustomSqlRunner = runner };
+
+        var scorecard = await Dq.EvaluateAsync("""Rules = [ RowCount = 2 where "att1 > 2", RowCount = 6 ]""", NumericValues, options);
+
+        Assert.Equal(RuleOutcome.Error, scorecard.Rules[0].Outcome);
+        Assert.Contains("holds 5 rows, the dataset 6", scorecard.Rules[0].FailureMessage);
+        Assert.Equal(RuleOutcome.Passed, scorecard.Rules[1].Outcome);
     }
 
     [Fact]

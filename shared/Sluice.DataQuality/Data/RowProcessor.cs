@@ -11,7 +11,7 @@ namespace Sluice.DataQuality.Data;
 /// known keys, guessing by position first (NDJSON rows usually repeat the key order), so a row costs no
 /// allocation; values of columns no rule needs are skipped without being decoded.
 /// </summary>
-internal sealed class RowProcessor
+internal sealed class RowProcessor : IRowSink
 {
     private readonly Dictionary<string, ColumnSlot> _slotsByName;
     private readonly ColumnSlot[] _slots;

@@ -20,13 +20,19 @@ public interface ICustomSqlRunner
     Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The rows of <c>primary</c> that a rule's <c>where</c> clause selects (e.g. <c>"status = 'shipped'"</c>), as
-    /// NDJSON lines exactly as they are in the dataset, in dataset order. Rules with that clause are evaluated over them.
-    /// The default implementation refuses: such rules then end in <see cref="RuleOutcome.Error"/>.
+    /// The rows of <c>primary</c> that a rule's <c>where</c> clause selects (e.g. <c>"status = 'shipped'"</c>), by
+    /// position: 0 is the dataset's first row (blank lines are not rows), in dataset order. Rules with that clause are
+    /// then evaluated over those rows as they are in the dataset. The default implementation refuses: such rules then
+    /// end in <see cref="RuleOutcome.Error"/>.
     /// </summary>
-    Task<Data.DatasetSource> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
+    Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
         throw new NotSupportedException("This SQL engine does not evaluate 'where' clauses");
 }
+
+/// <summary>The rows a <c>where</c> clause selected.</summary>
+/// <param name="Positions">0-based positions of the selected rows in the dataset, ascending.</param>
+/// <param name="RowCount">How many rows the engine's copy of the dataset holds; checked against the dataset's own count.</param>
+public sealed record RowSelection(long[] Positions, long RowCount);
 
 /// <summary>What a <see cref="ICustomSqlRunner"/> needs to know about the dataset.</summary>
 /// <param name="DatasetName">The name <c>primary</c> refers to (<see cref="EvaluationOptions.DatasetName"/>).</param>

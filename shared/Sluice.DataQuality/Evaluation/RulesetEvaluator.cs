@@ -51,6 +51,8 @@ public static class RulesetEvaluator
 
         using var customSqlCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         main.StartCustomSql(customSqlCancellation.Token);
+        // The where clauses run on the SQL engine while the main pass reads the data.
+        var selections = filtered.Keys.ToDictionary(clause => clause, clause => SelectAsync(clause, options, customSqlCancellation.Token), StringComparer.Ordinal);
         try
         {
             await PassAsync(main, simpleRules.Where(rule => !Filters(rule)).ToList(), dataset, cancellationToken).ConfigureAwait(false);
@@ -62,6 +64,7 @@ public static class RulesetEvaluator
             try
             {
                 await main.WaitForCustomSqlAsync().ConfigureAwait(false);
+                await Task.WhenAll(selections.Values).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -69,10 +72,9 @@ public static class RulesetEvaluator
             throw;
         }
         await main.WaitForCustomSqlAsync().ConfigureAwait(false);
-
-        foreach (var (clause, plan) in filtered)
+        if (filtered.Count > 0)
         {
-            await FilteredPassAsync(clause, plan, simpleRules.Where(rule => Filters(rule) && rule.WhereClause == clause).ToList(), cancellationToken).ConfigureAwait(false);
+            await FilteredPassAsync(filtered, selections, dataset, main.Facts.RowCount, cancellationToken).ConfigureAwait(false);
         }
 
         var results = evaluators.Select(evaluator => evaluator.Evaluate()).ToList();
@@ -87,26 +89,67 @@ public static class RulesetEvaluator
     /// <summary>A rule evaluated over the rows its where clause selects (a clause its type does not take makes it an Error instead).</summary>
     private static bool Filters(SimpleRule rule) => rule.WhereClause is not null && rule.Unsupported is null;
 
-    /// <summary>Runs the where clause on the SQL engine and evaluates its rules over the rows it selects.</summary>
-    private static async Task FilteredPassAsync(string clause, EvaluationPlan plan, List<SimpleRule> rules, CancellationToken cancellationToken)
+    /// <summary>Runs a where clause on the SQL engine; a failure is kept as the message its rules end with.</summary>
+    private static async Task<(RowSelection? Selection, string? Error)> SelectAsync(string clause, EvaluationOptions options, CancellationToken cancellationToken)
     {
-        var runner = plan.Options.CustomSqlRunner;
-        if (runner is null)
+        if (options.CustomSqlRunner is not { } runner)
         {
-            plan.Error = "No SQL engine is configured to evaluate 'where' clauses";
-            return;
+            return (null, "No SQL engine is configured to evaluate 'where' clauses");
         }
-        DatasetSource rows;
         try
         {
-            rows = await runner.SelectRowsAsync(clause, new CustomSqlContext(plan.Options.DatasetName), cancellationToken).ConfigureAwait(false);
+            var selection = await runner.SelectRowsAsync(clause, new CustomSqlContext(options.DatasetName), cancellationToken).ConfigureAwait(false);
+            return (selection, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            plan.Error = $"The where clause \"{clause}\" failed: {ex.Message}";
+            return (null, $"The where clause \"{clause}\" failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Reads the dataset once more, in order, handing each row to the plans of the where clauses that selected it.
+    /// </summary>
+    private static async Task FilteredPassAsync(Dictionary<string, EvaluationPlan> plans, Dictionary<string, Task<(RowSelection? Selection, string? Error)>> selections,
+        DatasetSource dataset, long rowCount, CancellationToken cancellationToken)
+    {
+        var targets = new List<SelectedRows.Target>();
+        foreach (var (clause, plan) in plans)
+        {
+            var (selection, error) = await selections[clause].ConfigureAwait(false);
+            if (error is null && selection!.RowCount != rowCount)
+            {
+                error = $"The SQL engine's copy of the dataset holds {selection.RowCount} rows, the dataset {rowCount}; the where clause \"{clause}\" cannot be applied";
+            }
+            if (error is null && !dataset.CanReread)
+            {
+                error = "The dataset cannot be read a second time for the rules with where clauses";
+            }
+            if (error is not null)
+            {
+                plan.Error = error;
+                continue;
+            }
+            var positions = selection!.Positions;
+            for (var i = 1; i < positions.Length; i++)
+            {
+                if (positions[i] <= positions[i - 1])
+                {
+                    positions = [.. positions.Distinct().Order()];
+                    break;
+                }
+            }
+            targets.Add(new SelectedRows.Target(plan, new RowProcessor(plan.Slots, plan.Hooks), positions));
+        }
+        if (targets.Count == 0)
+        {
             return;
         }
-        await PassAsync(plan, rules, rows, cancellationToken).ConfigureAwait(false);
+        await dataset.ReadSequentiallyAsync(new SelectedRows(targets), plans.Values.First().Options.BufferSize, cancellationToken).ConfigureAwait(false);
+        foreach (var target in targets)
+        {
+            target.Plan.Facts = new DatasetFacts(target.Processor.RowCount, target.Processor.ColumnCount, target.Processor.ColumnNames);
+        }
     }
 
     /// <summary>
