@@ -91,6 +91,7 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
         services.AddSingleton<RulesetRegistry>();
         services.AddSingleton<SqliteDatasetCopies>();
+        services.AddSingleton<Sluice.Validation.Filtering.DuckDbDatasetCopies>();
         services.AddSingleton<DatasetEvaluator>();
         services.AddMassTransitTestHarness(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
         var provider = services.BuildServiceProvider(true);
