@@ -39,6 +39,7 @@ public static class ValidationServiceHosting
             new SqliteValidationStore(provider.GetRequiredService<IOptions<ValidationOptions>>().Value.DatabasePath));
         services.TryAddSingleton<SchemaRegistry>();
         services.TryAddSingleton<RulesetRegistry>();
+        services.TryAddSingleton<MetricHistory>();
         services.TryAddSingleton<SqliteDatasetCopies>();
         services.TryAddSingleton<DuckDbDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();

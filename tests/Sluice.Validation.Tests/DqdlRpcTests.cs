@@ -167,6 +167,43 @@ public sealed class DqdlRpcTests(CountingObjectStoreHost fixture) : IClassFixtur
         Assert.Equal("Input data does not include column nope!", scorecard.Analyzers[3].Error);
     }
 
+    [Fact]
+    public async Task EvaluateRuleset_DynamicRulesOfARegisteredSource_CompareWithItsKeptHistory()
+    {
+        var source = $"dynamic-{Guid.NewGuid():N}";
+        await Client.RegisterRulesetAsync(new RegisterRulesetRequest
+        {
+            Source = source,
+            RulesetText = """
+                Rules = [
+                    RowCount >= avg(last(2)),
+                    (Completeness "amount" >= min(last(3)) - 0.1) and (RowCount > 0)
+                ]
+                """,
+        });
+
+        // 1st: 5 rows, no history yet. 2nd: 3 rows vs avg(5) = 5. 3rd: 6 rows vs avg(3, 5) = 4.
+        var first = await EvaluateSourceAsync(source, OrdersDataset.Rows);
+        var second = await EvaluateSourceAsync(source, OrdersDataset.Part1);
+        var third = await EvaluateSourceAsync(source, OrdersDataset.Rows.Append("""{"id":6,"status":"new","amount":1}"""));
+
+        Assert.Equal(RuleOutcome.Error, first.Rules[0].Outcome);
+        Assert.Contains("no history", first.Rules[0].FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(RuleOutcome.Failed, second.Rules[0].Outcome);
+        Assert.Contains(">= 5 from the metric's history", second.Rules[0].FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(RuleOutcome.Passed, third.Rules[0].Outcome);
+        // Completeness 0.8, then 2/3 (>= 0.8 - 0.1 = 0.7? no: Failed), then 5/6 (>= min(0.8, 0.667) - 0.1: Passed).
+        Assert.Equal(RuleOutcome.Failed, second.Rules[1].Outcome);
+        Assert.Equal(RuleOutcome.Passed, third.Rules[1].Outcome);
+    }
+
+    private async Task<Scorecard> EvaluateSourceAsync(string source, IEnumerable<string> rows)
+    {
+        var request = new EvaluateRulesetRequest { Source = source, InlineRows = new InlineRows() };
+        request.InlineRows.RowsJson.AddRange(rows);
+        return (await Client.EvaluateRulesetAsync(request)).Scorecard;
+    }
+
     private async Task<Scorecard> EvaluateInlineAsync(string ruleset, IEnumerable<string> rows)
     {
         var request = new EvaluateRulesetRequest { RulesetText = ruleset, InlineRows = new InlineRows() };

@@ -1,3 +1,4 @@
+using Sluice.DataQuality.Evaluation;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ namespace Sluice.Validation.Grpc;
 internal sealed class ValidationGrpcService(
     SchemaRegistry schemas,
     RulesetRegistry rulesets,
+    MetricHistory history,
     DatasetEvaluator evaluator,
     IOptions<ValidationOptions> options,
     ILogger<ValidationGrpcService> logger) : ValidationService.ValidationServiceBase
@@ -154,16 +156,23 @@ internal sealed class ValidationGrpcService(
             violations.ThrowIfAny();
 
             var rulesetVersion = 0;
+            IMetricHistory? metricHistory = null;
             if (ruleset is null)
             {
                 var registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
                 ruleset = RulesetRegistry.Parse(registered);
                 rulesetVersion = registered.Version;
+                // A registered ruleset evaluates the source's dataset: its dynamic rules use, and extend, its history.
+                metricHistory = await history.LoadAsync(request.Source, context.CancellationToken).ConfigureAwait(false);
             }
             var scorecard = request.DatasetCase == EvaluateRulesetRequest.DatasetOneofCase.InlineRows
-                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken).ConfigureAwait(false)
-                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken)
+                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory).ConfigureAwait(false)
+                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory)
                     .ConfigureAwait(false);
+            if (metricHistory is not null)
+            {
+                await history.RecordAsync(request.Source, scorecard, context.CancellationToken).ConfigureAwait(false);
+            }
             return new EvaluateRulesetResponse { Scorecard = ScorecardMapping.ToProto(scorecard), RulesetVersion = rulesetVersion };
         }
         finally
@@ -247,7 +256,8 @@ internal sealed class ValidationGrpcService(
         }
     }
 
-    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken)
+    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken,
+        IMetricHistory? metricHistory)
     {
         IReadOnlyList<string> keys = location.Keys;
         if (location.KeyPrefix.Length > 0)
@@ -268,7 +278,7 @@ internal sealed class ValidationGrpcService(
         }
         try
         {
-            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken).ConfigureAwait(false);
+            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken, metricHistory).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException exception)
         {

@@ -38,7 +38,8 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     /// <summary>Evaluates the objects <paramref name="keys"/>, read in order as one table.</summary>
     /// <exception cref="ObjectNotFoundException">A part does not exist.</exception>
     /// <exception cref="InvalidDataException">A line of a part is not a JSON object; the message names the part's key and the line.</exception>
-    public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken)
+    public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken,
+        IMetricHistory? history = null)
     {
         // Parts are opened one at a time, in order, so the last one opened is the one being read.
         var current = -1;
@@ -50,7 +51,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         var copy = customSql is null ? new EvaluationSqlEngine(copies.OfObjects(keys), filters.OfObjects(keys)) : null;
         try
         {
-            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy), cancellationToken).ConfigureAwait(false);
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
             return scorecard;
         }
@@ -65,12 +66,13 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     }
 
     /// <summary>Evaluates rows that are each a JSON object.</summary>
-    public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken)
+    public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken,
+        IMetricHistory? history = null)
     {
         var copy = customSql is null ? new EvaluationSqlEngine(copies.OfRows(rows), filters.OfRows(rows)) : null;
         try
         {
-            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy), cancellationToken).ConfigureAwait(false);
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
             return scorecard;
         }
@@ -83,8 +85,9 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     private static ValueTask DisposeAsync(EvaluationSqlEngine? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>The copy is made only if a CustomSql rule asks for it (the evaluator calls the runner for nothing else).</summary>
-    private EvaluationOptions Options(string datasetName, EvaluationSqlEngine? copy) => new()
+    private EvaluationOptions Options(string datasetName, EvaluationSqlEngine? copy, IMetricHistory? history) => new()
     {
+        MetricHistory = history,
         CustomSqlRunner = customSql ?? copy,
         DatasetName = datasetName,
         TimeProvider = time,

@@ -40,4 +40,10 @@ internal interface IValidationStore
 
     /// <summary>The version (the current one when null), or null when there is none.</summary>
     Task<StoredRuleset?> GetRulesetAsync(string source, int? version, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="perMetric"/> most recent values (most recent first) of each rule's metrics on <paramref name="dataset"/>.</summary>
+    Task<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>> GetMetricHistoryAsync(string dataset, int perMetric, CancellationToken cancellationToken);
+
+    /// <summary>Appends the metrics of one evaluation of <paramref name="dataset"/> to its history.</summary>
+    Task AddMetricsAsync(string dataset, DateTimeOffset evaluatedAt, IReadOnlyList<(string Rule, string Metric, double Value)> metrics, CancellationToken cancellationToken);
 }

@@ -171,8 +171,78 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 created_at INTEGER NOT NULL,
                 PRIMARY KEY (source, version)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS metric_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                dataset TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                evaluated_at INTEGER NOT NULL,
+                value REAL NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS metric_history_by_dataset ON metric_history (dataset, rule, metric, id);
             """;
         command.ExecuteNonQuery();
+    }
+
+    public Task<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>> GetMetricHistoryAsync(string dataset, int perMetric, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, """
+            SELECT rule, metric, value FROM (
+                SELECT rule, metric, value, id,
+                       ROW_NUMBER() OVER (PARTITION BY rule, metric ORDER BY id DESC) AS recent
+                FROM metric_history WHERE dataset = $dataset)
+            WHERE recent <= $limit
+            ORDER BY rule, metric, id DESC
+            """);
+        command.Parameters.AddWithValue("$dataset", dataset);
+        command.Parameters.AddWithValue("$limit", perMetric);
+        var history = new Dictionary<(string, string), List<double>>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            if (!history.TryGetValue(key, out var values))
+            {
+                history[key] = values = [];
+            }
+            values.Add(reader.GetDouble(2));
+        }
+        return Task.FromResult<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>>(
+            history.ToDictionary(pair => pair.Key, pair => (IReadOnlyList<double>)pair.Value));
+    }
+
+    public async Task AddMetricsAsync(string dataset, DateTimeOffset evaluatedAt, IReadOnlyList<(string Rule, string Metric, double Value)> metrics, CancellationToken cancellationToken)
+    {
+        if (metrics.Count == 0)
+        {
+            return;
+        }
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var insert = Command(connection, transaction,
+                "INSERT INTO metric_history (dataset, rule, metric, evaluated_at, value) VALUES ($dataset, $rule, $metric, $at, $value)");
+            var rule = insert.Parameters.Add("$rule", SqliteType.Text);
+            var metric = insert.Parameters.Add("$metric", SqliteType.Text);
+            var value = insert.Parameters.Add("$value", SqliteType.Real);
+            insert.Parameters.AddWithValue("$dataset", dataset);
+            insert.Parameters.AddWithValue("$at", evaluatedAt.ToUnixTimeMilliseconds());
+            foreach (var entry in metrics)
+            {
+                rule.Value = entry.Rule;
+                metric.Value = entry.Metric;
+                value.Value = entry.Value;
+                insert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private SqliteConnection Open()
