@@ -79,6 +79,24 @@ public sealed class DqdlRpcTests(CountingObjectStoreHost fixture) : IClassFixtur
         Assert.Equal(2.0 / 3, scorecard.Rules[2].Metrics["Column.amount.Completeness"], 12);
     }
 
+    [Fact]
+    public async Task EvaluateRuleset_WhereClause_TypeChangesAfterDuckDbsSample_StillSeesEveryRow()
+    {
+        // DuckDB infers types from a sample of about 20,000 rows first; the last row's v is text, not a number.
+        var prefix = $"raw/where-types-{Guid.NewGuid():N}/";
+        var lines = Enumerable.Range(1, 30_000).Select(i => $$"""{"id":{{i}},"v":{{i % 7}}}""").Append("""{"id":30001,"v":"seven"}""");
+        await OrdersDataset.PutAsync(fixture.Objects, prefix + "part-00000.ndjson", string.Join('\n', lines));
+
+        var scorecard = (await Client.EvaluateRulesetAsync(new EvaluateRulesetRequest
+        {
+            RulesetText = """Rules = [ RowCount = 1 where "v = 'seven'", RowCount = 4285 where "v = '0'" ]""",
+            ObjectStore = new ObjectStoreDataset { KeyPrefix = prefix },
+        })).Scorecard;
+
+        // i % 7 = 0 for 7, 14, ..., 29995: 4285 rows.
+        Assert.Equal([RuleOutcome.Passed, RuleOutcome.Passed], scorecard.Rules.Select(rule => rule.Outcome));
+    }
+
     [Theory]
     [InlineData("amout > 0", "amout")]
     [InlineData("amount > 0; SELECT 1", "';'")]

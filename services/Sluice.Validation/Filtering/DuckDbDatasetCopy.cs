@@ -141,15 +141,7 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
             Execute(connection, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memory}MiB'"));
             Execute(connection, "SET preserve_insertion_order = true");
             var list = string.Join(", ", files.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'"));
-            try
-            {
-                Execute(connection, string.Create(CultureInfo.InvariantCulture,
-                    $"CREATE TABLE \"primary\" AS SELECT * FROM read_json([{list}], format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_object_size = {MaxObjectBytes})"));
-            }
-            catch (DuckDBException exception)
-            {
-                throw new CustomSqlException($"The dataset could not be loaded into DuckDB for where clauses: {exception.Message}");
-            }
+            LoadTable(connection, "primary", list);
             var rows = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM \"primary\""), CultureInfo.InvariantCulture);
             if (rows > _limits.MaxRows)
             {
@@ -175,6 +167,45 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
         {
             // DuckDB holds the rows now (or failed to): the files are no longer needed.
             DeleteDirectory();
+        }
+    }
+
+    /// <summary>
+    /// Loads NDJSON files as a table, types inferred from every row (DuckDB's default sample can type a column from
+    /// its first rows only, and a later value of another type then breaks the where clauses that read it).
+    /// </summary>
+    private static void LoadTable(DuckDBConnection connection, string table, string fileList)
+    {
+        var name = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        try
+        {
+            Execute(connection, string.Create(CultureInfo.InvariantCulture,
+                $"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_json([{fileList}], format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_object_size = {MaxObjectBytes})"));
+        }
+        catch (DuckDBException exception)
+        {
+            throw new CustomSqlException($"The dataset could not be loaded into DuckDB for where clauses: {exception.Message}");
+        }
+        // A key holding values of several types becomes a JSON column, which compares only with JSON text
+        // (v = '"x"'). Spark, which Glue runs, reads such a column as strings: so does this copy (v = 'x', v = '0').
+        var mixed = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table.Replace("'", "''", StringComparison.Ordinal)}' AND data_type = 'JSON' ORDER BY column_index";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                mixed.Add(reader.GetString(0));
+            }
+        }
+        if (mixed.Count > 0)
+        {
+            var replaced = string.Join(", ", mixed.Select(column =>
+            {
+                var quoted = "\"" + column.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+                return $"json_extract_string({quoted}, '$') AS {quoted}";
+            }));
+            Execute(connection, $"CREATE OR REPLACE TABLE {name} AS SELECT * REPLACE ({replaced}) FROM {name}");
         }
     }
 
