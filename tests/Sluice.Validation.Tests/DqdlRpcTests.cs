@@ -215,6 +215,61 @@ public sealed class DqdlRpcTests(CountingObjectStoreHost fixture) : IClassFixtur
         Assert.Equal(RuleOutcome.Passed, third.Rules[1].Outcome);
     }
 
+    [Fact]
+    public async Task EvaluateRuleset_MultiDatasetRules_AgainstReferenceDatasetsByAlias()
+    {
+        // ref: id 1 shipped 10, id 2 pending 25, id 3 shipped null, id 9 new 5.
+        var prefix = $"raw/ref-{Guid.NewGuid():N}/";
+        await OrdersDataset.PutAsync(fixture.Objects, prefix + "part-00000.ndjson", """
+            {"id":1,"status":"shipped","amount":10}
+            {"id":2,"status":"pending","amount":25}
+            {"id":3,"status":"shipped","amount":null}
+            {"id":9,"status":"new","amount":5}
+            """);
+        var request = new EvaluateRulesetRequest
+        {
+            RulesetText = """
+                Rules = [
+                    RowCountMatch "ref" = 1.25,
+                    ReferentialIntegrity "id" "ref.{id}" = 0.6,
+                    DatasetMatch "ref" "id" = 0.4,
+                    DatasetMatch "ref" "id->id" "status->status" = 0.6,
+                    AggregateMatch "sum(amount)" "sum(ref.amount)" = 3,
+                    SchemaMatch "ref" = 1.0,
+                    RowCountMatch "nope" = 1,
+                    (ReferentialIntegrity "id,status" "ref.{id,status}" >= 0.6) and (RowCount = 5)
+                ]
+                """,
+            InlineRows = new InlineRows(),
+        };
+        request.InlineRows.RowsJson.AddRange(OrdersDataset.Rows);
+        request.ReferenceDatasets["ref"] = new ObjectStoreDataset { KeyPrefix = prefix };
+
+        var scorecard = (await Client.EvaluateRulesetAsync(request)).Scorecard;
+
+        // 5 / 4 rows; ids 1, 2, 3 of 1, 2, 3, 4, 4 in ref; rows 1 and 3 equal on every common column; rows 1, 2, 3 on status;
+        // sum 120 / 40; the same columns with the same types.
+        Assert.Equal(
+            [RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Error, RuleOutcome.Passed],
+            scorecard.Rules.Select(rule => rule.Outcome));
+        Assert.Equal(1.25, scorecard.Rules[0].Metrics["Dataset.ref.RowCountMatch"]);
+        Assert.Equal(0.6, scorecard.Rules[1].Metrics["Column.ref.ReferentialIntegrity"], 12);
+        Assert.Equal(0.4, scorecard.Rules[2].Metrics["Dataset.ref.DatasetMatch"], 12);
+        Assert.Equal(3.0, scorecard.Rules[4].Metrics["Dataset.*.AggregateMatch"]);
+        Assert.Equal(1.0, scorecard.Rules[5].Metrics["Dataset.ref.SchemaMatch"]);
+        Assert.Contains("No reference dataset is named 'nope'", scorecard.Rules[6].FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EvaluateRuleset_MultiDatasetRuleWithoutReferences_IsError()
+    {
+        var scorecard = await EvaluateInlineAsync("""Rules = [ RowCountMatch "ref" = 1.0, RowCount = 5 ]""", OrdersDataset.Rows);
+
+        Assert.Equal(RuleOutcome.Error, scorecard.Rules[0].Outcome);
+        Assert.Contains("reference_datasets", scorecard.Rules[0].FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(RuleOutcome.Passed, scorecard.Rules[1].Outcome);
+    }
+
     private async Task<Scorecard> EvaluateSourceAsync(string source, IEnumerable<string> rows)
     {
         var request = new EvaluateRulesetRequest { Source = source, InlineRows = new InlineRows() };

@@ -11,8 +11,18 @@ internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<Validat
 {
     private const int CopyBufferSize = 81_920;
 
-    /// <summary>A copy of the NDJSON parts <paramref name="keys"/>, in order.</summary>
-    public DuckDbDatasetCopy OfObjects(IReadOnlyList<string> keys) => new(async (directory, cancellationToken) =>
+    /// <summary>A copy of the NDJSON parts <paramref name="keys"/>, in order, with reference datasets (alias → parts).</summary>
+    public DuckDbDatasetCopy OfObjects(IReadOnlyList<string> keys, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null) =>
+        new(WriteParts(keys), options.Value.CustomSql, logger, References(references));
+
+    /// <summary>A copy of inline rows (each a JSON object), with reference datasets (alias → parts).</summary>
+    public DuckDbDatasetCopy OfRows(IReadOnlyList<JsonElement> rows, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null) =>
+        new(WriteRows(rows), options.Value.CustomSql, logger, References(references));
+
+    private Dictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>? References(IReadOnlyDictionary<string, IReadOnlyList<string>>? references) =>
+        references?.ToDictionary(pair => pair.Key, pair => WriteParts(pair.Value), StringComparer.Ordinal);
+
+    private Func<string, CancellationToken, Task<IReadOnlyList<string>>> WriteParts(IReadOnlyList<string> keys) => async (directory, cancellationToken) =>
     {
         var limits = options.Value.CustomSql;
         var files = new List<string>(keys.Count);
@@ -42,10 +52,9 @@ internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<Validat
             files.Add(path);
         }
         return files;
-    }, options.Value.CustomSql, logger);
+    };
 
-    /// <summary>A copy of inline rows (each a JSON object).</summary>
-    public DuckDbDatasetCopy OfRows(IReadOnlyList<JsonElement> rows) => new(async (directory, cancellationToken) =>
+    private static Func<string, CancellationToken, Task<IReadOnlyList<string>>> WriteRows(IReadOnlyList<JsonElement> rows) => async (directory, cancellationToken) =>
     {
         var path = Path.Combine(directory, "rows.ndjson");
         var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
@@ -58,7 +67,7 @@ internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<Validat
             }
         }
         return [path];
-    }, options.Value.CustomSql, logger);
+    };
 
     private static CustomSqlException TooManyBytes(CustomSqlOptions limits) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"The dataset is larger than {limits.MaxBytes:N0} bytes, the most the DuckDB copy for where clauses holds (Sluice:Validation:CustomSql:MaxBytes)."));

@@ -19,6 +19,7 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
     private const int MaxObjectBytes = 64 * 1024 * 1024;
 
     private readonly Func<string, CancellationToken, Task<IReadOnlyList<string>>> _writeFiles;
+    private readonly IReadOnlyDictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>> _references;
     private readonly CustomSqlOptions _limits;
     private readonly ILogger _logger;
     private readonly Lock _loadGate = new();
@@ -27,9 +28,12 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
     private Task<(DuckDBConnection Connection, long Rows)>? _load;
 
     /// <param name="writeFiles">Writes the dataset as NDJSON files into the given directory; returns their paths in dataset order.</param>
-    public DuckDbDatasetCopy(Func<string, CancellationToken, Task<IReadOnlyList<string>>> writeFiles, CustomSqlOptions limits, ILogger logger)
+    /// <param name="references">Reference datasets by alias (for ReferentialIntegrity, DatasetMatch, ...), each loaded as a table named by its alias.</param>
+    public DuckDbDatasetCopy(Func<string, CancellationToken, Task<IReadOnlyList<string>>> writeFiles, CustomSqlOptions limits, ILogger logger,
+        IReadOnlyDictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>? references = null)
     {
         _writeFiles = writeFiles;
+        _references = references ?? new Dictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>();
         _limits = limits;
         _logger = logger;
     }
@@ -44,6 +48,22 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
         try
         {
             return await Task.Run(() => new RowSelection(Select(connection, whereClause, cancellationToken), rows), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _oneStatementAtATime.Release();
+        }
+    }
+
+    /// <summary>The metric of a rule comparing <c>primary</c> with reference datasets.</summary>
+    public async Task<ReferenceMetric> MeasureAgainstReferenceAsync(Sluice.DataQuality.Model.SimpleRule rule, CancellationToken cancellationToken)
+    {
+        var (connection, _) = await LoadOnceAsync(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _oneStatementAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var aliases = _references.Keys.ToHashSet(StringComparer.Ordinal);
+            return await Task.Run(() => ReferenceRules.Measure(connection, rule, aliases), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -142,6 +162,17 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
             Execute(connection, "SET preserve_insertion_order = true");
             var list = string.Join(", ", files.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'"));
             LoadTable(connection, "primary", list);
+            foreach (var (alias, writeReference) in _references)
+            {
+                var directory = Path.Combine(_directory, "reference-" + Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(directory);
+                var referenceFiles = await writeReference(directory, cancellationToken).ConfigureAwait(false);
+                if (referenceFiles.Count == 0)
+                {
+                    throw new CustomSqlException($"The reference dataset '{alias}' has no parts.");
+                }
+                LoadTable(connection, alias, string.Join(", ", referenceFiles.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'")));
+            }
             var rows = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM \"primary\""), CultureInfo.InvariantCulture);
             if (rows > _limits.MaxRows)
             {

@@ -27,6 +27,9 @@ internal sealed class EvaluationSqlEngine(SqliteDatasetCopy customSql, DuckDbDat
     public Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
         filter.SelectRowsAsync(whereClause, cancellationToken);
 
+    public Task<ReferenceMetric> MeasureAgainstReferenceAsync(Sluice.DataQuality.Model.SimpleRule rule, CustomSqlContext context, CancellationToken cancellationToken) =>
+        filter.MeasureAgainstReferenceAsync(rule, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await customSql.DisposeAsync().ConfigureAwait(false);

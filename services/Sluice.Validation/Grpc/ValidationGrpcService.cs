@@ -165,9 +165,10 @@ internal sealed class ValidationGrpcService(
                 // A registered ruleset evaluates the source's dataset: its dynamic rules use, and extend, its history.
                 metricHistory = await history.LoadAsync(request.Source, context.CancellationToken).ConfigureAwait(false);
             }
+            var references = await ReferencesAsync(request, context.CancellationToken).ConfigureAwait(false);
             var scorecard = request.DatasetCase == EvaluateRulesetRequest.DatasetOneofCase.InlineRows
-                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory).ConfigureAwait(false)
-                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory)
+                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory, references).ConfigureAwait(false)
+                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory, references)
                     .ConfigureAwait(false);
             if (metricHistory is not null)
             {
@@ -256,8 +257,35 @@ internal sealed class ValidationGrpcService(
         }
     }
 
-    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken,
-        IMetricHistory? metricHistory)
+    private const int MaxReferenceDatasets = 8;
+
+    /// <summary>The parts of each reference dataset of the request, by alias.</summary>
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> ReferencesAsync(EvaluateRulesetRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ReferenceDatasets.Count == 0)
+        {
+            return null;
+        }
+        if (request.ReferenceDatasets.Count > MaxReferenceDatasets)
+        {
+            throw FieldViolations.Single("reference_datasets", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+        }
+        var references = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (alias, location) in request.ReferenceDatasets)
+        {
+            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
+            {
+                throw FieldViolations.Single($"reference_datasets[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
+            }
+            references[alias] = await PartsAsync(location, $"reference_datasets[{alias}]", cancellationToken).ConfigureAwait(false);
+        }
+        return references;
+    }
+
+    private static bool IsAlias(string alias) =>
+        alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private async Task<IReadOnlyList<string>> PartsAsync(ObjectStoreDataset location, string field, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> keys = location.Keys;
         if (location.KeyPrefix.Length > 0)
@@ -268,7 +296,7 @@ internal sealed class ValidationGrpcService(
             }
             catch (InvalidObjectKeyException exception)
             {
-                throw FieldViolations.Single("object_store.key_prefix", exception.Message);
+                throw FieldViolations.Single($"{field}.key_prefix", exception.Message);
             }
             if (keys.Count == 0)
             {
@@ -276,9 +304,30 @@ internal sealed class ValidationGrpcService(
                     $"No NDJSON parts (keys ending in '{DatasetEvaluator.PartSuffix}') are stored under the prefix '{location.KeyPrefix}'.");
             }
         }
+        else if (keys.Count == 0)
+        {
+            throw FieldViolations.Single(field, "Give a key_prefix or keys.");
+        }
+        else
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (!ObjectKey.IsValid(keys[i]))
+                {
+                    throw FieldViolations.Single($"{field}.keys[{i}]", $"'{keys[i]}' is not a valid object key.");
+                }
+            }
+        }
+        return keys;
+    }
+
+    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken,
+        IMetricHistory? metricHistory, IReadOnlyDictionary<string, IReadOnlyList<string>>? references)
+    {
+        var keys = await PartsAsync(location, "object_store", cancellationToken).ConfigureAwait(false);
         try
         {
-            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken, metricHistory).ConfigureAwait(false);
+            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken, metricHistory, references).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException exception)
         {

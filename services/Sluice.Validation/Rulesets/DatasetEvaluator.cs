@@ -39,7 +39,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     /// <exception cref="ObjectNotFoundException">A part does not exist.</exception>
     /// <exception cref="InvalidDataException">A line of a part is not a JSON object; the message names the part's key and the line.</exception>
     public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken,
-        IMetricHistory? history = null)
+        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
     {
         // Parts are opened one at a time, in order, so the last one opened is the one being read.
         var current = -1;
@@ -48,7 +48,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
             current = index;
             return objects.OpenReadAsync(key, token);
         }));
-        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfObjects(keys), filters.OfObjects(keys)) : null;
+        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfObjects(keys), filters.OfObjects(keys, references)) : null;
         try
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy, history), cancellationToken).ConfigureAwait(false);
@@ -67,9 +67,9 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
 
     /// <summary>Evaluates rows that are each a JSON object.</summary>
     public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken,
-        IMetricHistory? history = null)
+        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
     {
-        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfRows(rows), filters.OfRows(rows)) : null;
+        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfRows(rows), filters.OfRows(rows, references)) : null;
         try
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy, history), cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,13 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
         return call;
     }
 
+    public CustomSqlCall AddReferenceRule(Model.SimpleRule rule)
+    {
+        var call = new CustomSqlCall(rule.Text, scalar: true, reference: rule);
+        _customSql.Add(call);
+        return call;
+    }
+
     /// <summary>Starts every CustomSql statement so they run on the engine while the data is read.</summary>
     public void StartCustomSql(CancellationToken cancellationToken)
     {
@@ -109,18 +116,23 @@ internal sealed class EvaluationPlan(EvaluationOptions options, DateTimeOffset n
 }
 
 /// <summary>One CustomSql statement in flight; failures are kept as the rule's error message.</summary>
-internal sealed class CustomSqlCall(string sql, bool scalar)
+internal sealed class CustomSqlCall(string sql, bool scalar, Model.SimpleRule? reference = null)
 {
     private Task<double>? _task;
 
     public double Value { get; private set; }
+
+    /// <summary>For a rule comparing with another dataset, the metric's name the engine gave.</summary>
+    public string? MetricName { get; private set; }
     public string? Error { get; private set; }
 
     public void Start(ICustomSqlRunner? runner, CustomSqlContext context, CancellationToken cancellationToken)
     {
         if (runner is null)
         {
-            Error = "No custom SQL runner is configured to execute CustomSql rules";
+            Error = reference is null
+                ? "No custom SQL runner is configured to execute CustomSql rules"
+                : $"{reference.TypeName} compares with other datasets, which this evaluation was not given";
             return;
         }
         _task = RunAsync(runner, context, cancellationToken);
@@ -138,13 +150,21 @@ internal sealed class CustomSqlCall(string sql, bool scalar)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Error = $"Custom SQL failed: {ex.Message}";
+            Error = reference is null ? $"Custom SQL failed: {ex.Message}" : ex.Message;
         }
     }
 
     // Async so that a runner throwing synchronously still lands in the task, not in the caller.
-    private async Task<double> RunAsync(ICustomSqlRunner runner, CustomSqlContext context, CancellationToken cancellationToken) =>
-        scalar
+    private async Task<double> RunAsync(ICustomSqlRunner runner, CustomSqlContext context, CancellationToken cancellationToken)
+    {
+        if (reference is not null)
+        {
+            var metric = await runner.MeasureAgainstReferenceAsync(reference, context, cancellationToken).ConfigureAwait(false);
+            MetricName = metric.Name;
+            return metric.Value;
+        }
+        return scalar
             ? await runner.ExecuteScalarAsync(sql, context, cancellationToken).ConfigureAwait(false)
             : await runner.CountRowsAsync(sql, context, cancellationToken).ConfigureAwait(false);
+    }
 }

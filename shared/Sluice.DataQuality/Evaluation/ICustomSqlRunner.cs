@@ -27,7 +27,20 @@ public interface ICustomSqlRunner
     /// </summary>
     Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
         throw new NotSupportedException("This SQL engine does not evaluate 'where' clauses");
+
+    /// <summary>
+    /// The metric of a rule comparing <c>primary</c> with datasets named by alias (ReferentialIntegrity, DatasetMatch,
+    /// RowCountMatch, AggregateMatch, SchemaMatch). The default implementation refuses: such rules then end in
+    /// <see cref="RuleOutcome.Error"/>.
+    /// </summary>
+    Task<ReferenceMetric> MeasureAgainstReferenceAsync(Model.SimpleRule rule, CustomSqlContext context, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{rule.TypeName} compares with other datasets, which this evaluation was not given");
 }
+
+/// <summary>The metric of a rule that compares the dataset with another one (its judgement is the evaluator's).</summary>
+/// <param name="Name">The metric's name, e.g. <c>Dataset.ref.RowCountMatch</c>.</param>
+/// <param name="Value">Its value.</param>
+public sealed record ReferenceMetric(string Name, double Value);
 
 /// <summary>The rows a <c>where</c> clause selected.</summary>
 /// <param name="Positions">0-based positions of the selected rows in the dataset, ascending.</param>

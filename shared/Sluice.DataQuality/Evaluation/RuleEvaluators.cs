@@ -87,19 +87,20 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
         _rule = rule;
         _plan = plan;
         _analyzer = analyzer;
-        _unsupported = rule.Unsupported ?? rule.Type switch
-        {
-            RuleType.ReferentialIntegrity or RuleType.DatasetMatch or RuleType.RowCountMatch or RuleType.AggregateMatch or RuleType.SchemaMatch
-                => $"{rule.TypeName} compares with other datasets, which this evaluation was not given",
-            RuleType.AllStatistics => "AllStatistics is not computed by Sluice",
-            _ => null,
-        };
+        _unsupported = rule.Unsupported ?? (rule.Type == RuleType.AllStatistics ? "AllStatistics is not computed by Sluice" : null);
         if (_unsupported is not null)
         {
             _slots = [];
             return;
         }
 
+        if (IsReferenceRule(rule.Type))
+        {
+            // Computed by the SQL engine that holds both datasets; judged here.
+            _slots = [];
+            _customSql = plan.AddReferenceRule(rule);
+            return;
+        }
         _slots = rule.Type is RuleType.CustomSql or RuleType.ColumnNamesMatchPattern ? [] : rule.Parameters.Select(plan.Slot).ToArray();
         var slot = _slots.FirstOrDefault();
         var condition = rule.Condition;
@@ -207,10 +208,15 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
                 return EvaluateLength(rows);
             case RuleType.CustomSql:
                 return EvaluateCustomSql(rows);
+            case RuleType.ReferentialIntegrity or RuleType.DatasetMatch or RuleType.RowCountMatch or RuleType.AggregateMatch or RuleType.SchemaMatch:
+                return _customSql!.Error is { } referenceError ? Error(referenceError) : Judge(_customSql.MetricName!, _customSql.Value);
             default:
                 return Error($"Rule type {_rule.TypeName} is not supported");
         }
     }
+
+    private static bool IsReferenceRule(RuleType type) =>
+        type is RuleType.ReferentialIntegrity or RuleType.DatasetMatch or RuleType.RowCountMatch or RuleType.AggregateMatch or RuleType.SchemaMatch;
 
     /// <summary>
     /// Share of column names in which the pattern is found (awslabs/deequ ColumnNamesMatchPatternExecutor searches,
