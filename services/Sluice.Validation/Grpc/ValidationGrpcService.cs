@@ -157,15 +157,17 @@ internal sealed class ValidationGrpcService(
 
             var rulesetVersion = 0;
             IMetricHistory? metricHistory = null;
+            IReadOnlyDictionary<string, string>? registeredReferences = null;
             if (ruleset is null)
             {
                 var registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
+                registeredReferences = registered.References;
                 ruleset = RulesetRegistry.Parse(registered);
                 rulesetVersion = registered.Version;
                 // A registered ruleset evaluates the source's dataset: its dynamic rules use, and extend, its history.
                 metricHistory = await history.LoadAsync(request.Source, context.CancellationToken).ConfigureAwait(false);
             }
-            var references = await ReferencesAsync(request, context.CancellationToken).ConfigureAwait(false);
+            var references = await ReferencesAsync(request, registeredReferences, context.CancellationToken).ConfigureAwait(false);
             var scorecard = request.DatasetCase == EvaluateRulesetRequest.DatasetOneofCase.InlineRows
                 ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory, references).ConfigureAwait(false)
                 : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory, references)
@@ -192,7 +194,23 @@ internal sealed class ValidationGrpcService(
         RequestChecks.Ruleset(violations, "ruleset_text", request.RulesetText, Options.MaxRulesetLength);
         violations.ThrowIfAny();
 
-        var (ruleset, created) = await rulesets.RegisterAsync(request.Source, request.RulesetText, context.CancellationToken).ConfigureAwait(false);
+        if (request.ReferencePrefixes.Count > MaxReferenceDatasets)
+        {
+            throw FieldViolations.Single("reference_prefixes", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+        }
+        foreach (var (alias, prefix) in request.ReferencePrefixes)
+        {
+            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
+            {
+                throw FieldViolations.Single($"reference_prefixes[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
+            }
+            if (prefix.Length == 0 || prefix.Length > ObjectKey.MaxUtf8Bytes)
+            {
+                throw FieldViolations.Single($"reference_prefixes[{alias}]", "Give the object store key prefix of the reference dataset's NDJSON parts.");
+            }
+        }
+        var (ruleset, created) = await rulesets.RegisterAsync(request.Source, request.RulesetText, context.CancellationToken,
+            request.ReferencePrefixes.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal)).ConfigureAwait(false);
         if (created)
         {
             ValidationLog.RulesetRegistered(logger, ruleset.Source, ruleset.Version, ruleset.RuleCount);
@@ -260,9 +278,10 @@ internal sealed class ValidationGrpcService(
     private const int MaxReferenceDatasets = 8;
 
     /// <summary>The parts of each reference dataset of the request, by alias.</summary>
-    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> ReferencesAsync(EvaluateRulesetRequest request, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> ReferencesAsync(EvaluateRulesetRequest request,
+        IReadOnlyDictionary<string, string>? registered, CancellationToken cancellationToken)
     {
-        if (request.ReferenceDatasets.Count == 0)
+        if (request.ReferenceDatasets.Count == 0 && (registered is null || registered.Count == 0))
         {
             return null;
         }
@@ -271,6 +290,11 @@ internal sealed class ValidationGrpcService(
             throw FieldViolations.Single("reference_datasets", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
         }
         var references = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        // The registered ruleset's references first; the request's replace those of the same alias.
+        foreach (var (alias, prefix) in registered ?? new Dictionary<string, string>())
+        {
+            references[alias] = await evaluator.ListPartsAsync(prefix, cancellationToken).ConfigureAwait(false);
+        }
         foreach (var (alias, location) in request.ReferenceDatasets)
         {
             if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
@@ -395,5 +419,6 @@ internal sealed class ValidationGrpcService(
         RulesetText = ruleset.RulesetText,
         RuleCount = ruleset.RuleCount,
         CreatedAt = Timestamp.FromDateTimeOffset(ruleset.CreatedAt),
+        ReferencePrefixes = { ruleset.References.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal) },
     };
 }

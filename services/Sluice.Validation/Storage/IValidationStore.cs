@@ -6,8 +6,11 @@ internal sealed record StoredSchema(string Name, int Version, string SchemaJson,
 /// <summary>A registered schema version without its text (what listings return).</summary>
 internal sealed record StoredSchemaInfo(string Name, int Version, int SchemaLength, DateTimeOffset CreatedAt);
 
-/// <summary>A registered ruleset version of a source.</summary>
-internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt);
+/// <summary>A registered ruleset version of a source, with the reference datasets (alias → object store prefix) its multi-dataset rules use.</summary>
+internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt)
+{
+    public IReadOnlyDictionary<string, string> References { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>Where listing resumes: after this schema version (keyset pagination).</summary>
 internal readonly record struct SchemaCursor(string Name, int Version);
@@ -36,7 +39,8 @@ internal interface IValidationStore
     /// Makes <paramref name="rulesetText"/> the current ruleset of <paramref name="source"/> (the
     /// next version); text equal to the current one returns it with Created = false.
     /// </summary>
-    Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
+        DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>The version (the current one when null), or null when there is none.</summary>
     Task<StoredRuleset?> GetRulesetAsync(string source, int? version, CancellationToken cancellationToken);

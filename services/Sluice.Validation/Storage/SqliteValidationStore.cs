@@ -102,7 +102,8 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
         return Task.FromResult<IReadOnlyList<StoredSchemaInfo>>(results);
     }
 
-    public async Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -110,12 +111,23 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
             using var connection = Open();
             using var transaction = connection.BeginTransaction(deferred: false);
             var current = ReadRuleset(connection, transaction, source, version: null);
-            if (current is not null && current.RulesetText == rulesetText)
+            if (current is not null && current.RulesetText == rulesetText
+                && current.References.Count == references.Count && references.All(pair => current.References.TryGetValue(pair.Key, out var prefix) && prefix == pair.Value))
             {
                 return (current, false);
             }
 
-            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now));
+            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now)) { References = references };
+            foreach (var (alias, prefix) in references)
+            {
+                using var reference = Command(connection, transaction,
+                    "INSERT INTO ruleset_references (source, version, alias, key_prefix) VALUES ($source, $version, $alias, $prefix)");
+                reference.Parameters.AddWithValue("$source", source);
+                reference.Parameters.AddWithValue("$version", ruleset.Version);
+                reference.Parameters.AddWithValue("$alias", alias);
+                reference.Parameters.AddWithValue("$prefix", prefix);
+                reference.ExecuteNonQuery();
+            }
             using (var insert = Command(connection, transaction,
                 "INSERT INTO rulesets (source, version, ruleset_text, rule_count, created_at) VALUES ($source, $version, $text, $rules, $created)"))
             {
@@ -170,6 +182,13 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 rule_count INTEGER NOT NULL,
                 created_at INTEGER NOT NULL,
                 PRIMARY KEY (source, version)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS ruleset_references (
+                source TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                alias TEXT NOT NULL,
+                key_prefix TEXT NOT NULL,
+                PRIMARY KEY (source, version, alias)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS metric_history (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -304,10 +323,27 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
         {
             command.Parameters.AddWithValue("$version", v);
         }
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new StoredRuleset(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), FromUnixMilliseconds(reader.GetInt64(4)))
-            : null;
+        StoredRuleset ruleset;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+            ruleset = new StoredRuleset(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), FromUnixMilliseconds(reader.GetInt64(4)));
+        }
+        using var references = Command(connection, transaction, "SELECT alias, key_prefix FROM ruleset_references WHERE source = $source AND version = $version ORDER BY alias");
+        references.Parameters.AddWithValue("$source", ruleset.Source);
+        references.Parameters.AddWithValue("$version", ruleset.Version);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var reader = references.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                map[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return ruleset with { References = map };
     }
 
     private static int NextSchemaVersion(SqliteConnection connection, SqliteTransaction transaction, string name)
