@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sluice.ObjectStore;
 using Sluice.ServiceDefaults;
 using Sluice.Validation.CustomSql;
+using Sluice.Validation.Filtering;
 using Sluice.Validation.Grpc;
 using Sluice.Validation.Messaging;
 using Sluice.Validation.Rulesets;
@@ -38,7 +39,9 @@ public static class ValidationServiceHosting
             new SqliteValidationStore(provider.GetRequiredService<IOptions<ValidationOptions>>().Value.DatabasePath));
         services.TryAddSingleton<SchemaRegistry>();
         services.TryAddSingleton<RulesetRegistry>();
+        services.TryAddSingleton<MetricHistory>();
         services.TryAddSingleton<SqliteDatasetCopies>();
+        services.TryAddSingleton<DuckDbDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();
         services.TryAddSingleton<ValidationGrpcService>();
         services.AddRpcExceptionMapper<ValidationRpcExceptionMapper>();

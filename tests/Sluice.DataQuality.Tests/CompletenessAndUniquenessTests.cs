@@ -48,10 +48,21 @@ public class CompletenessAndUniquenessTests
     [InlineData("ColumnValues \"zzz\" != 1")]
     [InlineData("Mean \"zzz\" > 0")]
     [InlineData("ColumnLength \"zzz\" < 10")]
-    [InlineData("ColumnExists \"zzz\"")]
-    public async Task ColumnRule_MissingColumn_FailsNamingTheColumn(string rule)
+    [InlineData("ColumnCorrelation \"a\" \"zzz\" > 0.5")]
+    [InlineData("IsPrimaryKey \"a\" \"zzz\"")]
+    public async Task ColumnRule_MissingColumn_ErrorNamingTheColumn(string rule)
     {
+        // The rule cannot be evaluated without its column: an Error with the reason, not a verdict on the data.
         var result = await Dq.EvaluateRuleAsync(rule, """{"a":1}""");
+
+        Assert.Equal(RuleOutcome.Error, result.Outcome);
+        Assert.Equal("Input data does not include column zzz!", result.FailureMessage);
+    }
+
+    [Fact]
+    public async Task ColumnExists_MissingColumn_FailsNamingTheColumn()
+    {
+        var result = await Dq.EvaluateRuleAsync("ColumnExists \"zzz\"", """{"a":1}""");
 
         Assert.Equal(RuleOutcome.Failed, result.Outcome);
         Assert.Equal("Input data does not include column zzz!", result.FailureMessage);

@@ -145,10 +145,15 @@ public class DqdlParserTests
     [InlineData("Rules = [ IsComplete \"a\" > 1 ]", 1, 26, "takes no expression")]
     [InlineData("Rules = [ IsComplete ]", 1, 22, "Expected a quoted column name")]
     [InlineData("Rules = [ Mean \"x\" > \"abc\" ]", 1, 22, "Expected a number")]
-    [InlineData("Rules = [ RowCount > avg(last(3)) ]", 1, 22, "Dynamic rules")]
-    [InlineData("Rules = [ ReferentialIntegrity \"a\" \"b.c\" = 1 ]", 1, 11, "not supported")]
+    [InlineData("Rules = [ RowCount > avg(3) ]", 1, 26, "Expected last(k) inside avg()")]
+    [InlineData("Rules = [ RowCount > last(0) ]", 1, 27, "whole number k from 1")]
+    [InlineData("Rules = [ ColumnValues \"a\" > avg(last(3)) ]", 1, 30, "apply only to numeric metrics")]
+    [InlineData("Rules = [ AllStatistics \"a\" ]", 1, 11, "analyzer only")]
+    [InlineData("Rules = [ FooBar \"a\" ]", 1, 11, "Unknown rule type 'FooBar'")]
+    [InlineData("Analyzers = [ Completeness \"a\" > 0.5 ]", 1, 32, "Analyzers take no expression")]
+    [InlineData("Rules = [ ColumnCorrelation \"a\" > 0.5 ]", 1, 33, "takes 2 quoted parameters")]
     [InlineData("Rules = [ ColumnValues \"x\" > \"abc\" ]", 1, 30, "Expected a number or a date")]
-    [InlineData("Rules = [ IsComplete \"a\",\n  IsUnique \"a\" \"b\",\n  ColumnLength \"c\" between 1 and ]", 3, 34, "Expected a value")]
+    [InlineData("Rules = [ IsComplete \"a\",\n  IsUnique \"a\" \"b\",\n  ColumnLength \"c\" between 1 and ]", 3, 34, "Expected a number")]
     public void Parse_InvalidRuleset_ReportsLineAndColumn(string text, int line, int column, string reason)
     {
         var error = Assert.Throws<DqdlParseException>(() => DqdlParser.Parse(text));

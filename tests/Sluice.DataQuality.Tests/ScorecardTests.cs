@@ -84,7 +84,7 @@ public class ScorecardTests
     }
 
     [Fact]
-    public async Task WhereClause_IsReportedAsError()
+    public async Task WhereClause_WithoutSqlEngine_IsReportedAsError()
     {
         var result = await Dq.EvaluateRuleAsync("Completeness \"status\" > 0.5 where \"total > 10\"", Orders);
 
@@ -100,7 +100,7 @@ public class ScorecardTests
             Rules = [ IsUnique "id", Uniqueness "id" = 1, IsPrimaryKey "id", DistinctValuesCount "id" = 3, Entropy "id" > 1, Completeness "id" = 1 ]
             """).Rules)
         {
-            RuleEvaluator.Create(rule, plan);
+            RuleEvaluator.Create(rule, _ => plan);
         }
 
         Assert.Equal(1, plan.Slot("id").ConsumerCount);

@@ -90,7 +90,9 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         services.AddSingleton(objects);
         services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
         services.AddSingleton<RulesetRegistry>();
+        services.AddSingleton<MetricHistory>();
         services.AddSingleton<SqliteDatasetCopies>();
+        services.AddSingleton<Sluice.Validation.Filtering.DuckDbDatasetCopies>();
         services.AddSingleton<DatasetEvaluator>();
         services.AddMassTransitTestHarness(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
         var provider = services.BuildServiceProvider(true);

@@ -48,6 +48,46 @@ public abstract class DatasetLandedEndToEndTests
     }
 
     [Fact]
+    public async Task DatasetLanded_WhereReferencesAndHistory_AllEvaluatedOnTheLandedParts()
+    {
+        var source = "whole-" + Guid.NewGuid().ToString("N");
+        var store = Host.Services.GetRequiredService<IObjectStore>();
+        var referencePrefix = $"raw/{source}-customers/";
+        await OrdersDataset.PutAsync(store, referencePrefix + "part-00000.ndjson", "{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n");
+        var registration = new RegisterRulesetRequest
+        {
+            Source = source,
+            RulesetText = """
+                Rules = [
+                    ReferentialIntegrity "id" "customers.{id}" = 0.6,
+                    RowCount = 3 where "status = 'shipped'",
+                    RowCount >= avg(last(3))
+                ]
+                """,
+        };
+        registration.ReferencePrefixes["customers"] = referencePrefix;
+        var registered = await Host.Client.RegisterRulesetAsync(registration);
+        Assert.Equal(referencePrefix, registered.Ruleset.ReferencePrefixes["customers"]);
+
+        var first = await PublishAndAwaitAnswerAsync(await LandedAsync(store, source));
+        var second = await PublishAndAwaitAnswerAsync(await LandedAsync(store, source));
+
+        // ids 1, 2, 3 of 1, 2, 3, 4, 4 are customers; 3 shipped orders; the first landing has no history, the second
+        // compares its 5 rows with the first's 5.
+        Assert.Equal([DatasetRuleOutcome.Passed, DatasetRuleOutcome.Passed, DatasetRuleOutcome.Error], first.Rules.Select(r => r.Outcome));
+        Assert.Contains("no history", first.Rules[2].FailureMessage, StringComparison.Ordinal);
+        Assert.Equal([DatasetRuleOutcome.Passed, DatasetRuleOutcome.Passed, DatasetRuleOutcome.Passed], second.Rules.Select(r => r.Outcome));
+        Assert.True(second.Passed);
+    }
+
+    private static async Task<DatasetLanded> LandedAsync(IObjectStore store, string source)
+    {
+        var jobId = Guid.NewGuid().ToString();
+        var keys = await OrdersDataset.WritePartsAsync(store, source, jobId);
+        return new DatasetLanded { JobId = jobId, Source = source, ObjectKeys = keys, RecordCount = 5, LandedAt = DateTimeOffset.UtcNow };
+    }
+
+    [Fact]
     public async Task DatasetLanded_EveryRulePasses_PublishesPassed()
     {
         var source = "clean-" + Guid.NewGuid().ToString("N");

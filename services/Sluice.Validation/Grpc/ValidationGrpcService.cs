@@ -1,3 +1,4 @@
+using Sluice.DataQuality.Evaluation;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ namespace Sluice.Validation.Grpc;
 internal sealed class ValidationGrpcService(
     SchemaRegistry schemas,
     RulesetRegistry rulesets,
+    MetricHistory history,
     DatasetEvaluator evaluator,
     IOptions<ValidationOptions> options,
     ILogger<ValidationGrpcService> logger) : ValidationService.ValidationServiceBase
@@ -154,16 +156,26 @@ internal sealed class ValidationGrpcService(
             violations.ThrowIfAny();
 
             var rulesetVersion = 0;
+            IMetricHistory? metricHistory = null;
+            IReadOnlyDictionary<string, string>? registeredReferences = null;
             if (ruleset is null)
             {
                 var registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
+                registeredReferences = registered.References;
                 ruleset = RulesetRegistry.Parse(registered);
                 rulesetVersion = registered.Version;
+                // A registered ruleset evaluates the source's dataset: its dynamic rules use, and extend, its history.
+                metricHistory = await history.LoadAsync(request.Source, context.CancellationToken).ConfigureAwait(false);
             }
+            var references = await ReferencesAsync(request, registeredReferences, context.CancellationToken).ConfigureAwait(false);
             var scorecard = request.DatasetCase == EvaluateRulesetRequest.DatasetOneofCase.InlineRows
-                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken).ConfigureAwait(false)
-                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken)
+                ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory, references).ConfigureAwait(false)
+                : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory, references)
                     .ConfigureAwait(false);
+            if (metricHistory is not null)
+            {
+                await history.RecordAsync(request.Source, scorecard, context.CancellationToken).ConfigureAwait(false);
+            }
             return new EvaluateRulesetResponse { Scorecard = ScorecardMapping.ToProto(scorecard), RulesetVersion = rulesetVersion };
         }
         finally
@@ -182,7 +194,23 @@ internal sealed class ValidationGrpcService(
         RequestChecks.Ruleset(violations, "ruleset_text", request.RulesetText, Options.MaxRulesetLength);
         violations.ThrowIfAny();
 
-        var (ruleset, created) = await rulesets.RegisterAsync(request.Source, request.RulesetText, context.CancellationToken).ConfigureAwait(false);
+        if (request.ReferencePrefixes.Count > MaxReferenceDatasets)
+        {
+            throw FieldViolations.Single("reference_prefixes", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+        }
+        foreach (var (alias, prefix) in request.ReferencePrefixes)
+        {
+            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
+            {
+                throw FieldViolations.Single($"reference_prefixes[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
+            }
+            if (prefix.Length == 0 || prefix.Length > ObjectKey.MaxUtf8Bytes)
+            {
+                throw FieldViolations.Single($"reference_prefixes[{alias}]", "Give the object store key prefix of the reference dataset's NDJSON parts.");
+            }
+        }
+        var (ruleset, created) = await rulesets.RegisterAsync(request.Source, request.RulesetText, context.CancellationToken,
+            request.ReferencePrefixes.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal)).ConfigureAwait(false);
         if (created)
         {
             ValidationLog.RulesetRegistered(logger, ruleset.Source, ruleset.Version, ruleset.RuleCount);
@@ -247,7 +275,41 @@ internal sealed class ValidationGrpcService(
         }
     }
 
-    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken)
+    private const int MaxReferenceDatasets = 8;
+
+    /// <summary>The parts of each reference dataset of the request, by alias.</summary>
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> ReferencesAsync(EvaluateRulesetRequest request,
+        IReadOnlyDictionary<string, string>? registered, CancellationToken cancellationToken)
+    {
+        if (request.ReferenceDatasets.Count == 0 && (registered is null || registered.Count == 0))
+        {
+            return null;
+        }
+        if (request.ReferenceDatasets.Count > MaxReferenceDatasets)
+        {
+            throw FieldViolations.Single("reference_datasets", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+        }
+        var references = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        // The registered ruleset's references first; the request's replace those of the same alias.
+        foreach (var (alias, prefix) in registered ?? new Dictionary<string, string>())
+        {
+            references[alias] = await evaluator.ListPartsAsync(prefix, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var (alias, location) in request.ReferenceDatasets)
+        {
+            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
+            {
+                throw FieldViolations.Single($"reference_datasets[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
+            }
+            references[alias] = await PartsAsync(location, $"reference_datasets[{alias}]", cancellationToken).ConfigureAwait(false);
+        }
+        return references;
+    }
+
+    private static bool IsAlias(string alias) =>
+        alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private async Task<IReadOnlyList<string>> PartsAsync(ObjectStoreDataset location, string field, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> keys = location.Keys;
         if (location.KeyPrefix.Length > 0)
@@ -258,7 +320,7 @@ internal sealed class ValidationGrpcService(
             }
             catch (InvalidObjectKeyException exception)
             {
-                throw FieldViolations.Single("object_store.key_prefix", exception.Message);
+                throw FieldViolations.Single($"{field}.key_prefix", exception.Message);
             }
             if (keys.Count == 0)
             {
@@ -266,9 +328,30 @@ internal sealed class ValidationGrpcService(
                     $"No NDJSON parts (keys ending in '{DatasetEvaluator.PartSuffix}') are stored under the prefix '{location.KeyPrefix}'.");
             }
         }
+        else if (keys.Count == 0)
+        {
+            throw FieldViolations.Single(field, "Give a key_prefix or keys.");
+        }
+        else
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (!ObjectKey.IsValid(keys[i]))
+                {
+                    throw FieldViolations.Single($"{field}.keys[{i}]", $"'{keys[i]}' is not a valid object key.");
+                }
+            }
+        }
+        return keys;
+    }
+
+    private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken,
+        IMetricHistory? metricHistory, IReadOnlyDictionary<string, IReadOnlyList<string>>? references)
+    {
+        var keys = await PartsAsync(location, "object_store", cancellationToken).ConfigureAwait(false);
         try
         {
-            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken).ConfigureAwait(false);
+            return await evaluator.EvaluateObjectsAsync(ruleset, keys, datasetName, cancellationToken, metricHistory, references).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException exception)
         {
@@ -336,5 +419,6 @@ internal sealed class ValidationGrpcService(
         RulesetText = ruleset.RulesetText,
         RuleCount = ruleset.RuleCount,
         CreatedAt = Timestamp.FromDateTimeOffset(ruleset.CreatedAt),
+        ReferencePrefixes = { ruleset.References.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal) },
     };
 }

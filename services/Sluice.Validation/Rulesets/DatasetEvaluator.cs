@@ -3,6 +3,7 @@ using Sluice.DataQuality.Data;
 using Sluice.DataQuality.Evaluation;
 using Sluice.ObjectStore;
 using Sluice.Validation.CustomSql;
+using Sluice.Validation.Filtering;
 using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
 
 namespace Sluice.Validation.Rulesets;
@@ -13,7 +14,8 @@ namespace Sluice.Validation.Rulesets;
 /// evaluation (<see cref="SqliteDatasetCopies"/>), unless an <see cref="ICustomSqlRunner"/> is
 /// registered in the container: that one then runs them instead.
 /// </summary>
-internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, SqliteDatasetCopies copies, ICustomSqlRunner? customSql = null)
+internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, SqliteDatasetCopies copies, DuckDbDatasetCopies filters,
+    ICustomSqlRunner? customSql = null)
 {
     /// <summary>What a key must end with to be read as a part when a dataset is given by prefix.</summary>
     public const string PartSuffix = ".ndjson";
@@ -36,7 +38,8 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     /// <summary>Evaluates the objects <paramref name="keys"/>, read in order as one table.</summary>
     /// <exception cref="ObjectNotFoundException">A part does not exist.</exception>
     /// <exception cref="InvalidDataException">A line of a part is not a JSON object; the message names the part's key and the line.</exception>
-    public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken)
+    public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken,
+        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
     {
         // Parts are opened one at a time, in order, so the last one opened is the one being read.
         var current = -1;
@@ -45,10 +48,10 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
             current = index;
             return objects.OpenReadAsync(key, token);
         }));
-        var copy = customSql is null ? copies.OfObjects(keys) : null;
+        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfObjects(keys), filters.OfObjects(keys, references)) : null;
         try
         {
-            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy), cancellationToken).ConfigureAwait(false);
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
             return scorecard;
         }
@@ -63,12 +66,13 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     }
 
     /// <summary>Evaluates rows that are each a JSON object.</summary>
-    public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken)
+    public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken,
+        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
     {
-        var copy = customSql is null ? copies.OfRows(rows) : null;
+        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfRows(rows), filters.OfRows(rows, references)) : null;
         try
         {
-            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy), cancellationToken).ConfigureAwait(false);
+            var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
             return scorecard;
         }
@@ -78,11 +82,12 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         }
     }
 
-    private static ValueTask DisposeAsync(SqliteDatasetCopy? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
+    private static ValueTask DisposeAsync(EvaluationSqlEngine? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>The copy is made only if a CustomSql rule asks for it (the evaluator calls the runner for nothing else).</summary>
-    private EvaluationOptions Options(string datasetName, SqliteDatasetCopy? copy) => new()
+    private EvaluationOptions Options(string datasetName, EvaluationSqlEngine? copy, IMetricHistory? history) => new()
     {
+        MetricHistory = history,
         CustomSqlRunner = customSql ?? copy,
         DatasetName = datasetName,
         TimeProvider = time,

@@ -10,10 +10,11 @@ internal sealed class RulesetRegistry(IValidationStore store, TimeProvider time)
     public const string RulesetResource = "sluice.validation.v1.Ruleset";
 
     /// <exception cref="DqdlParseException">The text is not a valid DQDL ruleset.</exception>
-    public async Task<(StoredRuleset Ruleset, bool Created)> RegisterAsync(string source, string rulesetText, CancellationToken cancellationToken)
+    public async Task<(StoredRuleset Ruleset, bool Created)> RegisterAsync(string source, string rulesetText, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? references = null)
     {
         var parsed = DqdlParser.Parse(rulesetText);
-        return await store.AddRulesetAsync(source, rulesetText, parsed.Rules.Count, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return await store.AddRulesetAsync(source, rulesetText, parsed.Rules.Count, references ?? new Dictionary<string, string>(), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The ruleset version (the current one when null), or null when there is none.</summary>

@@ -14,6 +14,15 @@ internal static class ScorecardMapping
     {
         var proto = new Proto.Scorecard { Score = scorecard.Score, Passed = Passed(scorecard), RowCount = scorecard.RowCount };
         proto.Rules.AddRange(scorecard.Rules.Select(ToProto));
+        foreach (var analyzer in scorecard.Analyzers)
+        {
+            var result = new Proto.AnalyzerResult { Analyzer = analyzer.Analyzer, Error = analyzer.Error ?? "" };
+            foreach (var (name, value) in analyzer.Metrics)
+            {
+                result.Metrics[name] = value;
+            }
+            proto.Analyzers.Add(result);
+        }
         return proto;
     }
 

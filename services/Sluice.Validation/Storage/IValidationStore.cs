@@ -6,8 +6,11 @@ internal sealed record StoredSchema(string Name, int Version, string SchemaJson,
 /// <summary>A registered schema version without its text (what listings return).</summary>
 internal sealed record StoredSchemaInfo(string Name, int Version, int SchemaLength, DateTimeOffset CreatedAt);
 
-/// <summary>A registered ruleset version of a source.</summary>
-internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt);
+/// <summary>A registered ruleset version of a source, with the reference datasets (alias → object store prefix) its multi-dataset rules use.</summary>
+internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt)
+{
+    public IReadOnlyDictionary<string, string> References { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>Where listing resumes: after this schema version (keyset pagination).</summary>
 internal readonly record struct SchemaCursor(string Name, int Version);
@@ -36,8 +39,15 @@ internal interface IValidationStore
     /// Makes <paramref name="rulesetText"/> the current ruleset of <paramref name="source"/> (the
     /// next version); text equal to the current one returns it with Created = false.
     /// </summary>
-    Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
+        DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>The version (the current one when null), or null when there is none.</summary>
     Task<StoredRuleset?> GetRulesetAsync(string source, int? version, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="perMetric"/> most recent values (most recent first) of each rule's metrics on <paramref name="dataset"/>.</summary>
+    Task<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>> GetMetricHistoryAsync(string dataset, int perMetric, CancellationToken cancellationToken);
+
+    /// <summary>Appends the metrics of one evaluation of <paramref name="dataset"/> to its history.</summary>
+    Task AddMetricsAsync(string dataset, DateTimeOffset evaluatedAt, IReadOnlyList<(string Rule, string Metric, double Value)> metrics, CancellationToken cancellationToken);
 }

@@ -102,7 +102,8 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
         return Task.FromResult<IReadOnlyList<StoredSchemaInfo>>(results);
     }
 
-    public async Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -110,12 +111,23 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
             using var connection = Open();
             using var transaction = connection.BeginTransaction(deferred: false);
             var current = ReadRuleset(connection, transaction, source, version: null);
-            if (current is not null && current.RulesetText == rulesetText)
+            if (current is not null && current.RulesetText == rulesetText
+                && current.References.Count == references.Count && references.All(pair => current.References.TryGetValue(pair.Key, out var prefix) && prefix == pair.Value))
             {
                 return (current, false);
             }
 
-            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now));
+            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now)) { References = references };
+            foreach (var (alias, prefix) in references)
+            {
+                using var reference = Command(connection, transaction,
+                    "INSERT INTO ruleset_references (source, version, alias, key_prefix) VALUES ($source, $version, $alias, $prefix)");
+                reference.Parameters.AddWithValue("$source", source);
+                reference.Parameters.AddWithValue("$version", ruleset.Version);
+                reference.Parameters.AddWithValue("$alias", alias);
+                reference.Parameters.AddWithValue("$prefix", prefix);
+                reference.ExecuteNonQuery();
+            }
             using (var insert = Command(connection, transaction,
                 "INSERT INTO rulesets (source, version, ruleset_text, rule_count, created_at) VALUES ($source, $version, $text, $rules, $created)"))
             {
@@ -171,8 +183,85 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 created_at INTEGER NOT NULL,
                 PRIMARY KEY (source, version)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS ruleset_references (
+                source TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                alias TEXT NOT NULL,
+                key_prefix TEXT NOT NULL,
+                PRIMARY KEY (source, version, alias)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS metric_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                dataset TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                evaluated_at INTEGER NOT NULL,
+                value REAL NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS metric_history_by_dataset ON metric_history (dataset, rule, metric, id);
             """;
         command.ExecuteNonQuery();
+    }
+
+    public Task<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>> GetMetricHistoryAsync(string dataset, int perMetric, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, """
+            SELECT rule, metric, value FROM (
+                SELECT rule, metric, value, id,
+                       ROW_NUMBER() OVER (PARTITION BY rule, metric ORDER BY id DESC) AS recent
+                FROM metric_history WHERE dataset = $dataset)
+            WHERE recent <= $limit
+            ORDER BY rule, metric, id DESC
+            """);
+        command.Parameters.AddWithValue("$dataset", dataset);
+        command.Parameters.AddWithValue("$limit", perMetric);
+        var history = new Dictionary<(string, string), List<double>>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            if (!history.TryGetValue(key, out var values))
+            {
+                history[key] = values = [];
+            }
+            values.Add(reader.GetDouble(2));
+        }
+        return Task.FromResult<IReadOnlyDictionary<(string Rule, string Metric), IReadOnlyList<double>>>(
+            history.ToDictionary(pair => pair.Key, pair => (IReadOnlyList<double>)pair.Value));
+    }
+
+    public async Task AddMetricsAsync(string dataset, DateTimeOffset evaluatedAt, IReadOnlyList<(string Rule, string Metric, double Value)> metrics, CancellationToken cancellationToken)
+    {
+        if (metrics.Count == 0)
+        {
+            return;
+        }
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var insert = Command(connection, transaction,
+                "INSERT INTO metric_history (dataset, rule, metric, evaluated_at, value) VALUES ($dataset, $rule, $metric, $at, $value)");
+            var rule = insert.Parameters.Add("$rule", SqliteType.Text);
+            var metric = insert.Parameters.Add("$metric", SqliteType.Text);
+            var value = insert.Parameters.Add("$value", SqliteType.Real);
+            insert.Parameters.AddWithValue("$dataset", dataset);
+            insert.Parameters.AddWithValue("$at", evaluatedAt.ToUnixTimeMilliseconds());
+            foreach (var entry in metrics)
+            {
+                rule.Value = entry.Rule;
+                metric.Value = entry.Metric;
+                value.Value = entry.Value;
+                insert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private SqliteConnection Open()
@@ -234,10 +323,27 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
         {
             command.Parameters.AddWithValue("$version", v);
         }
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new StoredRuleset(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), FromUnixMilliseconds(reader.GetInt64(4)))
-            : null;
+        StoredRuleset ruleset;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+            ruleset = new StoredRuleset(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3), FromUnixMilliseconds(reader.GetInt64(4)));
+        }
+        using var references = Command(connection, transaction, "SELECT alias, key_prefix FROM ruleset_references WHERE source = $source AND version = $version ORDER BY alias");
+        references.Parameters.AddWithValue("$source", ruleset.Source);
+        references.Parameters.AddWithValue("$version", ruleset.Version);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var reader = references.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                map[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return ruleset with { References = map };
     }
 
     private static int NextSchemaVersion(SqliteConnection connection, SqliteTransaction transaction, string name)

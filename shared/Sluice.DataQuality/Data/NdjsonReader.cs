@@ -11,7 +11,7 @@ namespace Sluice.DataQuality.Data;
 internal static class NdjsonReader
 {
     /// <summary>Reads one part; returns the buffer to keep using (it may have been replaced by a larger one).</summary>
-    public static async Task<byte[]> ReadPartAsync(Stream stream, byte[] buffer, RowProcessor processor, int part, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadPartAsync(Stream stream, byte[] buffer, IRowSink processor, int part, CancellationToken cancellationToken)
     {
         var filled = 0;
         long line = 0;
@@ -58,7 +58,7 @@ internal static class NdjsonReader
     }
 
     /// <summary>Processes every line that ends inside <paramref name="data"/>; returns the bytes consumed.</summary>
-    private static int ProcessCompleteLines(ReadOnlySpan<byte> data, int searchFrom, RowProcessor processor, int part, ref long line)
+    private static int ProcessCompleteLines(ReadOnlySpan<byte> data, int searchFrom, IRowSink processor, int part, ref long line)
     {
         var lineStart = 0;
         // Bytes before searchFrom were already searched for '\n' in a previous call and hold none.
@@ -78,7 +78,7 @@ internal static class NdjsonReader
         return lineStart;
     }
 
-    private static void ProcessLine(ReadOnlySpan<byte> line, RowProcessor processor, int part, long lineNumber)
+    private static void ProcessLine(ReadOnlySpan<byte> line, IRowSink processor, int part, long lineNumber)
     {
         if (IsBlank(line))
         {
@@ -102,4 +102,12 @@ internal static class NdjsonReader
     public static InvalidDataException LineError(Exception error, int part, long lineNumber) => error is JsonException
         ? new InvalidDataException($"Part {part + 1}, line {lineNumber}: not valid JSON ({error.Message})", error)
         : new InvalidDataException($"Part {part + 1}, line {lineNumber}: {error.Message}", error);
+}
+
+/// <summary>Receives the rows of a sequential read, one JSON object (a non-blank line) per call.</summary>
+internal interface IRowSink
+{
+    /// <exception cref="JsonException">The line is not valid JSON.</exception>
+    /// <exception cref="InvalidDataException">The line is JSON but not an object.</exception>
+    void ProcessRow(ReadOnlySpan<byte> json);
 }

@@ -11,7 +11,7 @@ namespace Sluice.DataQuality.Data;
 /// known keys, guessing by position first (NDJSON rows usually repeat the key order), so a row costs no
 /// allocation; values of columns no rule needs are skipped without being decoded.
 /// </summary>
-internal sealed class RowProcessor
+internal sealed class RowProcessor : IRowSink
 {
     private readonly Dictionary<string, ColumnSlot> _slotsByName;
     private readonly ColumnSlot[] _slots;
@@ -32,6 +32,9 @@ internal sealed class RowProcessor
 
     /// <summary>Distinct top-level keys seen in any row.</summary>
     public int ColumnCount => _keys.Count;
+
+    /// <summary>The top-level keys seen, in the order first seen.</summary>
+    public IReadOnlyList<string> ColumnNames => _keys.Select(key => Encoding.UTF8.GetString(key.Utf8)).ToList();
 
     /// <summary>Adds a parallel worker's row count and the keys it saw (its accumulators are merged by the plan).</summary>
     public void MergeFrom(RowProcessor worker)

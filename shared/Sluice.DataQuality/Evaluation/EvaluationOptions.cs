@@ -23,6 +23,12 @@ public sealed class EvaluationOptions
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Earlier values of each rule's metric for dynamic rules (<c>RowCount &gt; avg(last(10))</c>). Defaults to null:
+    /// dynamic rules then end in <see cref="RuleOutcome.Error"/> (no history).
+    /// </summary>
+    public IMetricHistory? MetricHistory { get; init; }
+
     /// <summary>Longest time one regular-expression match may take before the rule ends in Error. Defaults to 1 second.</summary>
     public TimeSpan RegexMatchTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -44,12 +44,16 @@ public sealed class RuleResult
 public sealed class Scorecard
 {
     /// <summary>Creates a scorecard.</summary>
-    public Scorecard(double score, IReadOnlyList<RuleResult> rules, long rowCount)
+    public Scorecard(double score, IReadOnlyList<RuleResult> rules, long rowCount, IReadOnlyList<AnalyzerResult>? analyzers = null)
     {
         Score = score;
         Rules = rules;
         RowCount = rowCount;
+        Analyzers = analyzers ?? [];
     }
+
+    /// <summary>The metrics of the <c>Analyzers</c> section, in order; they do not count towards the score.</summary>
+    public IReadOnlyList<AnalyzerResult> Analyzers { get; }
 
     /// <summary>Fraction of top-level rules that passed (Glue's data quality score); 1.0 for an empty ruleset.</summary>
     public double Score { get; }
@@ -57,4 +61,23 @@ public sealed class Scorecard
     public IReadOnlyList<RuleResult> Rules { get; }
     /// <summary>Rows read from the dataset.</summary>
     public long RowCount { get; }
+}
+
+/// <summary>The metrics of one analyzer (reported without pass or fail).</summary>
+public sealed class AnalyzerResult
+{
+    /// <summary>Creates a result.</summary>
+    public AnalyzerResult(string analyzer, IReadOnlyDictionary<string, double> metrics, string? error)
+    {
+        Analyzer = analyzer;
+        Metrics = metrics;
+        Error = error;
+    }
+
+    /// <summary>The analyzer as written, e.g. <c>Completeness "id"</c>.</summary>
+    public string Analyzer { get; }
+    /// <summary>The metrics computed, named as rules name them.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; }
+    /// <summary>Why the metrics could not be computed; null when they were.</summary>
+    public string? Error { get; }
 }

@@ -5,19 +5,20 @@ using Sluice.DataQuality.Model;
 namespace Sluice.DataQuality.Evaluation;
 
 /// <summary>Dataset-wide counts known after the pass.</summary>
-internal readonly record struct DatasetFacts(long RowCount, int ColumnCount);
+internal readonly record struct DatasetFacts(long RowCount, int ColumnCount, IReadOnlyList<string> ColumnNames);
 
 /// <summary>Turns the accumulators a rule registered into its result once the pass is over.</summary>
 internal abstract class RuleEvaluator(DqdlRule rule)
 {
     protected DqdlRule Rule { get; } = rule;
 
-    public abstract RuleResult Evaluate(DatasetFacts facts);
+    public abstract RuleResult Evaluate();
 
-    public static RuleEvaluator Create(DqdlRule rule, EvaluationPlan plan) => rule switch
+    /// <summary>Creates the evaluator of <paramref name="rule"/>; each simple rule registers on the plan <paramref name="planFor"/> gives it (its where clause's).</summary>
+    public static RuleEvaluator Create(DqdlRule rule, Func<SimpleRule, EvaluationPlan> planFor) => rule switch
     {
-        CompositeRule composite => new CompositeRuleEvaluator(composite, composite.Operands.Select(o => Create(o, plan)).ToList()),
-        SimpleRule simple => new SimpleRuleEvaluator(simple, plan),
+        CompositeRule composite => new CompositeRuleEvaluator(composite, composite.Operands.Select(o => Create(o, planFor)).ToList()),
+        SimpleRule simple => new SimpleRuleEvaluator(simple, planFor(simple)),
         _ => throw new ArgumentOutOfRangeException(nameof(rule)),
     };
 }
@@ -29,9 +30,9 @@ internal abstract class RuleEvaluator(DqdlRule rule)
 /// </summary>
 internal sealed class CompositeRuleEvaluator(CompositeRule rule, IReadOnlyList<RuleEvaluator> operands) : RuleEvaluator(rule)
 {
-    public override RuleResult Evaluate(DatasetFacts facts)
+    public override RuleResult Evaluate()
     {
-        var children = operands.Select(o => o.Evaluate(facts)).ToList();
+        var children = operands.Select(o => o.Evaluate()).ToList();
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var child in children)
         {
@@ -69,8 +70,11 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
     private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
 
     private readonly SimpleRule _rule;
+    private readonly EvaluationPlan _plan;
+    private readonly bool _analyzer;
     private readonly ColumnSlot[] _slots;
     private readonly string? _unsupported;
+    private CorrelationCounter? _correlation;
     private NumericStats? _numeric;
     private FrequencyCounter? _frequencies;
     private CompositeKeyCounter? _compositeKey;
@@ -78,17 +82,26 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
     private LengthStats? _lengths;
     private CustomSqlCall? _customSql;
 
-    public SimpleRuleEvaluator(SimpleRule rule, EvaluationPlan plan) : base(rule)
+    public SimpleRuleEvaluator(SimpleRule rule, EvaluationPlan plan, bool analyzer = false) : base(rule)
     {
         _rule = rule;
-        if (rule.WhereClause is not null)
+        _plan = plan;
+        _analyzer = analyzer;
+        _unsupported = rule.Unsupported ?? (rule.Type == RuleType.AllStatistics ? "AllStatistics is not computed by Sluice" : null);
+        if (_unsupported is not null)
         {
-            _unsupported = "'where' clauses hold Spark SQL and are not supported by this evaluator";
             _slots = [];
             return;
         }
 
-        _slots = rule.Type == RuleType.CustomSql ? [] : rule.Parameters.Select(plan.Slot).ToArray();
+        if (IsReferenceRule(rule.Type))
+        {
+            // Computed by the SQL engine that holds both datasets; judged here.
+            _slots = [];
+            _customSql = plan.AddReferenceRule(rule);
+            return;
+        }
+        _slots = rule.Type is RuleType.CustomSql or RuleType.ColumnNamesMatchPattern ? [] : rule.Parameters.Select(plan.Slot).ToArray();
         var slot = _slots.FirstOrDefault();
         var condition = rule.Condition;
         switch (rule.Type)
@@ -104,13 +117,22 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
                 or RuleType.DistinctValuesCount or RuleType.Entropy:
                 _frequencies = slot!.GetOrAdd("frequencies", () => new FrequencyCounter());
                 break;
+            case RuleType.ColumnValues or RuleType.ColumnDataType or RuleType.DataFreshness when condition is null:
+                _unsupported = $"{rule.TypeName} needs an expression; it cannot be an analyzer";
+                break;
             case RuleType.ColumnValues:
                 _compliance = slot!.GetOrAdd($"values:{condition!.Text}",
                     () => new ComplianceCounter(Predicates.ForColumnValues(condition, plan.Now, plan.Regexes)));
                 break;
             case RuleType.ColumnLength:
                 _lengths = slot!.GetOrAdd("length", () => new LengthStats());
-                _compliance = slot.GetOrAdd($"length:{condition!.Text}", () => new ComplianceCounter(Predicates.ForLength(condition)));
+                if (condition is not null)
+                {
+                    _compliance = slot.GetOrAdd($"length:{condition.Text}", () => new ComplianceCounter(Predicates.ForLength(condition)));
+                }
+                break;
+            case RuleType.ColumnCorrelation:
+                _correlation = plan.Correlation(rule.Parameters[0], rule.Parameters[1]);
                 break;
             case RuleType.ColumnDataType:
                 _compliance = slot!.GetOrAdd($"type:{condition!.Text}", () => new ComplianceCounter(Predicates.ForDataType(condition)));
@@ -124,18 +146,24 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
         }
     }
 
-    public override RuleResult Evaluate(DatasetFacts facts)
+    public override RuleResult Evaluate()
     {
         if (_unsupported is not null)
         {
             return Error(_unsupported);
         }
+        if (_plan.Error is not null)
+        {
+            return Error(_plan.Error);
+        }
+        var facts = _plan.Facts;
         foreach (var slot in _slots)
         {
             if (!slot.Present)
             {
-                // Glue's wording for a rule on a column the data lacks.
-                return Failed(NoMetrics, $"Input data does not include column {slot.Name}!");
+                // Glue's wording for a rule on a column the data lacks; ColumnExists fails, other rules cannot be evaluated.
+                var message = $"Input data does not include column {slot.Name}!";
+                return _rule.Type == RuleType.ColumnExists ? Failed(NoMetrics, message) : Error(message);
             }
         }
 
@@ -149,6 +177,10 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
                 return Judge("Dataset.*.ColumnCount", facts.ColumnCount);
             case RuleType.ColumnExists:
                 return Passed(NoMetrics);
+            case RuleType.ColumnNamesMatchPattern:
+                return EvaluateColumnNames(facts.ColumnNames);
+            case RuleType.ColumnCorrelation:
+                return EvaluateCorrelation();
             case RuleType.Completeness:
                 return Judge(ColumnMetric("Completeness"), column!.NonNullCount / (double)rows);
             case RuleType.IsComplete:
@@ -176,9 +208,65 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
                 return EvaluateLength(rows);
             case RuleType.CustomSql:
                 return EvaluateCustomSql(rows);
+            case RuleType.ReferentialIntegrity or RuleType.DatasetMatch or RuleType.RowCountMatch or RuleType.AggregateMatch or RuleType.SchemaMatch:
+                return _customSql!.Error is { } referenceError ? Error(referenceError) : Judge(_customSql.MetricName!, _customSql.Value);
             default:
-                return Error($"Rule type {_rule.Type} is not supported");
+                return Error($"Rule type {_rule.TypeName} is not supported");
         }
+    }
+
+    private static bool IsReferenceRule(RuleType type) =>
+        type is RuleType.ReferentialIntegrity or RuleType.DatasetMatch or RuleType.RowCountMatch or RuleType.AggregateMatch or RuleType.SchemaMatch;
+
+    /// <summary>
+    /// Share of column names in which the pattern is found (awslabs/deequ ColumnNamesMatchPatternExecutor searches,
+    /// it does not anchor); passes when every name matches.
+    /// </summary>
+    private RuleResult EvaluateColumnNames(IReadOnlyList<string> names)
+    {
+        System.Text.RegularExpressions.Regex regex;
+        try
+        {
+            regex = new System.Text.RegularExpressions.Regex(_rule.Parameters[0], System.Text.RegularExpressions.RegexOptions.CultureInvariant, _plan.Options.RegexMatchTimeout);
+        }
+        catch (ArgumentException ex)
+        {
+            return Error($"Invalid regular expression: {ex.Message}");
+        }
+        try
+        {
+            var unmatched = names.Where(name => !regex.IsMatch(name)).ToList();
+            var ratio = names.Count == 0 ? 0.0 : (names.Count - unmatched.Count) / (double)names.Count;
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { ["Dataset.*.ColumnNamesPatternMatchRatio"] = ratio };
+            if (names.Count == 0)
+            {
+                return Failed(metrics, "The dataset has no columns");
+            }
+            return unmatched.Count == 0
+                ? Passed(metrics)
+                : Failed(metrics, $"Columns that do not match the pattern: {string.Join(", ", unmatched)}");
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            return Error("The pattern took too long to match a column name");
+        }
+    }
+
+    private RuleResult EvaluateCorrelation()
+    {
+        var counter = _correlation!;
+        var metric = $"Multicolumn.{_rule.Parameters[0]},{_rule.Parameters[1]}.ColumnCorrelation";
+        if (counter.Pairs < 2)
+        {
+            return Failed(NoMetrics, $"Columns {_rule.Parameters[0]} and {_rule.Parameters[1]} have fewer than two rows where both hold a number");
+        }
+        var r = counter.Correlation;
+        if (double.IsNaN(r))
+        {
+            return Failed(new Dictionary<string, double>(StringComparer.Ordinal) { [metric] = r },
+                "The correlation is undefined: a column is constant over the rows where both hold a number");
+        }
+        return Judge(metric, r);
     }
 
     private RuleResult EvaluateUniqueness()
@@ -284,12 +372,15 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
 
     private RuleResult EvaluateLength(long rows)
     {
-        var counter = _compliance!;
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [ColumnMetric("MinimumLength")] = _lengths!.Minimum,
             [ColumnMetric("MaximumLength")] = _lengths.Maximum,
         };
+        if (_compliance is not { } counter)
+        {
+            return Passed(metrics);
+        }
         var compliance = counter.Passed / (double)rows;
         if (_rule.Threshold is not null)
         {
@@ -319,8 +410,16 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
     /// <summary>Without a threshold every row must comply; with one, the compliant fraction is tested against it.</summary>
     private RuleResult JudgeCompliance(Dictionary<string, double> metrics, double compliance, long passed, long rows)
     {
-        if (_rule.Threshold is { } threshold)
+        if (_analyzer)
         {
+            return Passed(metrics);
+        }
+        if (_rule.Threshold is { } written)
+        {
+            if (!TryResolve(written, metrics.Keys.First(), out var threshold, out var error))
+            {
+                return new RuleResult(_rule.Text, RuleOutcome.Error, metrics, error);
+            }
             return threshold.IsSatisfiedBy(compliance)
                 ? Passed(metrics)
                 : Failed(metrics, $"Value: {Format(compliance)} does not meet the threshold requirement ({threshold.Text})!");
@@ -333,9 +432,42 @@ internal sealed class SimpleRuleEvaluator : RuleEvaluator
     private RuleResult Judge(string metric, double value)
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { [metric] = value };
-        return _rule.Condition!.IsSatisfiedBy(value)
+        if (_analyzer)
+        {
+            // An analyzer: the metric is reported, not judged.
+            return Passed(metrics);
+        }
+        if (!TryResolve(_rule.Condition!, metric, out var condition, out var error))
+        {
+            return new RuleResult(_rule.Text, RuleOutcome.Error, metrics, error);
+        }
+        return condition.IsSatisfiedBy(value)
             ? Passed(metrics)
-            : Failed(metrics, $"Value: {Format(value)} does not meet the constraint requirement!");
+            : Failed(metrics, condition == _rule.Condition
+                ? $"Value: {Format(value)} does not meet the constraint requirement!"
+                : $"Value: {Format(value)} does not meet the constraint requirement ({condition.DescribeResolved()} from the metric's history)!");
+    }
+
+    /// <summary>Resolves a dynamic condition over the metric's history (the values of earlier evaluations, most recent first).</summary>
+    private bool TryResolve(Condition condition, string metric, out Condition resolved, out string? error)
+    {
+        resolved = condition;
+        error = null;
+        if (!condition.IsDynamic)
+        {
+            return true;
+        }
+        var history = _plan.Options.MetricHistory?.Values(_rule.Text, metric) ?? [];
+        try
+        {
+            resolved = condition.Resolve(history);
+            return true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
     }
 
     private RuleResult JudgeBoolean(string metric, double value, bool passed)

@@ -87,6 +87,34 @@ internal sealed class ExactSum
         CountAddition();
     }
 
+    /// <summary>Adds the exact product of two finite doubles (on a <see cref="ForSquares"/> accumulator).</summary>
+    public void AddProduct(double x, double y)
+    {
+        Debug.Assert(double.IsFinite(x) && double.IsFinite(y));
+        var xBits = BitConverter.DoubleToInt64Bits(x);
+        var yBits = BitConverter.DoubleToInt64Bits(y);
+        var (mx, px) = Decompose(xBits);
+        var (my, py) = Decompose(yBits);
+        if (mx == 0 || my == 0)
+        {
+            return;
+        }
+        var productHigh = Math.BigMul(mx, my, out var productLow);
+        var position = px + py;
+        var shift = position & (DigitBits - 1);
+        var index = position >> 5;
+        var word0 = productLow << shift;
+        var word1 = shift == 0 ? productHigh : (productHigh << shift) | (productLow >> (64 - shift));
+        var word2 = shift == 0 ? 0 : productHigh >> (64 - shift);
+        long sign = (xBits < 0) != (yBits < 0) ? -1 : 1;
+        _digits[index] += sign * (long)(word0 & DigitMask);
+        _digits[index + 1] += sign * (long)(word0 >> 32);
+        _digits[index + 2] += sign * (long)(word1 & DigitMask);
+        _digits[index + 3] += sign * (long)(word1 >> 32);
+        _digits[index + 4] += sign * (long)(word2 & DigitMask);
+        CountAddition();
+    }
+
     /// <summary>Adds everything <paramref name="other"/> accumulated.</summary>
     public void Add(ExactSum other)
     {

@@ -46,6 +46,8 @@ public enum OperandKind
     Date,
     /// <summary>A duration such as <c>24 hours</c> or <c>3 days</c>.</summary>
     Duration,
+    /// <summary>A number computed from the metric's history, e.g. <c>avg(last(10)) * 0.9</c> (dynamic rules).</summary>
+    Dynamic,
 }
 
 /// <summary>One operand of a DQDL expression.</summary>
@@ -61,6 +63,8 @@ public sealed record Operand
     public DateExpression? Date { get; init; }
     /// <summary>The duration, for <see cref="OperandKind.Duration"/>.</summary>
     public TimeSpan Duration { get; init; }
+    /// <summary>The expression over the metric's history, for <see cref="OperandKind.Dynamic"/>.</summary>
+    public DynamicExpression? Dynamic { get; init; }
 }
 
 /// <summary>
@@ -98,6 +102,53 @@ public sealed class Condition
     public IReadOnlyList<Operand> Operands { get; }
     /// <summary>The expression as written in the ruleset.</summary>
     public string Text { get; }
+
+    /// <summary>True when an operand is computed from the metric's history.</summary>
+    public bool IsDynamic => Operands.Any(operand => operand.Kind == OperandKind.Dynamic);
+
+    /// <summary>
+    /// This condition with every dynamic operand replaced by its value over <paramref name="history"/>
+    /// (the metric's earlier values, most recent first).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The history holds no value the expression needs.</exception>
+    public Condition Resolve(IReadOnlyList<double> history)
+    {
+        if (!IsDynamic)
+        {
+            return this;
+        }
+        var operands = Operands
+            .Select(operand => operand.Kind == OperandKind.Dynamic
+                ? new Operand { Kind = OperandKind.Number, Number = operand.Dynamic!.Evaluate(history) }
+                : operand)
+            .ToList();
+        return new Condition(Operator, operands, Text);
+    }
+
+    /// <summary>The expression with dynamic operands shown by value, e.g. <c>&gt; 812.5</c>.</summary>
+    public string DescribeResolved() => Operator switch
+    {
+        ConditionOperator.Between => $"between {Format(Operands[0])} and {Format(Operands[1])}",
+        ConditionOperator.NotBetween => $"not between {Format(Operands[0])} and {Format(Operands[1])}",
+        ConditionOperator.In or ConditionOperator.NotIn =>
+            $"{(Operator == ConditionOperator.In ? "in" : "not in")} [{string.Join(", ", Operands.Select(Format))}]",
+        _ => $"{Symbol(Operator)} {Format(Operands[0])}",
+    };
+
+    private static string Format(Operand operand) => operand.Kind == OperandKind.Number
+        ? operand.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : operand.Text ?? operand.Kind.ToString();
+
+    private static string Symbol(ConditionOperator op) => op switch
+    {
+        ConditionOperator.Equal => "=",
+        ConditionOperator.NotEqual => "!=",
+        ConditionOperator.GreaterThan => ">",
+        ConditionOperator.GreaterThanOrEqual => ">=",
+        ConditionOperator.LessThan => "<",
+        ConditionOperator.LessThanOrEqual => "<=",
+        _ => op.ToString(),
+    };
 
     /// <summary>
     /// Tests a metric value against a numeric condition. Equality is exact, as in Glue;

@@ -41,6 +41,26 @@ public enum RuleType
     DataFreshness,
     /// <summary><c>CustomSql "sql" [&lt;expr&gt;] [with threshold &lt;expr&gt;]</c>: executed through <see cref="Evaluation.ICustomSqlRunner"/>.</summary>
     CustomSql,
+    /// <summary><c>ColumnCorrelation "a" "b" &lt;expr&gt;</c>: Pearson correlation of two numeric columns (rows where both are numbers).</summary>
+    ColumnCorrelation,
+    /// <summary><c>ColumnNamesMatchPattern "regex"</c>: every column name contains a match of the pattern.</summary>
+    ColumnNamesMatchPattern,
+    /// <summary><c>ReferentialIntegrity "cols" "alias.{cols}" &lt;expr&gt;</c>: share of rows whose values occur in the reference dataset.</summary>
+    ReferentialIntegrity,
+    /// <summary><c>DatasetMatch "alias" "key mappings" ["match mappings"] &lt;expr&gt;</c>: share of rows equal to the reference's rows.</summary>
+    DatasetMatch,
+    /// <summary><c>RowCountMatch "alias" &lt;expr&gt;</c>: row count / the reference's row count.</summary>
+    RowCountMatch,
+    /// <summary><c>AggregateMatch "agg(col)" "agg(alias.col)" &lt;expr&gt;</c>: ratio of two aggregates.</summary>
+    AggregateMatch,
+    /// <summary><c>SchemaMatch "alias" &lt;expr&gt;</c>: share of columns matching the reference's (name and type).</summary>
+    SchemaMatch,
+    /// <summary><c>DetectAnomalies "Metric" ...</c>: needs a trained model of the metric; evaluated as Error.</summary>
+    DetectAnomalies,
+    /// <summary><c>FileFreshness</c>, <c>FileMatch</c>, <c>FileUniqueness</c>, <c>FileSize</c>: rules on S3 files; evaluated as Error.</summary>
+    FileRule,
+    /// <summary><c>AllStatistics "col"</c>: analyzer only (column statistics).</summary>
+    AllStatistics,
 }
 
 /// <summary>How a composite rule combines its operands.</summary>

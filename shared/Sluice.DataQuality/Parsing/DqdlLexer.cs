@@ -21,6 +21,8 @@ internal enum TokenKind
     LessOrEqual,
     Minus,
     Plus,
+    Star,
+    Slash,
     End,
 }
 
@@ -64,6 +66,9 @@ internal static class DqdlLexer
                 case ',': tokens.Add(Single(TokenKind.Comma)); continue;
                 case '-': tokens.Add(Single(TokenKind.Minus)); continue;
                 case '+': tokens.Add(Single(TokenKind.Plus)); continue;
+                // Arithmetic of dynamic rules: `avg(last(10)) * 0.9`.
+                case '*': tokens.Add(Single(TokenKind.Star)); continue;
+                case '/': tokens.Add(Single(TokenKind.Slash)); continue;
                 case '=':
                     // "==" is accepted as a synonym some authors write; the reference grammar has only "=".
                     tokens.Add(Single(TokenKind.Equal));

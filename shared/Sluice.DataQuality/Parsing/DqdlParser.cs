@@ -33,42 +33,48 @@ public static class DqdlParser
 
         public Ruleset ParseDocument()
         {
-            while (Current.Kind == TokenKind.Identifier && !Current.IsIdentifier("Rules"))
+            List<DqdlRule>? rules = null;
+            List<SimpleRule>? analyzers = null;
+            while (Current.Kind != TokenKind.End)
             {
-                ParseConstant();
+                if (Current.IsIdentifier("Rules"))
+                {
+                    if (rules is not null)
+                    {
+                        throw Error(Current, "The ruleset has two 'Rules' sections");
+                    }
+                    rules = ParseList(ParseRuleExpression, "rule");
+                }
+                else if (Current.IsIdentifier("Analyzers"))
+                {
+                    if (analyzers is not null)
+                    {
+                        throw Error(Current, "The ruleset has two 'Analyzers' sections");
+                    }
+                    analyzers = ParseList(ParseAnalyzer, "analyzer");
+                }
+                else if (Current.Kind == TokenKind.Identifier && rules is null && analyzers is null)
+                {
+                    ParseConstant();
+                }
+                else
+                {
+                    throw Error(Current, rules is null && analyzers is null
+                        ? "Expected 'Rules = [ ... ]'"
+                        : "Unexpected text after the closing ']' of the rule list");
+                }
             }
-
-            if (!Current.IsIdentifier("Rules"))
+            if (rules is null && analyzers is null)
             {
                 throw Error(Current, "Expected 'Rules = [ ... ]'");
             }
-            Advance();
-            Expect(TokenKind.Equal, "Expected '=' after 'Rules'");
-            Expect(TokenKind.LeftBracket, "Expected '[' to open the rule list");
-
-            var rules = new List<DqdlRule>();
-            if (Current.Kind != TokenKind.RightBracket)
-            {
-                rules.Add(ParseRuleExpression());
-                while (Current.Kind == TokenKind.Comma)
-                {
-                    Advance();
-                    rules.Add(ParseRuleExpression());
-                }
-            }
-
-            Expect(TokenKind.RightBracket, "Expected ',' or ']' after a rule");
-            if (Current.Kind != TokenKind.End)
-            {
-                throw Error(Current, "Unexpected text after the closing ']' of the rule list");
-            }
-            return new Ruleset(rules);
+            return new Ruleset(rules ?? [], analyzers);
         }
 
         private void ParseConstant()
         {
             var name = Current;
-            if (name.IsIdentifier("Analyzers") || name.IsIdentifier("Metadata") || name.IsIdentifier("Sources") || name.IsIdentifier("DefaultLabels"))
+            if (name.IsIdentifier("Metadata") || name.IsIdentifier("Sources") || name.IsIdentifier("DefaultLabels"))
             {
                 throw Error(name, $"The '{name.Text}' section is not supported; expected 'Rules = [ ... ]'");
             }
@@ -80,6 +86,84 @@ public static class DqdlParser
             Advance();
             var value = Expect(TokenKind.String, $"Expected a quoted string as the value of constant '{name.Text}'");
             _constants[name.Text] = value.Text;
+        }
+
+        private List<T> ParseList<T>(Func<T> parseItem, string what)
+        {
+            var section = Current.Text;
+            Advance();
+            Expect(TokenKind.Equal, $"Expected '=' after '{section}'");
+            Expect(TokenKind.LeftBracket, $"Expected '[' to open the {what} list");
+            var items = new List<T>();
+            if (Current.Kind != TokenKind.RightBracket)
+            {
+                items.Add(parseItem());
+                while (Current.Kind == TokenKind.Comma)
+                {
+                    Advance();
+                    items.Add(parseItem());
+                }
+            }
+            Expect(TokenKind.RightBracket, $"Expected ',' or ']' after {(what == "analyzer" ? "an" : "a")} {what}");
+            return items;
+        }
+
+        /// <summary>An analyzer: a rule type with its parameters and no expression; its metrics are reported, never judged.</summary>
+        private SimpleRule ParseAnalyzer()
+        {
+            var typeToken = Current;
+            if (typeToken.Kind != TokenKind.Identifier || !RuleTypeSpec.TryGet(typeToken.Text, out var spec))
+            {
+                throw Error(typeToken, typeToken.Kind == TokenKind.Identifier
+                    ? $"Unknown rule type '{typeToken.Text}'"
+                    : "Expected an analyzer such as Completeness \"col\"");
+            }
+            Advance();
+            var parameters = ReadParameters(typeToken, spec);
+            if (StartsCondition(Current))
+            {
+                throw Error(Current, "Analyzers take no expression: their metrics are reported without pass or fail");
+            }
+            string? whereClause = null;
+            if (Current.IsIdentifier("where"))
+            {
+                Advance();
+                whereClause = ReadStringValue(Expect(TokenKind.String, "Expected a quoted SQL filter after 'where'"));
+            }
+            var unsupported = spec.Expression == ExpressionKind.Opaque || spec.Type is RuleType.CustomSql
+                ? $"{typeToken.Text} cannot be an analyzer here"
+                : whereClause is not null && !spec.AllowsWhere ? $"{typeToken.Text} does not take a 'where' clause" : null;
+            return new SimpleRule(SourceText(typeToken, Previous), typeToken.Line, typeToken.Column, spec.Type, parameters,
+                null, null, whereClause, typeToken.Text, unsupported);
+        }
+
+        private List<string> ReadParameters(Token typeToken, RuleTypeSpec spec)
+        {
+            var parameters = new List<string>();
+            while (Current.Kind is TokenKind.String or TokenKind.Variable)
+            {
+                if (parameters.Count == spec.MaxParameters)
+                {
+                    throw Error(Current, spec.MaxParameters == 0
+                        ? $"'{typeToken.Text}' takes no parameters"
+                        : $"'{typeToken.Text}' takes {Describe(spec.MaxParameters)}");
+                }
+                parameters.Add(ReadStringValue(Current));
+                Advance();
+            }
+            if (parameters.Count < spec.MinParameters)
+            {
+                throw Error(Current, spec.Type == RuleType.CustomSql
+                    ? "Expected a quoted SQL statement after 'CustomSql'"
+                    : spec.MinParameters == 1
+                        ? $"Expected a quoted column name after '{typeToken.Text}'"
+                        : $"'{typeToken.Text}' takes {spec.MinParameters} quoted parameters");
+            }
+            if (spec.Type == RuleType.RowCount)
+            {
+                parameters.Clear();
+            }
+            return parameters;
         }
 
         private DqdlRule ParseRuleExpression()
@@ -137,33 +221,24 @@ public static class DqdlParser
             }
             if (!RuleTypeSpec.TryGet(typeToken.Text, out var spec))
             {
-                throw Error(typeToken, RuleTypeSpec.IsKnownButUnsupported(typeToken.Text)
-                    ? $"Rule type '{typeToken.Text}' is not supported: it needs data beyond one table"
-                    : $"Unknown rule type '{typeToken.Text}'");
+                throw Error(typeToken, $"Unknown rule type '{typeToken.Text}'");
+            }
+            if (spec.AnalyzerOnly)
+            {
+                throw Error(typeToken, $"'{typeToken.Text}' is an analyzer only: list it under 'Analyzers = [ ... ]'");
             }
             Advance();
 
-            var parameters = new List<string>();
-            while (Current.Kind is TokenKind.String or TokenKind.Variable)
+            var parameters = ReadParameters(typeToken, spec);
+            if (spec.Expression == ExpressionKind.Opaque)
             {
-                if (parameters.Count == spec.MaxParameters)
-                {
-                    throw Error(Current, spec.MaxParameters == 0
-                        ? $"'{typeToken.Text}' takes no parameters"
-                        : $"'{typeToken.Text}' takes {Describe(spec.MaxParameters)}");
-                }
-                parameters.Add(ReadStringValue(Current));
-                Advance();
-            }
-            if (parameters.Count < spec.MinParameters)
-            {
-                throw Error(Current, spec.Type == RuleType.CustomSql
-                    ? "Expected a quoted SQL statement after 'CustomSql'"
-                    : $"Expected a quoted column name after '{typeToken.Text}'");
-            }
-            if (spec.Type == RuleType.RowCount)
-            {
-                parameters.Clear();
+                // Valid DQDL that Sluice cannot evaluate (S3 file rules, anomaly detection): kept whole, ends in Error.
+                SkipToEndOfRule();
+                return new SimpleRule(SourceText(typeToken, Previous), typeToken.Line, typeToken.Column, spec.Type, parameters,
+                    null, null, null, typeToken.Text,
+                    spec.Type == RuleType.DetectAnomalies
+                        ? "DetectAnomalies needs a trained anomaly-detection model, which Sluice does not have"
+                        : $"{typeToken.Text} checks files in Amazon S3, not the rows of a dataset; Sluice does not evaluate file rules");
             }
 
             Condition? condition = null;
@@ -181,36 +256,79 @@ public static class DqdlParser
             }
 
             string? whereClause = null;
-            if (Current.IsIdentifier("where"))
-            {
-                Advance();
-                whereClause = ReadStringValue(Expect(TokenKind.String, "Expected a quoted SQL filter after 'where'"));
-            }
-
             Condition? threshold = null;
-            if (Current.IsIdentifier("with"))
+            // The reference writes `where` before `with threshold`; the other order is accepted too.
+            for (var i = 0; i < 2; i++)
             {
-                var withToken = Current;
-                var allowed = spec.AllowsThreshold && !(spec.Type == RuleType.CustomSql && condition is not null);
-                if (!allowed)
+                if (whereClause is null && Current.IsIdentifier("where"))
                 {
-                    throw Error(withToken, $"'{typeToken.Text}' does not take 'with threshold' here");
+                    Advance();
+                    whereClause = ReadStringValue(Expect(TokenKind.String, "Expected a quoted SQL filter after 'where'"));
+                    if (whereClause.Trim().Length == 0)
+                    {
+                        throw Error(Previous, "The 'where' filter is empty");
+                    }
                 }
-                Advance();
-                if (!Current.IsIdentifier("threshold"))
+                else if (threshold is null && Current.IsIdentifier("with"))
                 {
-                    throw Error(Current, "Expected 'threshold' after 'with'");
+                    threshold = ParseThreshold(typeToken, spec, condition);
                 }
-                Advance();
-                if (!StartsCondition(Current))
-                {
-                    throw Error(Current, "Expected a threshold expression such as '> 0.9'");
-                }
-                threshold = ParseCondition(ExpressionKind.Numeric);
             }
 
+            string? unsupported = null;
+            if (whereClause is not null && !spec.AllowsWhere)
+            {
+                // A clause the rule type does not take fails only this rule, not the ruleset.
+                unsupported = $"{typeToken.Text} does not take a 'where' clause (DQDL reference)";
+            }
             return new SimpleRule(SourceText(typeToken, Previous), typeToken.Line, typeToken.Column, spec.Type,
-                parameters, condition, threshold, whereClause);
+                parameters, condition, threshold, whereClause, typeToken.Text, unsupported);
+        }
+
+        private Condition ParseThreshold(Token typeToken, RuleTypeSpec spec, Condition? condition)
+        {
+            var withToken = Current;
+            var allowed = spec.AllowsThreshold && !(spec.Type == RuleType.CustomSql && condition is not null);
+            if (!allowed)
+            {
+                throw Error(withToken, $"'{typeToken.Text}' does not take 'with threshold' here");
+            }
+            Advance();
+            if (!Current.IsIdentifier("threshold"))
+            {
+                throw Error(Current, "Expected 'threshold' after 'with'");
+            }
+            Advance();
+            if (!StartsCondition(Current))
+            {
+                throw Error(Current, "Expected a threshold expression such as '> 0.9'");
+            }
+            return ParseCondition(ExpressionKind.Numeric);
+        }
+
+        /// <summary>Skips the tokens of a rule up to the ',' ']' or ')' that ends it, keeping brackets balanced.</summary>
+        private void SkipToEndOfRule()
+        {
+            var depth = 0;
+            while (Current.Kind != TokenKind.End)
+            {
+                switch (Current.Kind)
+                {
+                    case TokenKind.LeftParen or TokenKind.LeftBracket:
+                        depth++;
+                        break;
+                    case TokenKind.RightParen or TokenKind.RightBracket when depth == 0:
+                        return;
+                    case TokenKind.RightParen or TokenKind.RightBracket:
+                        depth--;
+                        break;
+                    case TokenKind.Comma when depth == 0:
+                        return;
+                    case TokenKind.Identifier when depth == 0 && (IsLogicalOperator(Current, out _)):
+                        return;
+                }
+                Advance();
+            }
         }
 
         private static string Describe(int parameters) => parameters == 1 ? "exactly one quoted parameter" : $"at most {parameters} parameters";
@@ -317,6 +435,13 @@ public static class DqdlParser
         private Operand ReadOperand(ExpressionKind kind)
         {
             var token = Current;
+            if (kind == ExpressionKind.Numeric && token.Kind is not (TokenKind.String or TokenKind.Variable))
+            {
+                var expression = ParseArithmetic();
+                return expression is DynamicNumber number
+                    ? NumberOrDuration(kind, number.Value)
+                    : new Operand { Kind = OperandKind.Dynamic, Dynamic = expression, Text = SourceText(token, Previous) };
+            }
             switch (token.Kind)
             {
                 case TokenKind.String:
@@ -354,11 +479,120 @@ public static class DqdlParser
                         case "now":
                             return ReadNow();
                         case "last" or "avg" or "median" or "min" or "max" or "sum" or "std" or "abs" or "index":
-                            throw Error(token, "Dynamic rules (last(), avg(), ...) are not supported");
+                            throw Error(token, "Dynamic expressions (last(), avg(), ...) apply only to numeric metrics");
                     }
                     break;
             }
             throw Error(token, "Expected a value such as a number, a quoted string, NULL or now()");
+        }
+
+        /// <summary>Sum: <c>term (('+' | '-') term)*</c>.</summary>
+        private DynamicExpression ParseArithmetic()
+        {
+            var left = ParseTerm();
+            while (Current.Kind is TokenKind.Plus or TokenKind.Minus)
+            {
+                var op = Current.Kind == TokenKind.Plus ? '+' : '-';
+                Advance();
+                left = Fold(new DynamicBinary(op, left, ParseTerm()));
+            }
+            return left;
+        }
+
+        private DynamicExpression ParseTerm()
+        {
+            var left = ParseFactor();
+            while (Current.Kind is TokenKind.Star or TokenKind.Slash)
+            {
+                var op = Current.Kind == TokenKind.Star ? '*' : '/';
+                Advance();
+                left = Fold(new DynamicBinary(op, left, ParseFactor()));
+            }
+            return left;
+        }
+
+        private static DynamicExpression Fold(DynamicBinary binary) =>
+            binary is { Left: DynamicNumber, Right: DynamicNumber } ? new DynamicNumber(binary.Evaluate([])) : binary;
+
+        private DynamicExpression ParseFactor()
+        {
+            var token = Current;
+            switch (token.Kind)
+            {
+                case TokenKind.Number:
+                    Advance();
+                    return new DynamicNumber(ParseNumber(token));
+                case TokenKind.Minus:
+                    Advance();
+                    var negated = ParseFactor();
+                    return negated is DynamicNumber n ? new DynamicNumber(-n.Value) : new DynamicBinary('-', new DynamicNumber(0), negated);
+                case TokenKind.LeftParen:
+                    Advance();
+                    var inner = ParseArithmetic();
+                    Expect(TokenKind.RightParen, "Expected ')'");
+                    return inner;
+                case TokenKind.Identifier:
+                    switch (token.Text)
+                    {
+                        case "last":
+                            return ParseLast();
+                        case "avg" or "median" or "min" or "max" or "sum" or "std":
+                            Advance();
+                            Expect(TokenKind.LeftParen, $"Expected '(' after '{token.Text}'");
+                            if (!Current.IsIdentifier("last"))
+                            {
+                                throw Error(Current, $"Expected last(k) inside {token.Text}()");
+                            }
+                            var values = ParseLast();
+                            Expect(TokenKind.RightParen, $"Expected ')' to close {token.Text}(");
+                            return new DynamicAggregate(token.Text, values);
+                        case "abs":
+                            Advance();
+                            Expect(TokenKind.LeftParen, "Expected '(' after 'abs'");
+                            var argument = ParseArithmetic();
+                            Expect(TokenKind.RightParen, "Expected ')' to close abs(");
+                            return new DynamicAbs(argument);
+                        case "index":
+                            Advance();
+                            Expect(TokenKind.LeftParen, "Expected '(' after 'index'");
+                            if (!Current.IsIdentifier("last"))
+                            {
+                                throw Error(Current, "Expected last(k) as the first argument of index()");
+                            }
+                            var list = ParseLast();
+                            Expect(TokenKind.Comma, "Expected ',' and a position in index(last(k), i)");
+                            var position = Expect(TokenKind.Number, "Expected a whole number as the position of index()");
+                            var at = ParseNumber(position);
+                            if (at < 0 || at != Math.Floor(at) || at >= int.MaxValue)
+                            {
+                                throw Error(position, "The position of index() must be a whole number from 0");
+                            }
+                            Expect(TokenKind.RightParen, "Expected ')' to close index(");
+                            return new DynamicIndex(list, (int)at);
+                    }
+                    break;
+            }
+            throw Error(token, "Expected a number or a dynamic expression such as avg(last(10))");
+        }
+
+        private DynamicLast ParseLast()
+        {
+            Advance();
+            Expect(TokenKind.LeftParen, "Expected '(' after 'last'");
+            var count = 1;
+            if (Current.Kind == TokenKind.Number)
+            {
+                var token = Current;
+                var value = ParseNumber(token);
+                if (value < 1 || value != Math.Floor(value) || value > 1_000)
+                {
+                    throw Error(token, "last(k) takes a whole number k from 1 to 1000");
+                }
+                count = (int)value;
+                Advance();
+            }
+            Expect(TokenKind.RightParen, "Expected ')' to close last(");
+            return new DynamicLast(count);
         }
 
         private Operand NumberOrDuration(ExpressionKind kind, double number)
@@ -517,7 +751,7 @@ public static class DqdlParser
 
         private Operand AsNumber(Operand operand, Token token)
         {
-            if (operand.Kind == OperandKind.Number)
+            if (operand.Kind is OperandKind.Number or OperandKind.Dynamic)
             {
                 return operand;
             }

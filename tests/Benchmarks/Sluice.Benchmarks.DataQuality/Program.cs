@@ -5,9 +5,10 @@ using Sluice.DataQuality.Data;
 using Sluice.DataQuality.Evaluation;
 using Sluice.DataQuality.Parsing;
 
-// Usage: Sluice.Benchmarks.DataQuality [rows] [iterations] [--breakdown]
+// Usage: Sluice.Benchmarks.DataQuality [rows] [iterations] [--breakdown] [--where]
 var breakdown = args.Contains("--breakdown");
-args = args.Where(a => a != "--breakdown").ToArray();
+var where = args.Contains("--where");
+args = args.Where(a => a is not ("--breakdown" or "--where")).ToArray();
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 
@@ -90,19 +91,29 @@ long Run(EvaluationOptions evaluationOptions, Action<Scorecard> keep)
     return scorecard.RowCount;
 }
 
-var variants = new (string Name, Func<long> Run)[]
+Scorecard? whereScorecard = null;
+var variants = new List<(string Name, Func<long> Run)>
 {
     ("parse-only: Utf8JsonReader, AllowMultipleValues, all tokens", () => ParseOnly.ReadAllTokensMultiValue(path)),
     ("parse-only: split lines + Utf8JsonReader per line, all tokens", () => ParseOnly.ReadAllTokensPerLine(path)),
     ("evaluate 15 rules, sequential (MaxDegreeOfParallelism = 1)", () => Run(sequentialOptions, s => sequentialScorecard = s)),
     ($"evaluate 15 rules, parallel (MaxDegreeOfParallelism = {parallelism})", () => Run(options, s => lastScorecard = s)),
 };
+if (where)
+{
+    // 12 rules, 7 with one of 3 where clauses run on the validation service's DuckDB copy.
+    variants.Add(($"evaluate 12 rules with where clauses (DuckDB), parallel", () =>
+    {
+        whereScorecard = WhereClauses.Evaluate(path, new FixedClock(DatasetGenerator.Now), parallelism);
+        return whereScorecard.RowCount;
+    }));
+}
 
 var timings = variants.Select(_ => new List<double>()).ToArray();
 for (var iteration = 0; iteration <= iterations; iteration++)
 {
     // Interleave variants so machine noise hits all of them alike; iteration 0 is warm-up.
-    for (var v = 0; v < variants.Length; v++)
+    for (var v = 0; v < variants.Count; v++)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -134,7 +145,7 @@ Console.WriteLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {Lo
 Console.WriteLine();
 Console.WriteLine($"| {"variant",-62} | {"median s",9} | {"rows/s",12} | {"MiB/s",7} | {"x floor",7} |");
 Console.WriteLine($"|{new string('-', 64)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 9)}|{new string('-', 9)}|");
-for (var v = 0; v < variants.Length; v++)
+for (var v = 0; v < variants.Count; v++)
 {
     var seconds = Median(timings[v]);
     Console.WriteLine($"| {variants[v].Name,-62} | {seconds,9:F3} | {rates[v],12:N0} | {bytes / 1048576.0 / seconds,7:F1} | {rates[v] / floor,7:F2} |");
@@ -147,6 +158,17 @@ if (!SameScorecard(sequentialScorecard!, lastScorecard!))
     throw new InvalidOperationException("The parallel scorecard differs from the sequential one.");
 }
 Console.WriteLine("Parallel and sequential scorecards are identical (outcomes, metrics bit for bit, messages).");
+if (whereScorecard is not null)
+{
+    Console.WriteLine($"With where clauses (DuckDB) / floor = {rates[4] / floor:F2}. Profile:");
+    WhereClauses.Profile(path, new FixedClock(DatasetGenerator.Now), parallelism);
+    Console.WriteLine($"Where scorecard: score {whereScorecard.Score:F3}");
+    foreach (var rule in whereScorecard.Rules)
+    {
+        var metrics = string.Join(", ", rule.Metrics.Select(m => $"{m.Key}={m.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
+        Console.WriteLine($"  {rule.Outcome,-6} {rule.Rule}  [{metrics}] {rule.FailureMessage}");
+    }
+}
 Console.WriteLine();
 Console.WriteLine($"Scorecard of the last run: score {lastScorecard!.Score:F3}");
 foreach (var rule in lastScorecard.Rules)
