@@ -58,7 +58,10 @@ public sealed class TestApiServer : IAsyncDisposable
 
     public enum Fault { TooManyRequests, ServerError, Truncated, Slow, Unavailable }
 
-    public static string Line(ApiRecord record) => JsonSerializer.Serialize(record, JsonSerializerOptions.Web);
+    /// <summary>snake_case, as the APIs the presets imitate write their fields.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static string Line(ApiRecord record) => JsonSerializer.Serialize(record, Json);
 
     public static async Task<TestApiServer> StartAsync(int recordCount)
     {
@@ -181,7 +184,7 @@ public sealed class TestApiServer : IAsyncDisposable
                     await http.Response.WriteAsync("oops");
                     return;
                 case Fault.Truncated:
-                    var bytes = JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerOptions.Web);
+                    var bytes = JsonSerializer.SerializeToUtf8Bytes(body, Json);
                     http.Response.ContentType = "application/json";
                     http.Response.ContentLength = bytes.Length;
                     await http.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
@@ -193,7 +196,7 @@ public sealed class TestApiServer : IAsyncDisposable
                     break;
             }
         }
-        await http.Response.WriteAsJsonAsync(body, JsonSerializerOptions.Web);
+        await http.Response.WriteAsJsonAsync(body, Json);
     }
 
     public async ValueTask DisposeAsync()
