@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Sluice.Ingestion.Grpc;
 using Sluice.Ingestion.Jobs;
@@ -27,6 +28,14 @@ public static class IngestionServiceHosting
         builder.AddSluiceServiceDefaults();
         builder.AddSluiceObjectStore();
         var services = builder.Services;
+        // Several services of one host register the object store and its health check; keep one check.
+        services.PostConfigure<HealthCheckServiceOptions>(checks =>
+        {
+            foreach (var duplicate in checks.Registrations.GroupBy(r => r.Name).SelectMany(g => g.Skip(1)).ToList())
+            {
+                checks.Registrations.Remove(duplicate);
+            }
+        });
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName)
             .Validate(o => o.MaxConcurrentJobs is > 0 and <= 256, "Sluice:Ingestion:MaxConcurrentJobs must be between 1 and 256.")
             .Validate(o => o.PartBytes >= 1024, "Sluice:Ingestion:PartBytes must be at least 1024.")
@@ -43,6 +52,8 @@ public static class IngestionServiceHosting
         services.TryAddSingleton<JobManager>();
         services.TryAddSingleton<JobRunner>();
         services.TryAddSingleton<IngestionGrpcService>();
+        // Sources with a ruleset register it with the validation service (Sluice:Services:Validation:Address).
+        services.TryAddSingleton<RulesetSync>();
         services.AddRpcExceptionMapper<IngestionRpcExceptionMapper>();
         builder.AddSluiceServiceHealth(V1.IngestionService.Descriptor.FullName, ObjectStoreHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<JobWorker>();

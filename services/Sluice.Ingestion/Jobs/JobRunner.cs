@@ -24,6 +24,7 @@ internal sealed class JobRunner(
     SourceDefinitionParser definitions,
     JobNotifier notifier,
     IBus bus,
+    Messaging.RulesetSync rulesets,
     IOptions<IngestionOptions> options,
     TimeProvider time,
     ILogger<JobRunner> logger)
@@ -78,6 +79,26 @@ internal sealed class JobRunner(
     /// <summary>Publishes DatasetLanded for a landed job that has not had it yet (also after a restart).</summary>
     public async Task PublishLandedAsync(JobRecord job, CancellationToken cancellationToken)
     {
+        if (store.GetSource(job.Source) is { } source && SourceDefinitionParser.FromStoredJson(source.DefinitionJson).Ruleset is { Length: > 0 } ruleset)
+        {
+            try
+            {
+                await rulesets.EnsureAsync(job.Source, ruleset, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Without its ruleset the dataset would be judged by another one, or by none.
+                store.UpdateJob(job.JobId, current => current with
+                {
+                    Phase = JobPhase.Failed,
+                    LandedPublished = true,
+                    Error = $"The data landed, but the source's ruleset could not be registered with the validation service: {exception.Message}",
+                    UpdatedAt = time.GetUtcNow(),
+                });
+                notifier.Notify(job.JobId);
+                return;
+            }
+        }
         try
         {
             await bus.Publish(new DatasetLanded
