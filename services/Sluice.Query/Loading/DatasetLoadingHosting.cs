@@ -35,7 +35,7 @@ public static class DatasetLoadingHosting
         // Several services of one host register the object store and its health check; keep one check.
         builder.Services.PostConfigure<HealthCheckServiceOptions>(checks =>
         {
-            foreach (var duplicate in checks.Registrations.GroupBy(r => r.Name).SelectMany(g => g.Skip(1)).ToList())
+            foreach (var duplicate in checks.Registrations.Where(r => r.Name == "object-store").Skip(1).ToList())
             {
                 checks.Registrations.Remove(duplicate);
             }
