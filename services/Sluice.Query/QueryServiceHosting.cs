@@ -8,6 +8,7 @@ using Sluice.Query.DataApi;
 using Sluice.Query.Engines;
 using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
+using Sluice.Query.Loading;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
@@ -40,6 +41,7 @@ public static class QueryServiceHosting
         services.AddHostedService<SqliteDemoSeeder>();
         builder.AddQueryDataApi();
         builder.AddStatementBus();
+        builder.AddDatasetLoading(); // The ingestion pipeline's load step (Loading/).
         return builder;
     }
 

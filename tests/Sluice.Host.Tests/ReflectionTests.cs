@@ -22,7 +22,7 @@ public sealed class ReflectionTests(SharedHost fixture) : IClassFixture<SharedHo
     [InlineData("Query", QueryServiceName)]
     [InlineData("Validation", ValidationServiceName)]
     [InlineData("Gateway", null)]
-    [InlineData("Ingestion", null)]
+    [InlineData("Ingestion", "sluice.ingestion.v1.IngestionService")]
     public async Task ListServices_EachListener_ItsOwnServiceWithHealthAndReflectionOnly(string listener, string? own)
     {
         var response = await AskAsync(listener, new V1Alpha.ServerReflectionRequest { ListServices = "" });

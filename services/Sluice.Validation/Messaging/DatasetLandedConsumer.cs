@@ -50,6 +50,7 @@ internal sealed class DatasetLandedConsumer(
             ValidationLog.EvaluationFailed(logger, landed.JobId, landed.Source, exception);
             validated = Failure(landed, registered, $"The dataset could not be evaluated: {exception.Message}");
         }
+        validated = validated with { ObjectKeys = landed.ObjectKeys }; // The load reads the parts from here.
         ValidationLog.DatasetValidated(logger, validated.JobId, validated.Source, validated.Status.ToString(), validated.Score);
         await context.Publish(validated, context.CancellationToken).ConfigureAwait(false);
     }

@@ -36,6 +36,9 @@ public sealed record DatasetValidated
     public string? Error { get; init; }
 
     public required DateTimeOffset EvaluatedAt { get; init; }
+
+    /// <summary>The NDJSON part keys of the dataset, as DatasetLanded listed them, so the load needs no other message. Defaults to none.</summary>
+    public IReadOnlyList<string> ObjectKeys { get; init; } = [];
 }
 
 /// <summary>Whether a landed dataset got a scorecard.</summary>

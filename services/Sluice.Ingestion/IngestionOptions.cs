@@ -1,0 +1,35 @@
+namespace Sluice.Ingestion;
+
+/// <summary>Settings of the Ingestion service, bound from section "Sluice:Ingestion".</summary>
+public sealed class IngestionOptions
+{
+    public const string SectionName = "Sluice:Ingestion";
+
+    /// <summary>Where the store (ingestion.db) and the spool of running jobs live. Defaults to ./data.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Jobs that page through their sources at once; others wait as QUEUED. Defaults to 4.</summary>
+    public int MaxConcurrentJobs { get; set; } = 4;
+
+    /// <summary>A part rolls over to the next once it holds this many bytes. Defaults to 64 MiB.</summary>
+    public long PartBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Largest page body read from a source, in bytes. Defaults to 64 MiB.</summary>
+    public long MaxPageBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Largest source definition accepted, in characters. Defaults to 65,536.</summary>
+    public int MaxDefinitionLength { get; set; } = 65_536;
+
+    /// <summary>
+    /// WatchJob follows a landed job through validation and the load (true), or ends once it has
+    /// landed (false, for a service running without the others). Defaults to true.
+    /// </summary>
+    public bool AwaitPipeline { get; set; } = true;
+
+    /// <summary>How often schedules are checked for a due run. Defaults to 1 second.</summary>
+    public TimeSpan SchedulePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal string DatabasePath => Path.Combine(DataDirectory, "ingestion.db");
+
+    internal string SpoolDirectory => Path.Combine(DataDirectory, "spool");
+}

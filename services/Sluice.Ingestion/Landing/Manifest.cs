@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sluice.Ingestion.Storage;
+
+namespace Sluice.Ingestion.Landing;
+
+/// <summary>The manifest next to a job's parts: what landed, with counts, sizes, checksums and the watermark.</summary>
+internal sealed record Manifest
+{
+    public required string JobId { get; init; }
+
+    public required string Source { get; init; }
+
+    public required IReadOnlyList<ManifestPart> Parts { get; init; }
+
+    public required long Records { get; init; }
+
+    public required long Bytes { get; init; }
+
+    public string? StartWatermark { get; init; }
+
+    public string? Watermark { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset LandedAt { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Manifest Of(JobRecord job, IReadOnlyList<LandedPart> parts, DateTimeOffset landedAt) => new()
+    {
+        JobId = job.JobId,
+        Source = job.Source,
+        Parts = [.. parts.Select(p => new ManifestPart(p.Key, p.Records, p.Bytes, p.Sha256))],
+        Records = parts.Sum(p => p.Records),
+        Bytes = parts.Sum(p => p.Bytes),
+        StartWatermark = job.StartWatermark,
+        Watermark = job.Watermark,
+        CreatedAt = job.CreatedAt,
+        LandedAt = landedAt,
+    };
+}
+
+internal sealed record ManifestPart(string Key, long Records, long Bytes, string Sha256);

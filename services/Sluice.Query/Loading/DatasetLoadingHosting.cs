@@ -1,0 +1,47 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Sluice.ServiceDefaults;
+
+namespace Sluice.Query.Loading;
+
+/// <summary>Options of the load step, bound from "Sluice:Query:Loading".</summary>
+public sealed class DatasetLoadingOptions
+{
+    public const string SectionName = "Sluice:Query:Loading";
+
+    /// <summary>The database tables are loaded into; null uses the engine's default database (Sluice:Query:DefaultDatabase on SQLite).</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Rows per INSERT statement. Defaults to 500.</summary>
+    public int BatchRows { get; set; } = 500;
+
+    /// <summary>Loads running at once. Defaults to 1: each writes one table in one transaction.</summary>
+    public int MaxConcurrentLoads { get; set; } = 1;
+}
+
+/// <summary>The load step of the ingestion pipeline: a passing DatasetValidated becomes rows of the warehouse table named after its source.</summary>
+public static class DatasetLoadingHosting
+{
+    /// <summary>Registers the object store (Sluice:ObjectStore) and contributes the DatasetValidated consumer to the host's bus.</summary>
+    public static IHostApplicationBuilder AddDatasetLoading(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatasetLoadingOptions>().BindConfiguration(DatasetLoadingOptions.SectionName)
+            .Validate(o => o.BatchRows is > 0 and <= 10_000, "Sluice:Query:Loading:BatchRows must be between 1 and 10000.")
+            .Validate(o => o.MaxConcurrentLoads is > 0 and <= 64, "Sluice:Query:Loading:MaxConcurrentLoads must be between 1 and 64.")
+            .ValidateOnStart();
+        builder.AddSluiceObjectStore();
+        // Several services of one host register the object store and its health check; keep one check.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(checks =>
+        {
+            foreach (var duplicate in checks.Registrations.Where(r => r.Name == "object-store").Skip(1).ToList())
+            {
+                checks.Registrations.Remove(duplicate);
+            }
+        });
+        builder.Services.AddSingleton<DatasetLoader>();
+        builder.AddSluiceBusParticipant(bus => bus.AddConsumer<DatasetValidatedLoadConsumer, DatasetValidatedLoadConsumerDefinition>());
+        return builder;
+    }
+}
