@@ -19,6 +19,8 @@ apt_packages=(
   libprotobuf-dev          # its protobuf headers (pkg-config protobuf)
   sqlite3                  # native export reference for the query benchmark
   pkg-config
+  velocity                 # Apache Velocity 1.7: the reference engine for the VTL differential tests
+  default-jdk-headless     # Java to compile and run the Velocity reference runner
 )
 
 missing=()
