@@ -222,14 +222,22 @@ internal sealed class VtlParser
     /// <summary>A '$' (or '$!') that starts no reference is text, and so is what follows it.</summary>
     private string SkipFailedDollar()
     {
+        var dollar = _p;
         _p++;
+        var text = "$";
         if (Peek() == '!')
         {
             _p++;
-            return "$!";
+            text = "$!";
         }
 
-        return "$";
+        if (_p >= _s.Length)
+        {
+            // Velocity's lexer is still inside a reference when the input ends.
+            throw Error($"Lexical error: the template ends right after '{text}'", dollar);
+        }
+
+        return text;
     }
 
     private void ParseBackslashes(Action<string, int> addText, Action<Node> add)
@@ -354,19 +362,20 @@ internal sealed class VtlParser
 
         if (At(hash, "#*"))
         {
+            // Velocity lets an unclosed comment run to the end of the template.
             var close = _s.IndexOf("*#", hash + 2, StringComparison.Ordinal);
-            if (close < 0)
-            {
-                throw Error("#* comment is not closed by *#", hash);
-            }
-
-            _p = close + 2;
+            _p = close < 0 ? _s.Length : close + 2;
             return null;
         }
 
         var word = DirectiveWordAt(hash, out var wordEnd, out var bracketed);
         if (word is null)
         {
+            if (hash + 1 >= _s.Length)
+            {
+                throw Error("Lexical error: the template ends right after '#'", hash);
+            }
+
             _p = hash + 1;
             addText("#", hash);
             return null;
@@ -464,8 +473,9 @@ internal sealed class VtlParser
             case "foreach":
             {
                 var args = RequireArgs(word, hash, hasParens);
+                // Velocity checks the middle word's kind, not its spelling: "#foreach($i of $l)" works too.
                 if (args.Count != 3 || args[0] is not ReferenceExpr { Modifiers.Length: 0 } item
-                    || args[1] is not ConstantExpr { Value: "in" } || args[1] is ReferenceExpr)
+                    || args[1] is not ConstantExpr { Value: string })
                 {
                     throw Error("#foreach takes ($item in collection)", hash);
                 }
@@ -565,6 +575,11 @@ internal sealed class VtlParser
         }
 
         var callArgs = ParseDirectiveArgs(word);
+        if (_macros.ContainsKey(word) && callArgs.Any(a => a is ConstantExpr { Value: string } && a.Literal.Length > 0 && a.Literal[0] is not ('"' or '\'')))
+        {
+            throw Error($"Invalid arg in macro #{word}: a bare word is not a value", hash);
+        }
+
         return new MacroCallNode(word, [.. callArgs], _s[hash.._p], line, col);
     }
 

@@ -91,7 +91,7 @@ internal static class JavaMath
     private static object Wrap(long value, object a, object b)
     {
         var rank = Math.Max(Rank(a), Rank(b));
-        return rank <= 2 && value is >= int.MinValue and <= int.MaxValue ? (int)value : value;
+        return rank <= 2 && value is >= int.MinValue and <= int.MaxValue ? (object)(int)value : value;
     }
 
     public static bool IsZero(object v) => v switch

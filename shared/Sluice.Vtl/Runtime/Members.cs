@@ -14,6 +14,25 @@ internal static class Members
     /// <summary>What a void Java method returns to Velocity: an empty string, so the reference prints nothing.</summary>
     private const string Void = "";
 
+    // Velocity 1.7's MethodMap counts a method without parameters as applicable to any arguments, so calling
+    // one of these names with arguments (when no other overload fits) fails in the invocation.
+    internal static readonly HashSet<string> StringNoArg =
+        ["length", "isEmpty", "isBlank", "toLowerCase", "toUpperCase", "trim", "strip", "stripLeading", "stripTrailing", "hashCode", "toString", "intern", "toCharArray", "getBytes", "lines", "chars"];
+
+    private static readonly HashSet<string> ListNoArg = ["size", "isEmpty", "clear", "iterator", "toArray", "hashCode", "toString", "stream", "trimToSize"];
+    private static readonly HashSet<string> MapNoArg = ["size", "isEmpty", "clear", "keySet", "values", "entrySet", "hashCode", "toString"];
+    private static readonly HashSet<string> NumberNoArg = ["intValue", "longValue", "doubleValue", "floatValue", "shortValue", "byteValue", "hashCode"];
+
+    internal static object? NoMatch(string name, object?[] args, HashSet<string> noArg, RenderState state, Modifier at)
+    {
+        if (args.Length > 0 && noArg.Contains(name))
+        {
+            throw state.Error($"Invocation of method '{name}' failed: wrong number of arguments", at.Line, at.Column);
+        }
+
+        return null;
+    }
+
     public static object? GetProperty(object target, string name, RenderState state, Modifier at)
     {
         switch (target)
@@ -157,7 +176,9 @@ internal static class Members
                     _ => CommonMethod(b, name, args, state),
                 };
             default:
-                return JavaMath.IsNumber(target) ? NumberMethod(target, name, args, state) : CommonMethod(target, name, args, state);
+                return JavaMath.IsNumber(target)
+                    ? NumberMethod(target, name, args, state) ?? NoMatch(name, args, NumberNoArg, state, at)
+                    : CommonMethod(target, name, args, state);
         }
     }
 
@@ -280,7 +301,7 @@ internal static class Members
 
                 return sub;
             default:
-                return CommonMethod(list, name, args, state);
+                return CommonMethod(list, name, args, state) ?? NoMatch(name, args, ListNoArg, state, at);
         }
     }
 
@@ -336,7 +357,7 @@ internal static class Members
                 Mutate(map.Clear, state, at);
                 return Void;
             default:
-                return CommonMethod(map, name, args, state);
+                return CommonMethod(map, name, args, state) ?? NoMatch(name, args, MapNoArg, state, at);
         }
     }
 

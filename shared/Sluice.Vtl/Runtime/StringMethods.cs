@@ -101,7 +101,7 @@ internal static class StringMethods
             case ("toString", 0):
                 return s;
             default:
-                return null;
+                return Members.NoMatch(name, args, Members.StringNoArg, state, at);
         }
     }
 

@@ -55,10 +55,12 @@ internal sealed class ForeachNode(string variable, Expr source, Node[] body, int
             return Flow.Normal;
         }
 
-        var enumerable = Members.AsEnumerable(items)
-            ?? throw new VtlRenderException(
-                $"#foreach parameter {source.Literal} is of type {JavaValues.JavaTypeName(items)} and cannot be iterated",
-                state.TemplateName, source.Line, source.Column);
+        // Velocity 1.7 skips what it cannot iterate (directive.foreach.skip.invalid defaults to true).
+        var enumerable = Members.AsEnumerable(items);
+        if (enumerable is null)
+        {
+            return Flow.Normal;
+        }
 
         var savedItem = state.GetLocalSlot(variable);
         var savedCounter = state.GetLocalSlot(CounterName);
