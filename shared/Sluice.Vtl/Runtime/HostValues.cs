@@ -12,11 +12,11 @@ internal sealed class ForeachScope(object? parent) : IVtlObject
     {
         value = name switch
         {
-            "index" => Index,
-            "count" => Index + 1,
-            "hasNext" => HasNext,
-            "first" => Index == 0,
-            "last" => !HasNext,
+            "index" => RenderState.Box(Index),
+            "count" => RenderState.Box(Index + 1),
+            "hasNext" => RenderState.Box(HasNext),
+            "first" => RenderState.Box(Index == 0),
+            "last" => RenderState.Box(!HasNext),
             "parent" => parent,
             "topmost" => Topmost(),
             _ => null,

@@ -10,13 +10,15 @@ internal static class JavaValues
 {
     private const int MaxPrintDepth = 64;
 
+    private static readonly string[] SmallInts = Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
     /// <summary>Java's toString(); null for null.</summary>
     public static string? ToJavaString(object? value, RenderState? state) => value switch
     {
         null => null,
         string s => s,
         bool b => b ? "true" : "false",
-        int i => i.ToString(CultureInfo.InvariantCulture),
+        int i => (uint)i < SmallInts.Length ? SmallInts[i] : i.ToString(CultureInfo.InvariantCulture),
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FormatDouble(d),
         _ => Compound(value, state),
@@ -143,8 +145,16 @@ internal static class JavaValues
             return double.IsNegative(d) ? "-0.0" : "0.0";
         }
 
-        // Shortest round-trip digits and the decimal exponent, from .NET's "E16"-free shortest form.
-        var r = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        var abs = Math.Abs(d);
+        if (abs >= 1e-3 && abs < 1e7)
+        {
+            // .NET prints this range without an exponent, with the same shortest digits; Java adds ".0" to whole values.
+            var plain = d.ToString("R", CultureInfo.InvariantCulture);
+            return plain.Contains('.') ? plain : plain + ".0";
+        }
+
+        // Shortest round-trip digits and the decimal exponent, from .NET's shortest form.
+        var r = abs.ToString("R", CultureInfo.InvariantCulture);
         var ePos = r.IndexOf('E');
         var exp = 0;
         var mantissa = r;
@@ -173,7 +183,6 @@ internal static class JavaValues
             sb.Append('-');
         }
 
-        var abs = Math.Abs(d);
         if (abs >= 1e-3 && abs < 1e7)
         {
             if (sciExp >= 0)

@@ -48,6 +48,15 @@ internal sealed class RenderState
 
     public void SetVariable(string name, object? value) => _locals[name] = value;
 
+    /// <summary>Boxed small integers and booleans, so loop counters do not allocate on every iteration.</summary>
+    public static object Box(int value) => (uint)value < (uint)BoxedInts.Length ? BoxedInts[value] : value;
+
+    public static object Box(bool value) => value ? True : False;
+
+    private static readonly object[] BoxedInts = Enumerable.Range(0, 1024).Select(i => (object)i).ToArray();
+    private static readonly object True = true;
+    private static readonly object False = false;
+
     public object? GetLocalSlot(string name) => _locals.TryGetValue(name, out var value) ? value : NotSet;
 
     public void RestoreLocalSlot(string name, object? saved)

@@ -72,6 +72,8 @@ internal sealed class ForeachNode(string variable, Expr source, Node[] body, int
         try
         {
             var e = enumerable.GetEnumerator();
+            var collection = enumerable as System.Collections.ICollection;
+            var initialCount = collection?.Count ?? 0;
             var counter = 1;
             var hasNext = e.MoveNext();
             while (hasNext)
@@ -79,14 +81,26 @@ internal sealed class ForeachNode(string variable, Expr source, Node[] body, int
                 state.Iterate(this);
                 var item = e.Current;
                 hasNext = e.MoveNext();
-                state.SetVariable(CounterName, counter++);
-                state.SetVariable(HasNextName, hasNext);
+                state.SetVariable(CounterName, RenderState.Box(counter++));
+                state.SetVariable(HasNextName, RenderState.Box(hasNext));
                 state.SetVariable(variable, item);
                 scope.Index++;
                 scope.HasNext = hasNext;
                 flow = RenderBlock(body, state);
                 if (flow != Flow.Normal)
                 {
+                    break;
+                }
+
+                // Java's iterator fails on its next step after the list changed under it (ConcurrentModificationException).
+                // (When the change leaves the cursor at the end, its hasNext() is false and the loop just ends.)
+                if (collection is not null && collection.Count != initialCount)
+                {
+                    if (counter - 1 < collection.Count)
+                    {
+                        throw new VtlRenderException("#foreach: the collection was changed while iterating it", state.TemplateName, Line, Column);
+                    }
+
                     break;
                 }
             }
