@@ -40,11 +40,14 @@ internal sealed class RenderState
     {
         if (_locals.TryGetValue(name, out var value))
         {
-            return value;
+            return value is MacroArgument argument ? argument.Evaluate(this, name) : value;
         }
 
         return _input.TryGetValue(name, out value) ? value : null;
     }
+
+    /// <summary>The macro argument bound to a name, when the name is a parameter of a running macro.</summary>
+    public MacroArgument? GetMacroArgument(string name) => _locals.TryGetValue(name, out var value) ? value as MacroArgument : null;
 
     public void SetVariable(string name, object? value) => _locals[name] = value;
 

@@ -142,6 +142,30 @@ internal sealed class DefineNode(string variable, Node[] body, int line, int col
     }
 }
 
+/// <summary>
+/// A macro parameter: Velocity passes arguments by name, so each use of the parameter evaluates the caller's
+/// expression again (with the parameter's name meaning what it meant to the caller).
+/// </summary>
+internal sealed class MacroArgument(Expr expression, object? callerSlot)
+{
+    public Expr Expression { get; } = expression;
+
+    public object? Evaluate(RenderState state, string name)
+    {
+        state.RestoreLocalSlot(name, callerSlot);
+        state.Enter(Expression, "macro argument");
+        try
+        {
+            return Expression.Evaluate(state);
+        }
+        finally
+        {
+            state.Leave();
+            state.SetVariable(name, this);
+        }
+    }
+}
+
 internal sealed class MacroDefinition(string name, string[] parameters, Node[] body)
 {
     public string Name { get; } = name;
@@ -165,12 +189,6 @@ internal sealed class MacroCallNode(string name, Expr[] arguments, string litera
         }
 
         var parameters = macro.Parameters;
-        var values = new object?[parameters.Length];
-        for (var i = 0; i < parameters.Length && i < arguments.Length; i++)
-        {
-            values[i] = arguments[i].Evaluate(state);
-        }
-
         var saved = new object?[parameters.Length];
         for (var i = 0; i < parameters.Length; i++)
         {
@@ -184,7 +202,7 @@ internal sealed class MacroCallNode(string name, Expr[] arguments, string litera
             {
                 if (i < arguments.Length)
                 {
-                    state.SetVariable(parameters[i], values[i]);
+                    state.SetVariable(parameters[i], new MacroArgument(arguments[i], saved[i]));
                 }
             }
 

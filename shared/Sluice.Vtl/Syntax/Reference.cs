@@ -118,7 +118,8 @@ internal sealed class ReferenceExpr(string root, Modifier[] modifiers, int line,
             output.Write(EscapePrefix);
             if (!Quiet)
             {
-                output.Write(Literal);
+                // A macro parameter that resolves to nothing prints as the caller wrote the argument.
+                output.Write(Modifiers.Length == 0 && state.GetMacroArgument(Root) is { } argument ? argument.Expression.Literal : Literal);
             }
 
             return Flow.Normal;
