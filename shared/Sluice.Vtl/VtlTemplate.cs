@@ -58,9 +58,16 @@ public sealed class VtlTemplate
     {
         ArgumentNullException.ThrowIfNull(variables);
         limits ??= VtlLimits.Default;
-        var builder = new StringBuilder(256);
-        Run(new VtlOutput(builder, limits.MaxOutputChars, nameof(VtlLimits.MaxOutputChars)), variables, limits);
-        return builder.ToString();
+        var buffers = RenderBuffers.Rent();
+        try
+        {
+            Run(new VtlOutput(buffers.Builder, limits.MaxOutputChars, nameof(VtlLimits.MaxOutputChars)), variables, limits, buffers.Locals);
+            return buffers.Builder.ToString();
+        }
+        finally
+        {
+            RenderBuffers.Return(buffers);
+        }
     }
 
     /// <summary>Renders into <paramref name="output"/>; on an error, what was written before it stays written.</summary>
@@ -72,12 +79,20 @@ public sealed class VtlTemplate
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(variables);
         limits ??= VtlLimits.Default;
-        Run(new VtlOutput(output, limits.MaxOutputChars), variables, limits);
+        var buffers = RenderBuffers.Rent();
+        try
+        {
+            Run(new VtlOutput(output, limits.MaxOutputChars), variables, limits, buffers.Locals);
+        }
+        finally
+        {
+            RenderBuffers.Return(buffers);
+        }
     }
 
-    private void Run(VtlOutput output, IReadOnlyDictionary<string, object?> variables, VtlLimits limits)
+    private void Run(VtlOutput output, IReadOnlyDictionary<string, object?> variables, VtlLimits limits, Dictionary<string, object?> locals)
     {
-        var state = new RenderState(variables, limits, Name, _macros, output);
+        var state = new RenderState(variables, limits, Name, _macros, output, locals);
         try
         {
             foreach (var node in _nodes)

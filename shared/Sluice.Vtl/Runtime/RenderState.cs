@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Sluice.Vtl.Syntax;
 
@@ -13,7 +14,7 @@ internal sealed class RenderState
     private static readonly object NotSet = new();
 
     private readonly IReadOnlyDictionary<string, object?> _input;
-    private readonly Dictionary<string, object?> _locals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object?> _locals;
     private long _steps;
     private long _iterations;
     private int _depth;
@@ -21,8 +22,10 @@ internal sealed class RenderState
     private int _column;
 
     public RenderState(IReadOnlyDictionary<string, object?> input, VtlLimits limits, string? templateName,
-        IReadOnlyDictionary<string, MacroDefinition> macros, VtlOutput output)
+        IReadOnlyDictionary<string, MacroDefinition> macros, VtlOutput output, Dictionary<string, object?> locals)
     {
+        Debug.Assert(locals.Count == 0, "a render starts with no variables of its own");
+        _locals = locals;
         _input = input;
         Limits = limits;
         TemplateName = templateName;
@@ -202,6 +205,40 @@ internal sealed class RenderState
     }
 
     public (int Line, int Column) Position => (_line, _column);
+}
+
+/// <summary>
+/// The builder and variable table of the last finished render on this thread, reused by the next one so a
+/// render allocates little more than its result. A render that starts while another runs on the same thread
+/// (a host object rendering a template) simply gets fresh ones.
+/// </summary>
+internal sealed class RenderBuffers
+{
+    private const int MaxKeptCapacity = 64 * 1024;
+
+    [ThreadStatic]
+    private static RenderBuffers? t_cached;
+
+    public StringBuilder Builder { get; } = new(1024);
+    public Dictionary<string, object?> Locals { get; } = new(StringComparer.Ordinal);
+
+    public static RenderBuffers Rent()
+    {
+        var buffers = t_cached ?? new RenderBuffers();
+        t_cached = null;
+        return buffers;
+    }
+
+    public static void Return(RenderBuffers buffers)
+    {
+        // Values the template set must not outlive the render; very large builders are not kept.
+        buffers.Locals.Clear();
+        buffers.Builder.Clear();
+        if (buffers.Builder.Capacity <= MaxKeptCapacity && buffers.Locals.Count == 0)
+        {
+            t_cached = buffers;
+        }
+    }
 }
 
 /// <summary>The render's sink: counts what it writes against the output limit.</summary>

@@ -24,6 +24,8 @@ while (warmUp.Elapsed < TimeSpan.FromSeconds(3))
 }
 
 long count = 0;
+var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var clock = Stopwatch.StartNew();
 var budget = TimeSpan.FromSeconds(seconds);
 do
@@ -38,7 +40,10 @@ do
 while (clock.Elapsed < budget);
 
 var rate = count / clock.Elapsed.TotalSeconds;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sluice-vtl renders/s {rate:F0} ({count} renders, checksum {checksum})"));
+// On a shared machine the wall clock counts time the thread spent waiting for a core; CPU time does not.
+var cpuRate = count / (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+var bytesPerRender = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / (double)count;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sluice-vtl renders/s {rate:F0} per-cpu-second {cpuRate:F0} ({count} renders, {bytesPerRender:F0} bytes allocated per render, checksum {checksum})"));
 return 0;
 
 static object? ToValue(JsonElement e) => e.ValueKind switch
