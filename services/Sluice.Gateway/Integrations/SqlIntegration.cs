@@ -20,6 +20,8 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
 {
     public const string NdjsonType = "application/x-ndjson";
 
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     public async Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken)
     {
         var integration = call.Context.Method!.Integration;
@@ -163,7 +165,7 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
                 if (ndjson)
                 {
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    output.WriteByte((byte)'\n');
+                    await output.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
                     writer.Reset(output);
                 }
             }
