@@ -59,8 +59,11 @@ internal sealed class ForeachScope(object? parent) : IVtlObject
     private object? Parent => parent;
 }
 
-/// <summary>A <c>#define</c> block held in a variable: rendered in place where referenced, as a string elsewhere.</summary>
-internal sealed class DefinedBlock(Node[] body, RenderState state)
+/// <summary>
+/// A <c>#define</c> block held in a variable: rendered in place where referenced, as a string elsewhere,
+/// always with the variables of the render that uses it (a block kept in a caller's map holds no render state).
+/// </summary>
+internal sealed class DefinedBlock(Node[] body)
 {
     public void Render(RenderState current, Expr at)
     {
@@ -81,11 +84,9 @@ internal sealed class DefinedBlock(Node[] body, RenderState state)
         }
     }
 
-    public string RenderToString(Expr? at)
-    {
-        at ??= new ConstantExpr(null, 0, 0);
-        return state.RenderToString(body, at);
-    }
+    public string RenderToString(RenderState state) => state.RenderToString(body, Position);
+
+    private static readonly ConstantExpr Position = new(null, 0, 0);
 }
 
 /// <summary>A Java Map.Entry, as <c>entrySet()</c> yields: prints <c>key=value</c>.</summary>

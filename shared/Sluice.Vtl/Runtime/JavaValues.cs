@@ -28,7 +28,7 @@ internal static class JavaValues
     {
         if (value is DefinedBlock block)
         {
-            return block.RenderToString(null);
+            return state is null ? "" : block.RenderToString(state);
         }
 
         var sb = new StringBuilder();
@@ -85,7 +85,7 @@ internal static class JavaValues
                 sb.Append(host.ToString());
                 return;
             case DefinedBlock block:
-                sb.Append(block.RenderToString(null));
+                sb.Append(state is null ? "" : block.RenderToString(state));
                 return;
             case IEnumerable items:
                 sb.Append('[');

@@ -137,7 +137,7 @@ internal sealed class DefineNode(string variable, Node[] body, int line, int col
     public override Flow Render(RenderState state)
     {
         state.Step(this);
-        state.SetVariable(variable, new DefinedBlock(body, state));
+        state.SetVariable(variable, new DefinedBlock(body));
         return Flow.Normal;
     }
 }
