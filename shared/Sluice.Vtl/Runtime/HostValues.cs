@@ -65,18 +65,22 @@ internal sealed class ForeachScope(object? parent) : IVtlObject
 /// </summary>
 internal sealed class DefinedBlock(Node[] body)
 {
-    public void Render(RenderState current, Expr at)
+    /// <summary>Renders in place; #break ends the block, #stop ends the whole render.</summary>
+    public Flow Render(RenderState current, Expr at)
     {
         current.Enter(at, "#define block");
         try
         {
             foreach (var node in body)
             {
-                if (node.Render(current) != Flow.Normal)
+                var flow = node.Render(current);
+                if (flow != Flow.Normal)
                 {
-                    break;
+                    return flow == Flow.Stop ? Flow.Stop : Flow.Normal;
                 }
             }
+
+            return Flow.Normal;
         }
         finally
         {

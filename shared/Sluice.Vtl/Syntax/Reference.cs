@@ -107,8 +107,7 @@ internal sealed class ReferenceExpr(string root, Modifier[] modifiers, int line,
         if (value is DefinedBlock block)
         {
             output.Write(EscapePrefix);
-            block.Render(state, this);
-            return Flow.Normal;
+            return block.Render(state, this);
         }
 
         var text = value is null ? null : JavaValues.ToJavaString(value, state);
