@@ -154,3 +154,50 @@ public sealed class LimitTests
         Assert.Equal("123", template.Render(NoVariables, new VtlLimits { MaxIterations = 3, MaxOutputChars = 3 }));
     }
 }
+
+public sealed class NestingTests
+{
+    [Fact]
+    public void Parse_DeeplyNestedIfs_IsAParseErrorNotACrash()
+    {
+        var source = string.Concat(Enumerable.Repeat("#if(true)", 5000)) + "x" + string.Concat(Enumerable.Repeat("#end", 5000));
+
+        var e = Assert.Throws<VtlParseException>(() => VtlTemplate.Parse(source));
+
+        Assert.Contains("deeper than", e.Message);
+    }
+
+    [Fact]
+    public void Parse_DeeplyNestedParentheses_IsAParseErrorNotACrash()
+    {
+        var source = "#set($a = " + new string('(', 5000) + "1" + new string(')', 5000) + ")";
+
+        Assert.Throws<VtlParseException>(() => VtlTemplate.Parse(source));
+    }
+
+    [Fact]
+    public void Parse_NestingWithinTheLimit_Renders()
+    {
+        var source = string.Concat(Enumerable.Repeat("#if(true)", 50)) + "x" + string.Concat(Enumerable.Repeat("#end", 50));
+
+        Assert.Equal("x", VtlTemplate.Parse(source).Render(new Dictionary<string, object?>()));
+    }
+
+    [Fact]
+    public void Render_ListsContainingEachOther_CompareWithAnErrorNotACrash()
+    {
+        var template = VtlTemplate.Parse("#set($a = [])#set($b = [])#set($x = $a.add($b))#set($x = $b.add($a))#if($a == $b)same#end");
+
+        var e = Assert.ThrowsAny<VtlException>(() => template.Render(new Dictionary<string, object?>()));
+
+        Assert.Contains("nested", e.Message);
+    }
+
+    [Fact]
+    public void Render_ListContainingItself_PrintsLikeJava()
+    {
+        var template = VtlTemplate.Parse("#set($a = [1])#set($x = $a.add($a))$a");
+
+        Assert.Equal("[1, (this Collection)]", template.Render(new Dictionary<string, object?>()));
+    }
+}

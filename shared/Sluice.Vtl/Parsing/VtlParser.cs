@@ -22,6 +22,10 @@ internal sealed class VtlParser
     private readonly Dictionary<string, MacroDefinition> _macros;
     private readonly List<int> _lineStarts = [0];
     private int _p;
+    private int _nesting;
+
+    /// <summary>Deepest nesting of blocks and parenthesised/negated expressions a template may have.</summary>
+    internal const int MaxNesting = 200;
 
     private enum Terminator
     {
@@ -61,6 +65,29 @@ internal sealed class VtlParser
     // ------------------------------------------------------------------ statements
 
     private Node[] ParseStatements(out Terminator term, out int termAt)
+    {
+        Nest();
+        try
+        {
+            return ParseStatementsCore(out term, out termAt);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private void Nest()
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error($"The template nests blocks or expressions deeper than {MaxNesting} levels", _p);
+        }
+
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+    }
+
+    private Node[] ParseStatementsCore(out Terminator term, out int termAt)
     {
         var nodes = new List<Node>();
         var text = new StringBuilder();
@@ -1019,6 +1046,19 @@ internal sealed class VtlParser
     }
 
     private Expr ParseUnary()
+    {
+        Nest();
+        try
+        {
+            return ParseUnaryCore();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private Expr ParseUnaryCore()
     {
         SkipWs();
         var at = _p;

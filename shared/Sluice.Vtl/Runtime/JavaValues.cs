@@ -259,8 +259,16 @@ internal static class JavaValues
     }
 
     /// <summary>Java's equals(): Integer 1 is not Long 1, lists and maps compare element by element.</summary>
-    public static bool JavaEquals(object? a, object? b)
+    public static bool JavaEquals(object? a, object? b) => JavaEquals(a, b, 0);
+
+    private static bool JavaEquals(object? a, object? b, int depth)
     {
+        if (depth > MaxPrintDepth)
+        {
+            // Lists that contain each other would recurse forever (Java overflows its stack).
+            throw new InvalidOperationException($"values nested deeper than {MaxPrintDepth} levels cannot be compared");
+        }
+
         if (a is null || b is null)
         {
             return a is null && b is null;
@@ -278,7 +286,7 @@ internal static class JavaValues
 
                 foreach (var (k, v) in m)
                 {
-                    if (!n.TryGetValue(k, out var w) || !JavaEquals(v, w))
+                    if (!n.TryGetValue(k, out var w) || !JavaEquals(v, w, depth + 1))
                     {
                         return false;
                     }
@@ -293,7 +301,7 @@ internal static class JavaValues
 
                 for (var i = 0; i < l.Count; i++)
                 {
-                    if (!JavaEquals(l[i], r[i]))
+                    if (!JavaEquals(l[i], r[i], depth + 1))
                     {
                         return false;
                     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sluice.Vtl.Syntax;
 
@@ -109,6 +110,7 @@ internal sealed class RenderState
 
     public void Enter(Node node, string what)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (++_depth > Limits.MaxDepth)
         {
             _depth--;
@@ -120,6 +122,7 @@ internal sealed class RenderState
 
     public void Enter(Expr expr, string what)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (++_depth > Limits.MaxDepth)
         {
             _depth--;
