@@ -54,10 +54,11 @@ public sealed class VtlTemplate
     /// <param name="limits">Bounds for this render; <see cref="VtlLimits.Default"/> when null.</param>
     /// <exception cref="VtlRenderException">A method failed, an index was out of range, a value could not be iterated.</exception>
     /// <exception cref="VtlLimitExceededException">A bound of <paramref name="limits"/> was breached.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is zero or negative.</exception>
     public string Render(IReadOnlyDictionary<string, object?> variables, VtlLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(variables);
-        limits ??= VtlLimits.Default;
+        limits = Check(limits);
         var buffers = RenderBuffers.Rent();
         try
         {
@@ -78,7 +79,7 @@ public sealed class VtlTemplate
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(variables);
-        limits ??= VtlLimits.Default;
+        limits = Check(limits);
         var buffers = RenderBuffers.Rent();
         try
         {
@@ -88,6 +89,18 @@ public sealed class VtlTemplate
         {
             RenderBuffers.Return(buffers);
         }
+    }
+
+    private static VtlLimits Check(VtlLimits? limits)
+    {
+        limits ??= VtlLimits.Default;
+        if (limits.MaxOutputChars <= 0 || limits.MaxIterations < 0 || limits.MaxSteps <= 0 || limits.MaxDepth <= 0
+            || limits.MaxStringLength <= 0 || limits.MaxCollectionSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limits), limits, "Every VTL limit must be positive (MaxIterations may be 0).");
+        }
+
+        return limits;
     }
 
     private void Run(VtlOutput output, IReadOnlyDictionary<string, object?> variables, VtlLimits limits, Dictionary<string, object?> locals)

@@ -201,3 +201,26 @@ public sealed class NestingTests
         Assert.Equal("[1, (this Collection)]", template.Render(new Dictionary<string, object?>()));
     }
 }
+
+public sealed class LimitValidationTests
+{
+    [Fact]
+    public void Render_NonPositiveLimit_IsRejected()
+    {
+        var template = VtlTemplate.Parse("x");
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => template.Render(new Dictionary<string, object?>(), new VtlLimits { MaxOutputChars = 0 }));
+
+        Assert.Equal("limits", e.ParamName);
+    }
+
+    [Fact]
+    public void Default_HasProductionBounds()
+    {
+        var limits = VtlLimits.Default;
+
+        Assert.Equal(4 * 1024 * 1024, limits.MaxOutputChars);
+        Assert.Equal(100_000, limits.MaxIterations);
+        Assert.Equal(64, limits.MaxDepth);
+    }
+}

@@ -36,7 +36,7 @@ internal abstract class Node(int line, int column)
 /// <summary>Literal template text ("schmoo" in Velocity's words), escapes already resolved.</summary>
 internal sealed class TextNode(string text, int line, int column) : Node(line, column)
 {
-    public string Text { get; set; } = text;
+    public string Text { get; } = text;
 
     public override Flow Render(RenderState state)
     {
