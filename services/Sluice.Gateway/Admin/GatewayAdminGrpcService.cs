@@ -7,8 +7,14 @@ using Sluice.Gateway.V1;
 namespace Sluice.Gateway.Admin;
 
 /// <summary>sluice.gateway.v1.GatewayAdminService: thin mapping between the contract and <see cref="GatewayState"/>.</summary>
-internal sealed class GatewayAdminGrpcService(GatewayState state) : GatewayAdminService.GatewayAdminServiceBase
+internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvider services, TimeProvider time) : GatewayAdminService.GatewayAdminServiceBase
 {
+    public override Task<TestInvokeMethodResponse> TestInvokeMethod(TestInvokeMethodRequest request, ServerCallContext context) =>
+        Pipeline.TestInvocation.RunAsync(services, request, context.CancellationToken);
+
+    public override Task<RenderTemplateResponse> RenderTemplate(RenderTemplateRequest request, ServerCallContext context) =>
+        Task.FromResult(Mapping.TemplateRenderer.Render(request, time));
+
     public override async Task<ImportApiResponse> ImportApi(ImportApiRequest request, ServerCallContext context)
     {
         var (api, _) = await state.ImportApiAsync(null, request.Document, context.CancellationToken).ConfigureAwait(false);

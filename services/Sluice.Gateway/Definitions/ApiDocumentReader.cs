@@ -338,7 +338,7 @@ internal static class ApiDocumentReader
                     : $"'{typeText}' is not a supported integration type (mock, http, http_proxy, grpc or sql).");
             }
             var uri = Text(integration["uri"]);
-            if (type is IntegrationType.Http or IntegrationType.HttpProxy && (!System.Uri.TryCreate(uri, UriKind.Absolute, out var httpUri) || httpUri.Scheme is not ("http" or "https")))
+            if (type is IntegrationType.Http or IntegrationType.HttpProxy && (!System.Uri.TryCreate(uri is null ? null : Integrations.HttpIntegration.StageVariableReference().Replace(uri, "stage-variable"), UriKind.Absolute, out var httpUri) || httpUri.Scheme is not ("http" or "https")))
             {
                 Problem(pointer + "/uri", uri is null ? "An http integration needs a uri." : $"'{uri}' is not an absolute http(s) URL.");
             }

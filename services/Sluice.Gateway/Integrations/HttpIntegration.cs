@@ -10,7 +10,7 @@ namespace Sluice.Gateway.Integrations;
 /// templated body) and hands the response to the integration responses; http_proxy forwards
 /// the method request as it came and streams the backend's response back unchanged.
 /// </summary>
-internal sealed class HttpIntegration(IHttpClientFactory clients) : IIntegration
+internal sealed partial class HttpIntegration(IHttpClientFactory clients) : IIntegration
 {
     public const string ClientName = "Sluice.Gateway.Http";
 
@@ -96,6 +96,8 @@ internal sealed class HttpIntegration(IHttpClientFactory clients) : IIntegration
 
     private static Uri BuildUri(string template, IntegrationCall call, bool proxy)
     {
+        // ${stageVariables.name} in the uri, as API Gateway substitutes them (e.g. a backend host per stage).
+        template = StageVariableReference().Replace(template, m => call.Context.StageVariables.GetValueOrDefault(m.Groups[1].Value) as string ?? "");
         var builder = new StringBuilder(template.Length + 32);
         var i = 0;
         while (i < template.Length)
@@ -135,4 +137,7 @@ internal sealed class HttpIntegration(IHttpClientFactory clients) : IIntegration
         }
         return new Uri(builder.ToString());
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$\{stageVariables\.([A-Za-z0-9_]+)\}")]
+    internal static partial System.Text.RegularExpressions.Regex StageVariableReference();
 }

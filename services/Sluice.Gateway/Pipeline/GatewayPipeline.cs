@@ -45,6 +45,16 @@ internal sealed class GatewayPipeline(
         }
         var context = new RequestContext(stage, Guid.NewGuid().ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "",
             request.Method, resource, request.Protocol, request.Headers.UserAgent.ToString(), time.GetUtcNow());
+        var test = http.Items.TryGetValue(TestInvocation.ItemKey, out var item) ? item as TestInvocation : null;
+        if (test is not null)
+        {
+            foreach (var (name, value) in test.StageVariables)
+            {
+                context.StageVariables[name] = value;
+            }
+            test.Log($"Starting execution for request: {context.RequestId}");
+            test.Log($"HTTP Method: {request.Method}, Resource Path: {resource}");
+        }
         var match = stage.Routes.Match(resource, request.Method);
         if (match is not { } found)
         {
@@ -54,6 +64,9 @@ internal sealed class GatewayPipeline(
         var method = found.Method;
         context.SetMethod(method);
         context.Parameters = ReadParameters(request, found.PathParameters);
+        test?.Log($"Method request path: {Show(context.Parameters.Path)}");
+        test?.Log($"Method request query string: {Show(context.Parameters.Querystring)}");
+        test?.Log($"Method request headers: {Show(context.Parameters.Header)}");
 
         // API key, and the plan it is in for this stage.
         UsagePlanRecord? plan = null;
@@ -63,7 +76,7 @@ internal sealed class GatewayPipeline(
         {
             context.Identity["apiKey"] = presented;
         }
-        if (method.ApiKeyRequired)
+        if (method.ApiKeyRequired && test is null)
         {
             key = stage.Api.KeySource == ApiKeySource.Header && presented.Length > 0 ? state.FindKey(presented) : null;
             if (key is null || !key.Enabled || !snapshot.Plans.TryGetValue((stage.Api.Id, stage.Stage.StageName, key.Id), out plan))
@@ -75,7 +88,7 @@ internal sealed class GatewayPipeline(
         }
 
         // Throttles: key and method (the plan's), then stage and method, then the account.
-        if (!Admit(stage, method, plan, key))
+        if (test is null && !Admit(stage, method, plan, key))
         {
             await FailAsync(http, context, GatewayErrorKind.Throttled).ConfigureAwait(false);
             return;
@@ -105,6 +118,7 @@ internal sealed class GatewayPipeline(
         }
 
         var body = Encoding.UTF8.GetString(rawBody);
+        test?.Log($"Method request body before transformations: {body}");
         var integration = method.Integration;
         string transformed;
         if (integration.Type == IntegrationType.HttpProxy)
@@ -138,6 +152,12 @@ internal sealed class GatewayPipeline(
         var needsBody = integration.Responses.Any(r => r.ResponseTemplates.Count > 0);
         var call = new IntegrationCall(context, http, rawBody, transformed, integration.Type == IntegrationType.Mock ? "application/json" : request.ContentType ?? TemplateSelection.DefaultType, needsBody);
         MapRequestParameters(call);
+        if (test is not null)
+        {
+            test.Log($"Endpoint request URI: {integration.Type.ToString().ToLowerInvariant()} {integration.Uri ?? integration.Sql ?? ""}");
+            test.Log($"Endpoint request path parameters: {Show(call.Path)}, query string: {Show(call.Query)}, headers: {Show(call.Headers)}");
+            test.Log($"Endpoint request body after transformations: {transformed}");
+        }
 
         IntegrationResult result;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
@@ -280,6 +300,9 @@ internal sealed class GatewayPipeline(
             return null;
         }
     }
+
+    private static string Show<T>(IEnumerable<KeyValuePair<string, T>> values) =>
+        "{" + string.Join(", ", values.Select(v => v.Key + "=" + v.Value)) + "}";
 
     private Task FailAsync(HttpContext http, RequestContext context, GatewayErrorKind kind, string? message = null, string? validationError = null) =>
         GatewayResponder.WriteAsync(http, context, kind, message, validationError, logger);
