@@ -138,10 +138,16 @@ internal sealed class VtlParser
             var c = _s[_p];
             if (c == '$')
             {
+                if (PeekAt(1) == '#' && TryParseDollarHash(AddText))
+                {
+                    continue;
+                }
+
                 var reference = TryParseReference(_p, 0);
                 if (reference is not null)
                 {
                     Add(new ReferenceStatement(reference));
+                    SkipBraceRunt(reference, AddText);
                 }
                 else
                 {
@@ -246,6 +252,77 @@ internal sealed class VtlParser
         return true;
     }
 
+    /// <summary>
+    /// Velocity's lexer stays in its reference state after <c>$name</c>, where '{' opens another reference:
+    /// <c>$a{b}</c> and <c>$a{$b}</c> parse as a reference that prints just "{" (Velocity's "runt"), and an
+    /// unclosed one is a parse error. A formal <c>${a}</c> has left that state, so '{' after it is text.
+    /// </summary>
+    private void SkipBraceRunt(ReferenceExpr reference, Action<string, int> addText)
+    {
+        var formal = reference.Literal.StartsWith("${", StringComparison.Ordinal) || reference.Literal.StartsWith("$!{", StringComparison.Ordinal);
+        if (formal || Peek() != '{')
+        {
+            return;
+        }
+
+        var brace = _p;
+        var i = _p + 1;
+        var c = i < _s.Length ? _s[i] : '\0';
+        if (char.IsAsciiLetter(c) || c == '_')
+        {
+            _p = i;
+            while (_p < _s.Length && (char.IsAsciiLetterOrDigit(_s[_p]) || _s[_p] is '_' or '-'))
+            {
+                _p++;
+            }
+        }
+        else if (c == '$' && TryParseReference(i, 0) is not null)
+        {
+            // TryParseReference moved _p past the inner reference.
+        }
+        else
+        {
+            return;
+        }
+
+        if (Peek() != '}')
+        {
+            throw Error("Expected '}' to close the reference opened by '{'", _p);
+        }
+
+        _p++;
+        addText("{", brace);
+    }
+
+    /// <summary>
+    /// <c>$#word</c>: Velocity's lexer glues the '$' to the directive, whose name then starts with '#' and is
+    /// never a directive, so the whole call prints as written (its arguments are not evaluated).
+    /// </summary>
+    private bool TryParseDollarHash(Action<string, int> addText)
+    {
+        var dollar = _p;
+        var word = DirectiveWordAt(dollar + 1, out var wordEnd, out _);
+        if (word is null || word is "end" or "else" or "elseif" or "if" or "set" || word.StartsWith('@'))
+        {
+            return false;
+        }
+
+        _p = wordEnd;
+        var afterWord = _p;
+        SkipWs();
+        if (Peek() == '(')
+        {
+            ParseDirectiveArgs(word);
+        }
+        else
+        {
+            _p = afterWord;
+        }
+
+        addText(_s[dollar.._p], dollar);
+        return true;
+    }
+
     /// <summary>A '$' (or '$!') that starts no reference is text, and so is what follows it.</summary>
     private string SkipFailedDollar()
     {
@@ -283,6 +360,7 @@ internal sealed class VtlParser
             if (reference is not null)
             {
                 add(new ReferenceStatement(reference));
+                SkipBraceRunt(reference, addText);
                 return;
             }
 
@@ -396,6 +474,36 @@ internal sealed class VtlParser
         }
 
         var word = DirectiveWordAt(hash, out var wordEnd, out var bracketed);
+        if (word is null && hash + 1 < _s.Length && _s[hash + 1] == '\\')
+        {
+            // '#' then backslashes: before a reference, '#' and the backslashes are a plain prefix (no escaping);
+            // before an escape token Velocity drops the '#' (it ends its directive state without printing it).
+            var n = 0;
+            while (hash + 1 + n < _s.Length && _s[hash + 1 + n] == '\\')
+            {
+                n++;
+            }
+
+            var after = hash + 1 + n;
+            if (after < _s.Length && _s[after] == '$')
+            {
+                var reference = TryParseReference(after, 0);
+                if (reference is not null)
+                {
+                    addText(_s[hash..after], hash);
+                    add(new ReferenceStatement(reference));
+                    return null;
+                }
+
+                _p = hash;
+            }
+            else if (n >= 2 || (after < _s.Length && _s[after] == '#' && DirectiveWordAt(after, out _, out _) is not null))
+            {
+                _p = hash + 1;
+                return null;
+            }
+        }
+
         if (word is null)
         {
             if (hash + 1 >= _s.Length)
