@@ -147,7 +147,7 @@ internal sealed class VtlParser
                 if (reference is not null)
                 {
                     Add(new ReferenceStatement(reference));
-                    SkipBraceRunt(reference, AddText);
+                    AfterReference(reference, AddText, Add);
                 }
                 else
                 {
@@ -250,6 +250,47 @@ internal sealed class VtlParser
         var (line, col) = Pos(hashAt);
         node = new SetNode(target, value, line, col);
         return true;
+    }
+
+    /// <summary>
+    /// What Velocity's lexer does while still in its reference state after <c>$name</c>: a #set (blanks before
+    /// it included) or a #* comment right after the reference returns to that state, where a '[' is an index
+    /// bracket with nothing to index (a parse error) and a '{' opens a "runt" reference.
+    /// </summary>
+    private void AfterReference(ReferenceExpr reference, Action<string, int> addText, Action<Node> add)
+    {
+        var formal = reference.Literal.StartsWith("${", StringComparison.Ordinal) || reference.Literal.StartsWith("$!{", StringComparison.Ordinal);
+        if (formal)
+        {
+            return;
+        }
+
+        var resumed = false;
+        while (true)
+        {
+            if (At(_p, "#*"))
+            {
+                var close = _s.IndexOf("*#", _p + 2, StringComparison.Ordinal);
+                _p = close < 0 ? _s.Length : close + 2;
+                resumed = true;
+            }
+            else if (TryParseSet(out var set))
+            {
+                add(set!);
+                resumed = true;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (resumed && Peek() == '[')
+        {
+            throw Error("Unexpected '[' after a reference", _p);
+        }
+
+        SkipBraceRunt(reference, addText);
     }
 
     /// <summary>
@@ -360,7 +401,7 @@ internal sealed class VtlParser
             if (reference is not null)
             {
                 add(new ReferenceStatement(reference));
-                SkipBraceRunt(reference, addText);
+                AfterReference(reference, addText, add);
                 return;
             }
 
