@@ -265,6 +265,14 @@ internal sealed class VtlParser
             return;
         }
 
+        // After ".name" Velocity's lexer is in a state without the "##" comment token: "##" is text there.
+        if (reference.Modifiers.Length > 0 && reference.Modifiers[^1] is PropertyModifier && At(_p, "##"))
+        {
+            addText("##", _p);
+            _p += 2;
+            return;
+        }
+
         var resumed = false;
         while (true)
         {
@@ -291,6 +299,14 @@ internal sealed class VtlParser
         }
 
         SkipBraceRunt(reference, addText);
+
+        // A '}' right after a reference is a token of its own, so blanks and a #set after it start a new
+        // token and the #set swallows them.
+        if (Peek() == '}')
+        {
+            addText("}", _p);
+            _p++;
+        }
     }
 
     /// <summary>
