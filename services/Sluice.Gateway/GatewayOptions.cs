@@ -11,6 +11,15 @@ public sealed class GatewayOptions
     /// <summary>The REST listener's address. Defaults to 127.0.0.1.</summary>
     public string RestBindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// The REST listener's protocols. Defaults to Http1; Http2 serves h2c with prior knowledge
+    /// (h2load); Http1AndHttp2 needs TLS to negotiate h2, so on cleartext it serves HTTP/1.1.
+    /// </summary>
+    public Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols RestProtocols { get; set; } = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
+
+    /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
+    public GatewayPrivateListenerOptions Private { get; set; } = new();
+
     /// <summary>Where the SQLite state file lives. Defaults to "data/gateway".</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "gateway");
 
@@ -27,6 +36,30 @@ public sealed class GatewayOptions
     public GatewaySampleOptions Sample { get; set; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, "gateway.db");
+}
+
+/// <summary>
+/// A private listener (an internal address or loopback) whose requests pass a resource policy:
+/// source addresses denied by <see cref="DenyCidrs"/>, or outside <see cref="AllowCidrs"/> when
+/// it is not empty, are answered 403 as API Gateway answers a policy denial; with
+/// <see cref="RequireApiIdHeader"/>, the x-apigw-api-id header must name the API called.
+/// </summary>
+public sealed class GatewayPrivateListenerOptions
+{
+    /// <summary>The port; -1 (default) turns the listener off, 0 picks a free one.</summary>
+    public int Port { get; set; } = -1;
+
+    /// <summary>Defaults to 127.0.0.1.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Source ranges allowed, e.g. "10.0.0.0/8". Empty: every source not denied.</summary>
+    public List<string> AllowCidrs { get; set; } = [];
+
+    /// <summary>Source ranges denied; a deny wins over an allow.</summary>
+    public List<string> DenyCidrs { get; set; } = [];
+
+    /// <summary>Requires the x-apigw-api-id header to name the API, as a VPC endpoint's requests carry it.</summary>
+    public bool RequireApiIdHeader { get; set; }
 }
 
 /// <summary>A token bucket's settings.</summary>

@@ -34,6 +34,8 @@ public static class GatewayServiceHosting
             .Validate(o => o.Apis.All(a => a.Id.Length > 0 && a.File.Length > 0), "Each Sluice:Gateway:Apis entry needs an Id and a File.")
             .Validate(o => string.IsNullOrEmpty(o.Sample.ApiKey) || o.Sample.ApiKey.Length >= GatewayState.MinKeyLength,
                 $"Sluice:Gateway:Sample:ApiKey must have at least {GatewayState.MinKeyLength} characters.")
+            .Validate(o => o.Private.AllowCidrs.Concat(o.Private.DenyCidrs).All(c => System.Net.IPNetwork.TryParse(c, out _)),
+                "Sluice:Gateway:Private:AllowCidrs and DenyCidrs take CIDR ranges such as 10.0.0.0/8.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IGatewayStore>(provider => new SqliteGatewayStore(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
@@ -46,6 +48,7 @@ public static class GatewayServiceHosting
         services.TryAddSingleton<GrpcIntegration>();
         services.TryAddSingleton<IntegrationRegistry>();
         services.TryAddSingleton<GatewayPipeline>();
+        services.TryAddSingleton<ResourcePolicy>();
         services.TryAddSingleton<GatewayAdminGrpcService>();
         services.AddHttpClient(HttpIntegration.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });

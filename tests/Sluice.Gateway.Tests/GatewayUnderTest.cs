@@ -26,10 +26,12 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         App = app;
         Root = root;
         _ownsRoot = ownsRoot;
-        var rest = app.Services.GetRequiredService<GatewayRestEndpoint>().BaseAddress!;
+        var endpoint = app.Services.GetRequiredService<GatewayRestEndpoint>();
+        var rest = endpoint.BaseAddress!;
+        var restPorts = new[] { endpoint.EndPoint!.Port, endpoint.PrivateBaseAddress is { } privateAddress ? new Uri(privateAddress).Port : -1 };
         Http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(60) };
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var grpc = addresses.Single(a => !a.TrimEnd('/').Equals(rest, StringComparison.Ordinal) && !new Uri(a).Port.Equals(new Uri(rest).Port));
+        var grpc = addresses.Single(a => !restPorts.Contains(new Uri(a).Port));
         _channel = GrpcChannel.ForAddress(grpc.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         Admin = new GatewayAdminService.GatewayAdminServiceClient(_channel);
     }

@@ -26,6 +26,7 @@ internal sealed class GatewayPipeline(
     ThrottleBuckets buckets,
     UsageMeter usage,
     IntegrationRegistry integrations,
+    ResourcePolicy policy,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<GatewayPipeline> logger)
@@ -33,7 +34,7 @@ internal sealed class GatewayPipeline(
     private readonly ThrottleLimit _account = new(options.Value.AccountThrottle.Rate, options.Value.AccountThrottle.Burst);
     private readonly long _maxPayload = options.Value.MaxPayloadBytes;
 
-    public async Task HandleAsync(HttpContext http)
+    public async Task HandleAsync(HttpContext http, bool isPrivate = false)
     {
         var request = http.Request;
         var (apiId, stageName, resource) = SplitPath(request.Path.Value ?? "/");
@@ -63,6 +64,12 @@ internal sealed class GatewayPipeline(
         }
         var method = found.Method;
         context.SetMethod(method);
+        if (isPrivate && policy.Deny(http, stage.Api.Id) is { } denial)
+        {
+            var resourceArn = $"arn:aws:execute-api:local:000000000000:{stage.Api.Id}/{stage.Stage.StageName}/{request.Method}{method.ResourcePath}";
+            await FailAsync(http, context, GatewayErrorKind.AccessDenied, $"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {resourceArn} ({denial})").ConfigureAwait(false);
+            return;
+        }
         context.Parameters = ReadParameters(request, found.PathParameters);
         test?.Log($"Method request path: {Show(context.Parameters.Path)}");
         test?.Log($"Method request query string: {Show(context.Parameters.Querystring)}");

@@ -16,6 +16,11 @@ public sealed class GatewayRestEndpoint
 {
     internal ListenOptions? Listen { get; set; }
 
+    internal ListenOptions? PrivateListen { get; set; }
+
+    /// <summary>The private listener's base URL, or null when it is off.</summary>
+    public string? PrivateBaseAddress => PrivateListen?.IPEndPoint is { } endPoint ? $"http://{endPoint}" : null;
+
     /// <summary>The bound endpoint, or null when the REST listener is off or not started yet.</summary>
     public IPEndPoint? EndPoint => Listen?.IPEndPoint;
 
@@ -29,6 +34,7 @@ public sealed class GatewayRestEndpoint
 internal static class GatewayRestListener
 {
     public const string ListenerName = "Gateway.Rest";
+    public const string PrivateListenerName = "Gateway.Private";
 
     public static void AddGatewayRestListener(this IHostApplicationBuilder builder)
     {
@@ -48,17 +54,30 @@ internal static class GatewayRestListener
             : throw new InvalidOperationException($"Sluice:Gateway:RestBindAddress '{options.RestBindAddress}' is not an IP address.");
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(address, options.RestPort, listen =>
         {
-            // Cleartext: HTTP/1.1 (h2 needs TLS to be negotiated next to it).
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.Protocols = options.RestProtocols;
             listen.TagListener(ListenerName);
             endpoint.Listen = listen;
         }));
+        var privateOptions = options.Private;
+        if (privateOptions.Port >= 0)
+        {
+            var privateAddress = IPAddress.TryParse(privateOptions.BindAddress, out var parsedPrivate)
+                ? parsedPrivate
+                : throw new InvalidOperationException($"Sluice:Gateway:Private:BindAddress '{privateOptions.BindAddress}' is not an IP address.");
+            builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(privateAddress, privateOptions.Port, listen =>
+            {
+                listen.Protocols = options.RestProtocols;
+                listen.TagListener(PrivateListenerName);
+                endpoint.PrivateListen = listen;
+            }));
+        }
     }
 
     public static void MapGatewayRest(this IEndpointRouteBuilder endpoints)
     {
         var pipeline = endpoints.ServiceProvider.GetRequiredService<GatewayPipeline>();
         // Endpoint conventions apply after a route group's, so this listener wins over the gRPC one the host's group requires.
-        endpoints.Map("/{**path}", pipeline.HandleAsync).RequireListener(ListenerName).WithDisplayName("Gateway REST").ShortCircuit();
+        endpoints.Map("/{**path}", http => pipeline.HandleAsync(http)).RequireListener(ListenerName).WithDisplayName("Gateway REST").ShortCircuit();
+        endpoints.Map("/{**path}", http => pipeline.HandleAsync(http, isPrivate: true)).RequireListener(PrivateListenerName).WithDisplayName("Gateway private REST").ShortCircuit();
     }
 }
