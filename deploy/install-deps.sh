@@ -15,10 +15,13 @@ apt_packages=(
   protobuf-compiler-grpc   # grpc_python_plugin
   python3-jsonschema       # reference for the JSON Schema benchmark
   nghttp2-client           # h2load for the gRPC benchmark
+  wrk                      # HTTP/1.1 load with latency percentiles for the gateway benchmark
   libgrpc++-dev            # gRPC C++ reference server for the benchmark
   libprotobuf-dev          # its protobuf headers (pkg-config protobuf)
   sqlite3                  # native export reference for the query benchmark
   pkg-config
+  velocity                 # Apache Velocity 1.7: the reference engine for the VTL differential tests
+  default-jdk-headless     # Java to compile and run the Velocity reference runner
 )
 
 missing=()

@@ -1,8 +1,16 @@
-using Grpc.Health.V1;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
+using Sluice.Gateway.Integrations;
+using Sluice.Gateway.Pipeline;
+using Sluice.Gateway.Plans;
+using Sluice.Gateway.State;
+using Sluice.Gateway.Storage;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Gateway;
@@ -11,23 +19,56 @@ namespace Sluice.Gateway;
 public static class GatewayServiceHosting
 {
     /// <summary>
-    /// Registers the gateway: gRPC clients of the services it fronts (Sluice:Services:{Name}) and
-    /// a health check that the gateway can reach them.
+    /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
+    /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
+    /// service, gRPC clients of the services it fronts (Sluice:Services:{Name}) and a health
+    /// check that the gateway can reach them.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayService(this IHostApplicationBuilder builder)
     {
         builder.AddSluiceServiceDefaults();
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(o => o.MaxPayloadBytes is > 0 and <= 100L * 1024 * 1024, "Sluice:Gateway:MaxPayloadBytes must be from 1 to 100 MB.")
+            .Validate(o => o.AccountThrottle.Rate > 0 && o.AccountThrottle.Burst >= 0, "Sluice:Gateway:AccountThrottle needs a positive Rate and a Burst of 0 or more.")
+            .Validate(o => o.Apis.All(a => a.Id.Length > 0 && a.File.Length > 0), "Each Sluice:Gateway:Apis entry needs an Id and a File.")
+            .Validate(o => string.IsNullOrEmpty(o.Sample.ApiKey) || o.Sample.ApiKey.Length >= GatewayState.MinKeyLength,
+                $"Sluice:Gateway:Sample:ApiKey must have at least {GatewayState.MinKeyLength} characters.")
+            .Validate(o => o.Private.AllowCidrs.Concat(o.Private.DenyCidrs).All(c => System.Net.IPNetwork.TryParse(c, out _)),
+                "Sluice:Gateway:Private:AllowCidrs and DenyCidrs take CIDR ranges such as 10.0.0.0/8.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IGatewayStore>(provider => new SqliteGatewayStore(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
+        services.TryAddSingleton<ThrottleBuckets>();
+        services.TryAddSingleton<UsageMeter>();
+        services.TryAddSingleton<GatewayState>();
+        services.TryAddSingleton<MockIntegration>();
+        services.TryAddSingleton<HttpIntegration>();
+        services.TryAddSingleton<SqlIntegration>();
+        services.TryAddSingleton<GrpcIntegration>();
+        services.TryAddSingleton<IntegrationRegistry>();
+        services.TryAddSingleton<GatewayPipeline>();
+        services.TryAddSingleton<ResourcePolicy>();
+        services.TryAddSingleton<GatewayAdminGrpcService>();
+        services.AddHttpClient(HttpIntegration.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+        services.AddRpcExceptionMapper<GatewayRpcExceptionMapper>();
+        services.AddHostedService<GatewayStartup>();
+        services.AddHostedService<UsageFlusher>();
+        builder.AddGatewayRestListener();
         foreach (var backend in GatewayBackend.All)
         {
-            builder.AddSluiceServiceClient<Health.HealthClient>(backend.Name, Health.Descriptor, nameof(Health.HealthClient.Check));
+            builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));
         }
-        builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("backends", tags: [BackendsHealthCheck.Tag]);
+        services.AddHealthChecks().AddCheck<BackendsHealthCheck>("backends", tags: [BackendsHealthCheck.Tag]);
         return builder;
     }
 
     public static IEndpointRouteBuilder MapGatewayService(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapSluiceGrpcDefaults();
+        endpoints.MapGrpcService<GatewayAdminGrpcService>();
+        endpoints.MapGatewayRest();
         return endpoints;
     }
 }

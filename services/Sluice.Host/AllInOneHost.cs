@@ -31,6 +31,8 @@ public static class AllInOneHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // The gateway's sample data API (samples/sales-api.yaml) is on in the embedded profile unless configured off.
+        builder.Configuration["Sluice:Gateway:Sample:Enabled"] ??= "true";
         var listeners = new HostListeners();
         var admin = builder.Configuration.GetSection(SluiceAdminOptions.SectionName).Get<SluiceAdminOptions>() ?? new SluiceAdminOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -14,6 +14,7 @@ public sealed class ReflectionTests(SharedHost fixture) : IClassFixture<SharedHo
 {
     private const string QueryServiceName = "sluice.query.v1.QueryService";
     private const string ValidationServiceName = "sluice.validation.v1.ValidationService";
+    private const string GatewayServiceName = "sluice.gateway.v1.GatewayAdminService";
     private static readonly string[] Common = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
 
     private HostUnderTest Host => fixture.Host;
@@ -21,7 +22,7 @@ public sealed class ReflectionTests(SharedHost fixture) : IClassFixture<SharedHo
     [Theory]
     [InlineData("Query", QueryServiceName)]
     [InlineData("Validation", ValidationServiceName)]
-    [InlineData("Gateway", null)]
+    [InlineData("Gateway", GatewayServiceName)]
     [InlineData("Ingestion", "sluice.ingestion.v1.IngestionService")]
     public async Task ListServices_EachListener_ItsOwnServiceWithHealthAndReflectionOnly(string listener, string? own)
     {

@@ -56,6 +56,8 @@ public sealed class SluiceHost : IAsyncDisposable
             ["Sluice:Validation:GrpcPort"] = "0",
             ["Sluice:Admin:Port"] = "0",
             ["Sluice:Query:DataApiPort"] = "0",
+            ["Sluice:Gateway:RestPort"] = "0",
+            ["Sluice:Gateway:DataDirectory"] = Path.Combine(dataDirectory, "gateway"),
             ["Sluice:Query:DataDirectory"] = Path.Combine(dataDirectory, "query"),
             ["Sluice:Validation:DataDirectory"] = Path.Combine(dataDirectory, "validation"),
             ["Sluice:ObjectStore:LocalRoot"] = Path.Combine(dataDirectory, "objects"),

@@ -44,7 +44,7 @@ internal sealed class BackendsHealthCheck(GrpcClientFactory clients) : IHealthCh
         Health.HealthClient client;
         try
         {
-            client = clients.CreateClient<Health.HealthClient>(backend.Name);
+            client = new Health.HealthClient(clients.CreateClient<BackendClient>(backend.Name).Invoker);
         }
         catch (InvalidOperationException)
         {

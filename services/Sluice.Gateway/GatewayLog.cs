@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Gateway;
+
+/// <summary>The gateway's log lines (event ids 9100-9199). Nothing per request except failures.</summary>
+internal static partial class GatewayLog
+{
+    [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "Gateway REST listener on {Address}")]
+    public static partial void RestListening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Writing usage counts failed; they are kept and retried")]
+    public static partial void UsageFlushFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 9102, Level = LogLevel.Error, Message = "Mapping template {Template} failed for {Method} {ResourcePath} ({RequestId}): {Reason}")]
+    public static partial void TemplateFailed(ILogger logger, string template, string method, string resourcePath, string requestId, string reason);
+
+    [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "Integration of {Method} {ResourcePath} failed ({RequestId}): {Reason}")]
+    public static partial void IntegrationFailed(ILogger logger, string method, string resourcePath, string requestId, string reason);
+
+    [LoggerMessage(EventId = 9104, Level = LogLevel.Information, Message = "API {ApiId} deployed to stage {Stage} from {File}")]
+    public static partial void ApiDeployedAtStart(ILogger logger, string apiId, string stage, string file);
+
+    [LoggerMessage(EventId = 9105, Level = LogLevel.Error, Message = "Deployed stage {ApiId}/{Stage} no longer reads and is not served")]
+    public static partial void StageUnreadable(ILogger logger, string apiId, string stage, Exception exception);
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using Sluice.Vtl;
+
+namespace Sluice.Gateway.Mapping;
+
+/// <summary>
+/// API Gateway's <c>$input</c>: the body (request body in request templates, integration
+/// response body in response templates), JSONPath access to it, and the method request's
+/// parameters. The body is parsed once, on first use.
+/// </summary>
+internal sealed class InputVariable(string body, RequestParameters parameters) : IVtlObject
+{
+    private JsonDocument? _document;
+    private bool _parsed;
+
+    public string Body => body;
+
+    public bool TryGetProperty(string name, out object? value)
+    {
+        switch (name)
+        {
+            case "body":
+                value = body;
+                return true;
+            default:
+                value = null;
+                return false;
+        }
+    }
+
+    public bool TryInvoke(string method, IReadOnlyList<object?> arguments, out object? result)
+    {
+        result = null;
+        switch (method, arguments.Count)
+        {
+            case ("json", 1):
+                result = Json(Text(arguments[0]));
+                return true;
+            case ("path", 1):
+                result = Path(Text(arguments[0]));
+                return true;
+            case ("params", 0):
+                result = parameters.All();
+                return true;
+            case ("params", 1):
+                result = parameters.Find(Text(arguments[0]));
+                return true;
+            case ("getBody", 0):
+                result = body;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The selected part of the body as JSON text (a list when the path has a wildcard).</summary>
+    public string Json(string path)
+    {
+        if (Root() is not { } root)
+        {
+            return "null";
+        }
+        var selected = JsonPath.Select(root, path, out var isList);
+        if (isList)
+        {
+            return VtlValues.ToJson(selected.Select(e => (object?)e).ToList());
+        }
+        return selected.Count == 0 ? "null" : selected[0].GetRawText();
+    }
+
+    /// <summary>The selected part of the body as a template value.</summary>
+    public object? Path(string path)
+    {
+        if (Root() is not { } root)
+        {
+            return null;
+        }
+        var selected = JsonPath.Select(root, path, out var isList);
+        if (isList)
+        {
+            return selected.Select(VtlValues.FromJson).ToList();
+        }
+        return selected.Count == 0 ? null : VtlValues.FromJson(selected[0]);
+    }
+
+    private JsonElement? Root()
+    {
+        if (!_parsed)
+        {
+            _parsed = true;
+            try
+            {
+                _document = JsonDocument.Parse(body.Length == 0 ? "{}" : body, new JsonDocumentOptions { MaxDepth = 128 });
+            }
+            catch (JsonException)
+            {
+                _document = null;
+            }
+        }
+        return _document?.RootElement;
+    }
+
+    private static string Text(object? value) => value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+}
+
+/// <summary>The method request's parameters: path, query string and headers.</summary>
+internal sealed class RequestParameters(
+    Dictionary<string, object?> path,
+    Dictionary<string, object?> querystring,
+    Dictionary<string, object?> header,
+    Dictionary<string, List<string>> multiValueQuerystring)
+{
+    public Dictionary<string, object?> Path { get; } = path;
+
+    public Dictionary<string, object?> Querystring { get; } = querystring;
+
+    public Dictionary<string, object?> Header { get; } = header;
+
+    public Dictionary<string, List<string>> MultiValueQuerystring { get; } = multiValueQuerystring;
+
+    /// <summary>What $input.params() returns: a map of the three maps.</summary>
+    public Dictionary<string, object?> All() => new(StringComparer.Ordinal)
+    {
+        ["path"] = Path,
+        ["querystring"] = Querystring,
+        ["header"] = Header,
+    };
+
+    /// <summary>$input.params(name): the path first, then the query string, then the headers; "" when absent.</summary>
+    public string Find(string name) =>
+        Path.TryGetValue(name, out var value) || Querystring.TryGetValue(name, out value) || Header.TryGetValue(name, out value)
+            ? value as string ?? ""
+            : "";
+
+    /// <summary>A parameter by location as API Gateway names them: path, querystring, header.</summary>
+    public string? Get(string location, string name) => location switch
+    {
+        "path" => Path.GetValueOrDefault(name) as string,
+        "querystring" => Querystring.GetValueOrDefault(name) as string,
+        "header" => Header.GetValueOrDefault(name) as string,
+        _ => null,
+    };
+}

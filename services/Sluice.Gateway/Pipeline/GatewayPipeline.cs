@@ -1,0 +1,478 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Sluice.Gateway.Definitions;
+using Sluice.Gateway.Integrations;
+using Sluice.Gateway.Mapping;
+using Sluice.Gateway.Plans;
+using Sluice.Gateway.State;
+using Sluice.Gateway.Storage;
+using Sluice.Vtl;
+
+namespace Sluice.Gateway.Pipeline;
+
+/// <summary>
+/// One REST request, in API Gateway's order: route (403 Missing Authentication Token), API key
+/// (403 Forbidden), throttles per key and method, stage and method, account (429), quota (429
+/// Limit Exceeded), payload size (413), request validation (400), request template (415, 500),
+/// integration (504 at its timeout), integration response and response template. URLs read
+/// <c>/{apiId}/{stage}/{resource path}</c>.
+/// </summary>
+internal sealed class GatewayPipeline(
+    GatewayState state,
+    ThrottleBuckets buckets,
+    UsageMeter usage,
+    IntegrationRegistry integrations,
+    ResourcePolicy policy,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<GatewayPipeline> logger)
+{
+    private readonly ThrottleLimit _account = new(options.Value.AccountThrottle.Rate, options.Value.AccountThrottle.Burst);
+    private readonly long _maxPayload = options.Value.MaxPayloadBytes;
+
+    public async Task HandleAsync(HttpContext http, bool isPrivate = false)
+    {
+        var request = http.Request;
+        var (apiId, stageName, resource) = SplitPath(request.Path.Value ?? "/");
+        var snapshot = state.Snapshot;
+        if (apiId is null || !snapshot.Stages.TryGetValue((apiId, stageName!), out var stage))
+        {
+            await GatewayResponder.WriteAsync(http, null, GatewayErrorKind.MissingAuthenticationToken, null, null, logger).ConfigureAwait(false);
+            return;
+        }
+        var context = new RequestContext(stage, Guid.NewGuid().ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "",
+            request.Method, resource, request.Protocol, request.Headers.UserAgent.ToString(), time.GetUtcNow());
+        var test = http.Items.TryGetValue(TestInvocation.ItemKey, out var item) ? item as TestInvocation : null;
+        if (test is not null)
+        {
+            foreach (var (name, value) in test.StageVariables)
+            {
+                context.StageVariables[name] = value;
+            }
+            test.Log($"Starting execution for request: {context.RequestId}");
+            test.Log($"HTTP Method: {request.Method}, Resource Path: {resource}");
+        }
+        var match = stage.Routes.Match(resource, request.Method);
+        if (match is not { } found)
+        {
+            await FailAsync(http, context, GatewayErrorKind.MissingAuthenticationToken).ConfigureAwait(false);
+            return;
+        }
+        var method = found.Method;
+        context.SetMethod(method);
+        if (isPrivate && policy.Deny(http, stage.Api.Id) is { } denial)
+        {
+            var resourceArn = $"arn:aws:execute-api:local:000000000000:{stage.Api.Id}/{stage.Stage.StageName}/{request.Method}{method.ResourcePath}";
+            await FailAsync(http, context, GatewayErrorKind.AccessDenied, $"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {resourceArn} ({denial})").ConfigureAwait(false);
+            return;
+        }
+        context.Parameters = ReadParameters(request, found.PathParameters);
+        test?.Log($"Method request path: {Show(context.Parameters.Path)}");
+        test?.Log($"Method request query string: {Show(context.Parameters.Querystring)}");
+        test?.Log($"Method request headers: {Show(context.Parameters.Header)}");
+
+        // API key, and the plan it is in for this stage.
+        UsagePlanRecord? plan = null;
+        ApiKeyRecord? key = null;
+        var presented = request.Headers["x-api-key"].ToString();
+        if (presented.Length > 0)
+        {
+            context.Identity["apiKey"] = presented;
+        }
+        if (method.ApiKeyRequired && test is null)
+        {
+            key = stage.Api.KeySource == ApiKeySource.Header && presented.Length > 0 ? state.FindKey(presented) : null;
+            if (key is null || !key.Enabled || !snapshot.Plans.TryGetValue((stage.Api.Id, stage.Stage.StageName, key.Id), out plan))
+            {
+                await FailAsync(http, context, GatewayErrorKind.InvalidApiKey).ConfigureAwait(false);
+                return;
+            }
+            context.Identity["apiKeyId"] = key.Id;
+        }
+
+        // Throttles: key and method (the plan's), then stage and method, then the account.
+        if (test is null && !Admit(stage, method, plan, key))
+        {
+            await FailAsync(http, context, GatewayErrorKind.Throttled).ConfigureAwait(false);
+            return;
+        }
+        if (plan is not null && !await usage.TryConsumeAsync(plan, key!.Id, http.RequestAborted).ConfigureAwait(false))
+        {
+            await FailAsync(http, context, GatewayErrorKind.QuotaExceeded).ConfigureAwait(false);
+            return;
+        }
+
+        var rawBody = await ReadBodyAsync(http).ConfigureAwait(false);
+        if (rawBody is null)
+        {
+            await FailAsync(http, context, GatewayErrorKind.RequestTooLarge).ConfigureAwait(false);
+            return;
+        }
+
+        if (method.Validator.ValidateParameters && MissingParameters(method, context.Parameters) is { Count: > 0 } missing)
+        {
+            await FailAsync(http, context, GatewayErrorKind.BadRequestParameters, $"Missing required request parameters: [{string.Join(", ", missing)}]").ConfigureAwait(false);
+            return;
+        }
+        if (method.Validator.ValidateBody && BodyProblem(method, request.ContentType, rawBody) is { } problem)
+        {
+            await FailAsync(http, context, GatewayErrorKind.BadRequestBody, null, problem).ConfigureAwait(false);
+            return;
+        }
+
+        var body = Encoding.UTF8.GetString(rawBody);
+        test?.Log($"Method request body before transformations: {body}");
+        var integration = method.Integration;
+        string transformed;
+        if (integration.Type == IntegrationType.HttpProxy)
+        {
+            transformed = body;
+        }
+        else
+        {
+            var template = TemplateSelection.ForRequest(integration.RequestTemplates, request.ContentType);
+            if (template is null && (integration.Passthrough == PassthroughBehavior.Never
+                || (integration.Passthrough == PassthroughBehavior.WhenNoTemplates && integration.RequestTemplates.Count > 0)))
+            {
+                await FailAsync(http, context, GatewayErrorKind.UnsupportedMediaType).ConfigureAwait(false);
+                return;
+            }
+            if (template is null)
+            {
+                transformed = body;
+            }
+            else if (Render(http, context, template, body) is { } rendered)
+            {
+                transformed = rendered;
+            }
+            else
+            {
+                await FailAsync(http, context, GatewayErrorKind.ConfigurationError).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var needsBody = integration.Responses.Any(r => r.ResponseTemplates.Count > 0);
+        var call = new IntegrationCall(context, http, rawBody, transformed, integration.Type == IntegrationType.Mock ? "application/json" : request.ContentType ?? TemplateSelection.DefaultType, needsBody);
+        MapRequestParameters(call);
+        if (test is not null)
+        {
+            test.Log($"Endpoint request URI: {integration.Type.ToString().ToLowerInvariant()} {integration.Uri ?? integration.Sql ?? ""}");
+            test.Log($"Endpoint request path parameters: {Show(call.Path)}, query string: {Show(call.Query)}, headers: {Show(call.Headers)}");
+            test.Log($"Endpoint request body after transformations: {transformed}");
+        }
+
+        IntegrationResult result;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
+        {
+            timeout.CancelAfter(integration.Timeout);
+            try
+            {
+                result = await integrations.For(integration.Type).InvokeAsync(call, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (timeout.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested
+                && exception is OperationCanceledException or Grpc.Core.RpcException or HttpRequestException)
+            {
+                await FailAsync(http, context, GatewayErrorKind.IntegrationTimeout).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or Grpc.Core.RpcException or InvalidOperationException or FormatException)
+            {
+                GatewayLog.IntegrationFailed(logger, method.HttpMethod, method.ResourcePath, context.RequestId, exception.Message);
+                await FailAsync(http, context, GatewayErrorKind.IntegrationFailure).ConfigureAwait(false);
+                return;
+            }
+            if (result.Stream is not null && integration.Type == IntegrationType.HttpProxy)
+            {
+                http.Response.Headers["x-amzn-RequestId"] = context.RequestId;
+                await result.Stream(http.Response, http.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+        }
+        await RespondAsync(http, context, integration, result).ConfigureAwait(false);
+    }
+
+    private async Task RespondAsync(HttpContext http, RequestContext context, IntegrationDefinition integration, IntegrationResult result)
+    {
+        var method = context.Method!;
+        // Selection: HTTP integrations by status code, sql/grpc by error message, mock by the template's statusCode.
+        IntegrationResponseDefinition? selected;
+        if (integration.Type is IntegrationType.Sql or IntegrationType.Grpc)
+        {
+            selected = result.ErrorMessage is null
+                ? integration.DefaultResponse
+                : integration.Responses.FirstOrDefault(r => r.Selection?.IsMatch(result.ErrorMessage) == true);
+            if (result.ErrorMessage is not null && selected is null)
+            {
+                GatewayLog.IntegrationFailed(logger, method.HttpMethod, method.ResourcePath, context.RequestId, result.ErrorMessage);
+                await FailAsync(http, context, GatewayErrorKind.IntegrationFailure).ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            var status = result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            selected = integration.Responses.FirstOrDefault(r => r.Selection?.IsMatch(status) == true) ?? integration.DefaultResponse;
+        }
+
+        var response = http.Response;
+        response.Headers["x-amzn-RequestId"] = context.RequestId;
+        if (selected is null)
+        {
+            if (integration.Responses.Count > 0 && integration.Type != IntegrationType.Sql && integration.Type != IntegrationType.Grpc)
+            {
+                // Responses are declared but none is default and none matched: API Gateway's configuration error.
+                await FailAsync(http, context, GatewayErrorKind.ConfigurationError).ConfigureAwait(false);
+                return;
+            }
+            await WriteResultAsync(http, result, result.StatusCode).ConfigureAwait(false);
+            return;
+        }
+
+        var statusCode = selected.StatusCode;
+        string? body = null;
+        var contentType = result.ContentType;
+        if (selected.ResponseTemplates.Count > 0)
+        {
+            var (mime, template) = TemplateSelection.ForResponse(selected.ResponseTemplates, http.Request.Headers.Accept);
+            body = Render(http, context, template, result.Body);
+            if (body is null)
+            {
+                await FailAsync(http, context, GatewayErrorKind.ConfigurationError).ConfigureAwait(false);
+                return;
+            }
+            contentType = mime;
+        }
+        foreach (var (target, source) in selected.ResponseParameters)
+        {
+            const string prefix = "method.response.header.";
+            if (target.StartsWith(prefix, StringComparison.Ordinal) && ParameterSources.Resolve(source, context, result) is { } value)
+            {
+                response.Headers[target[prefix.Length..]] = value;
+            }
+        }
+        if (context.ResponseOverride["status"] is { } overridden && int.TryParse(Convert.ToString(overridden, System.Globalization.CultureInfo.InvariantCulture), out var overrideStatus)
+            && overrideStatus is >= 100 and <= 599)
+        {
+            statusCode = overrideStatus;
+        }
+        if (context.ResponseOverride["header"] is IDictionary<string, object?> headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                response.Headers[name] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        if (body is null)
+        {
+            await WriteResultAsync(http, result, statusCode).ConfigureAwait(false);
+            return;
+        }
+        response.StatusCode = statusCode;
+        response.ContentType = contentType;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        response.ContentLength = bytes.Length;
+        await response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteResultAsync(HttpContext http, IntegrationResult result, int statusCode)
+    {
+        if (result.Stream is not null)
+        {
+            // The stream writes its own status (it streams rows, so it answers 200).
+            await result.Stream(http.Response, http.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        var response = http.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = result.ContentType;
+        var bytes = Encoding.UTF8.GetBytes(result.Body);
+        response.ContentLength = bytes.Length;
+        await response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private string? Render(HttpContext http, RequestContext context, VtlTemplate template, string body)
+    {
+        try
+        {
+            return template.Render(context.TemplateVariables(new InputVariable(body, context.Parameters!)), GatewayLimits.Templates);
+        }
+        catch (Exception exception) when (exception is VtlException or NotImplementedException)
+        {
+            GatewayLog.TemplateFailed(logger, template.Name ?? "template", http.Request.Method, context.Method?.ResourcePath ?? "", context.RequestId, exception.Message);
+            return null;
+        }
+    }
+
+    private static string Show<T>(IEnumerable<KeyValuePair<string, T>> values) =>
+        "{" + string.Join(", ", values.Select(v => v.Key + "=" + v.Value)) + "}";
+
+    private Task FailAsync(HttpContext http, RequestContext context, GatewayErrorKind kind, string? message = null, string? validationError = null) =>
+        GatewayResponder.WriteAsync(http, context, kind, message, validationError, logger);
+
+    private bool Admit(DeployedStage stage, MethodDefinition method, UsagePlanRecord? plan, ApiKeyRecord? key)
+    {
+        if (plan is not null)
+        {
+            var planStage = plan.ApiStages.FirstOrDefault(s => s.ApiId == stage.Api.Id && s.Stage == stage.Stage.StageName);
+            if (planStage?.MethodThrottles.TryGetValue(method.ThrottleKey, out var methodLimit) == true)
+            {
+                if (!buckets.TryTake($"key-method:{plan.Id}:{key!.Id}:{method.ThrottleKey}", methodLimit))
+                {
+                    return false;
+                }
+            }
+            else if (plan.Throttle is { } planLimit && !buckets.TryTake($"key:{plan.Id}:{key!.Id}", planLimit))
+            {
+                return false;
+            }
+        }
+        var throttles = stage.Stage.MethodThrottles;
+        if (throttles.TryGetValue(method.ThrottleKey, out var stageLimit))
+        {
+            if (!buckets.TryTake($"stage-method:{stage.Api.Id}:{stage.Stage.StageName}:{method.ThrottleKey}", stageLimit))
+            {
+                return false;
+            }
+        }
+        else if (throttles.TryGetValue("*/*", out var stageDefault) && !buckets.TryTake($"stage-method:{stage.Api.Id}:{stage.Stage.StageName}:{method.ThrottleKey}", stageDefault))
+        {
+            return false;
+        }
+        return buckets.TryTake("account", _account);
+    }
+
+    private async Task<byte[]?> ReadBodyAsync(HttpContext http)
+    {
+        var request = http.Request;
+        if (request.ContentLength > _maxPayload)
+        {
+            return null;
+        }
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > _maxPayload)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private static List<string> MissingParameters(MethodDefinition method, RequestParameters parameters) =>
+        [.. method.RequiredParameters.Where(p => string.IsNullOrWhiteSpace(parameters.Get(p.Location, p.Name))).Select(p => p.Name)];
+
+    private static string? BodyProblem(MethodDefinition method, string? contentType, byte[] body)
+    {
+        if (method.BodyModels.Count == 0)
+        {
+            return null;
+        }
+        var mime = TemplateSelection.MimeOf(contentType);
+        if (!method.BodyModels.TryGetValue(mime, out var model))
+        {
+            return null;
+        }
+        var result = model.Validate(body.Length == 0 ? "null"u8.ToArray() : body);
+        return result.IsValid ? null : "[" + string.Join(", ", result.Errors.Select(e => e.InstanceLocation.Length > 0 ? $"{e.InstanceLocation}: {e.Message}" : e.Message)) + "]";
+    }
+
+    private static void MapRequestParameters(IntegrationCall call)
+    {
+        foreach (var (target, source) in call.Context.Method!.Integration.RequestParameters)
+        {
+            const string prefix = "integration.request.";
+            var rest = target[prefix.Length..];
+            var dot = rest.IndexOf('.');
+            if (dot < 0 || ParameterSources.Resolve(source, call.Context) is not { } value)
+            {
+                continue;
+            }
+            var name = rest[(dot + 1)..];
+            switch (rest[..dot])
+            {
+                case "path":
+                    call.Path[name] = value;
+                    break;
+                case "querystring" or "multivaluequerystring":
+                    call.Query[name] = value;
+                    break;
+                case "header":
+                    call.Headers[name] = value;
+                    break;
+                default:
+                    // Sluice's sql integration also takes integration.request.sql.<name>.
+                    call.Query[name] = value;
+                    break;
+            }
+        }
+        Apply(call.Context.RequestOverride["header"], call.Headers);
+        Apply(call.Context.RequestOverride["querystring"], call.Query);
+        Apply(call.Context.RequestOverride["path"], call.Path);
+    }
+
+    private static void Apply(object? overrides, Dictionary<string, string> target)
+    {
+        if (overrides is IDictionary<string, object?> map)
+        {
+            foreach (var (name, value) in map)
+            {
+                if (value is not null)
+                {
+                    target[name] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
+                }
+            }
+        }
+    }
+
+    private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, string> pathParameters)
+    {
+        var path = pathParameters.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
+        var query = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var multi = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (name, values) in request.Query)
+        {
+            // API Gateway's single-value view keeps the last value.
+            query[name] = values.Count > 0 ? values[^1] : "";
+            multi[name] = [.. values.Select(v => v ?? "")];
+        }
+        var headers = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (!name.StartsWith(':'))
+            {
+                headers[name] = values.Count > 0 ? values[^1] : "";
+            }
+        }
+        return new RequestParameters(path, query, headers, multi);
+    }
+
+    /// <summary>/{apiId}/{stage}/{resource...}: the resource path keeps its leading slash.</summary>
+    private static (string? ApiId, string? Stage, string Resource) SplitPath(string path)
+    {
+        var trimmed = path.AsSpan().TrimStart('/');
+        var first = trimmed.IndexOf('/');
+        if (first <= 0)
+        {
+            return (null, null, "/");
+        }
+        var apiId = trimmed[..first].ToString();
+        var rest = trimmed[(first + 1)..];
+        var second = rest.IndexOf('/');
+        var stage = (second < 0 ? rest : rest[..second]).ToString();
+        var resource = second < 0 ? "/" : rest[second..].ToString();
+        return stage.Length == 0 ? (null, null, "/") : (apiId, stage, resource);
+    }
+}

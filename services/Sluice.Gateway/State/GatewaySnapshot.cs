@@ -1,0 +1,23 @@
+using System.Collections.Frozen;
+using Sluice.Gateway.Definitions;
+using Sluice.Gateway.Storage;
+
+namespace Sluice.Gateway.State;
+
+/// <summary>A deployed stage: the API as deployed, its settings and its routes.</summary>
+internal sealed record DeployedStage(ApiDefinition Api, StageRecord Stage, RouteTable Routes);
+
+/// <summary>
+/// Everything a request needs to know, immutable: replaced as a whole after each admin change,
+/// so requests never lock or see half an update.
+/// </summary>
+internal sealed record GatewaySnapshot(
+    FrozenDictionary<(string ApiId, string Stage), DeployedStage> Stages,
+    FrozenDictionary<string, ApiKeyRecord> KeysByHash,
+    FrozenDictionary<(string ApiId, string Stage, string KeyId), UsagePlanRecord> Plans)
+{
+    public static readonly GatewaySnapshot Empty = new(
+        FrozenDictionary<(string, string), DeployedStage>.Empty,
+        FrozenDictionary<string, ApiKeyRecord>.Empty,
+        FrozenDictionary<(string, string, string), UsagePlanRecord>.Empty);
+}

@@ -1,0 +1,46 @@
+namespace Sluice.Gateway.Storage;
+
+/// <summary>An imported API: its document as given.</summary>
+internal sealed record ApiRecord(string Id, string Name, string Version, string Document, long CreatedUnixMs);
+
+/// <summary>A stage: the document deployed to it (a snapshot, as a deployment is) and its settings.</summary>
+internal sealed record StageRecord(
+    string ApiId,
+    string StageName,
+    string DeploymentId,
+    string Document,
+    IReadOnlyDictionary<string, string> Variables,
+    IReadOnlyDictionary<string, ThrottleLimit> MethodThrottles,
+    long CreatedUnixMs);
+
+/// <summary>An API key: only the SHA-256 of its value is kept.</summary>
+internal sealed record ApiKeyRecord(string Id, string Name, string Description, bool Enabled, byte[] ValueHash, string ValuePrefix, long CreatedUnixMs);
+
+/// <summary>A token bucket's settings: refills at <see cref="Rate"/> per second, holds up to <see cref="Burst"/>.</summary>
+internal sealed record ThrottleLimit(double Rate, int Burst);
+
+internal enum QuotaPeriodKind
+{
+    Day,
+    Week,
+    Month,
+}
+
+/// <summary>A quota: <see cref="Limit"/> requests per period, <see cref="Offset"/> of them taken from the initial period.</summary>
+internal sealed record QuotaLimit(int Limit, int Offset, QuotaPeriodKind Period);
+
+/// <summary>An API stage a plan covers, with per-method throttles keyed like "/pets/GET".</summary>
+internal sealed record PlanApiStage(string ApiId, string Stage, IReadOnlyDictionary<string, ThrottleLimit> MethodThrottles);
+
+internal sealed record UsagePlanRecord(
+    string Id,
+    string Name,
+    string Description,
+    ThrottleLimit? Throttle,
+    QuotaLimit? Quota,
+    IReadOnlyList<PlanApiStage> ApiStages,
+    IReadOnlyList<string> KeyIds,
+    long CreatedUnixMs);
+
+/// <summary>Requests counted for one key under one plan on one UTC day.</summary>
+internal sealed record UsageRecord(string PlanId, string KeyId, DateOnly Day, long Used);

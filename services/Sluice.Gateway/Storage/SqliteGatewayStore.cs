@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Sluice.Gateway.Storage;
+
+/// <summary>
+/// The embedded store: one SQLite file. Plans and stages keep their nested settings as JSON
+/// columns; usage is one row per plan, key and day. Calls are short, so they run inline
+/// (Microsoft.Data.Sqlite's async methods are synchronous anyway).
+/// </summary>
+internal sealed class SqliteGatewayStore : IGatewayStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly string _connectionString;
+
+    public SqliteGatewayStore(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        using var connection = Open();
+        Execute(connection, null, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS apis (id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, document TEXT NOT NULL, created INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS stages (api_id TEXT NOT NULL, name TEXT NOT NULL, deployment_id TEXT NOT NULL, document TEXT NOT NULL,
+                variables TEXT NOT NULL, throttles TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (api_id, name));
+            CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, enabled INTEGER NOT NULL,
+                value_hash BLOB NOT NULL UNIQUE, value_prefix TEXT NOT NULL, created INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS usage_plans (id TEXT PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS usage (plan_id TEXT NOT NULL, key_id TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (plan_id, key_id, day));
+            """);
+    }
+
+    public Task<IReadOnlyList<ApiRecord>> ListApisAsync(CancellationToken cancellationToken) =>
+        Query("SELECT id, name, version, document, created FROM apis ORDER BY created, id",
+            r => new ApiRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4)));
+
+    public Task SaveApiAsync(ApiRecord api, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        Execute(connection, null, "INSERT INTO apis (id, name, version, document, created) VALUES ($id, $name, $version, $document, $created) "
+            + "ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, document = excluded.document",
+            ("$id", api.Id), ("$name", api.Name), ("$version", api.Version), ("$document", api.Document), ("$created", api.CreatedUnixMs));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteApiAsync(string apiId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "DELETE FROM stages WHERE api_id = $id", ("$id", apiId));
+        var deleted = Execute(connection, transaction, "DELETE FROM apis WHERE id = $id", ("$id", apiId)) > 0;
+        transaction.Commit();
+        return Task.FromResult(deleted);
+    }
+
+    public Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken) =>
+        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created FROM stages ORDER BY api_id, name",
+            r => new StageRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(4), Json)!,
+                JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6)));
+
+    public Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        Execute(connection, null, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created) "
+            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created) "
+            + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
+            + "variables = excluded.variables, throttles = excluded.throttles",
+            ("$api", stage.ApiId), ("$name", stage.StageName), ("$deployment", stage.DeploymentId), ("$document", stage.Document),
+            ("$variables", JsonSerializer.Serialize(stage.Variables, Json)), ("$throttles", JsonSerializer.Serialize(stage.MethodThrottles, Json)),
+            ("$created", stage.CreatedUnixMs));
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken) =>
+        Query("SELECT id, name, description, enabled, value_hash, value_prefix, created FROM api_keys ORDER BY created, id",
+            r => new ApiKeyRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3) != 0, (byte[])r.GetValue(4), r.GetString(5), r.GetInt64(6)));
+
+    public Task SaveKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        try
+        {
+            Execute(connection, null, "INSERT INTO api_keys (id, name, description, enabled, value_hash, value_prefix, created) "
+                + "VALUES ($id, $name, $description, $enabled, $hash, $prefix, $created) "
+                + "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, enabled = excluded.enabled",
+                ("$id", key.Id), ("$name", key.Name), ("$description", key.Description), ("$enabled", key.Enabled ? 1 : 0),
+                ("$hash", key.ValueHash), ("$prefix", key.ValuePrefix), ("$created", key.CreatedUnixMs));
+        }
+        catch (SqliteException exception) when (exception.SqliteErrorCode == 19)
+        {
+            throw new GatewayConflictException("An API key with this value already exists.");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        var deleted = Execute(connection, transaction, "DELETE FROM api_keys WHERE id = $id", ("$id", keyId)) > 0;
+        foreach (var plan in ReadPlans(connection, transaction).Where(p => p.KeyIds.Contains(keyId)))
+        {
+            WritePlan(connection, transaction, plan with { KeyIds = [.. plan.KeyIds.Where(k => k != keyId)] });
+        }
+        transaction.Commit();
+        return Task.FromResult(deleted);
+    }
+
+    public Task<IReadOnlyList<UsagePlanRecord>> ListPlansAsync(CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        return Task.FromResult<IReadOnlyList<UsagePlanRecord>>(ReadPlans(connection, null));
+    }
+
+    public Task SavePlanAsync(UsagePlanRecord plan, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        WritePlan(connection, null, plan);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeletePlanAsync(string planId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        return Task.FromResult(Execute(connection, null, "DELETE FROM usage_plans WHERE id = $id", ("$id", planId)) > 0);
+    }
+
+    public Task AddUsageAsync(IReadOnlyList<UsageRecord> increments, CancellationToken cancellationToken)
+    {
+        if (increments.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        foreach (var increment in increments)
+        {
+            Execute(connection, transaction, "INSERT INTO usage (plan_id, key_id, day, used) VALUES ($plan, $key, $day, $used) "
+                + "ON CONFLICT (plan_id, key_id, day) DO UPDATE SET used = used + excluded.used",
+                ("$plan", increment.PlanId), ("$key", increment.KeyId), ("$day", Day(increment.Day)), ("$used", increment.Used));
+        }
+        transaction.Commit();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<UsageRecord>> GetUsageAsync(string planId, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
+        Query("SELECT plan_id, key_id, day, used FROM usage WHERE plan_id = $plan AND day >= $from AND day <= $to ORDER BY key_id, day",
+            r => new UsageRecord(r.GetString(0), r.GetString(1), DateOnly.ParseExact(r.GetString(2), "yyyy-MM-dd", CultureInfo.InvariantCulture), r.GetInt64(3)),
+            ("$plan", planId), ("$from", Day(from)), ("$to", Day(to)));
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static List<UsagePlanRecord> ReadPlans(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT body FROM usage_plans ORDER BY created, id";
+        using var reader = command.ExecuteReader();
+        var plans = new List<UsagePlanRecord>();
+        while (reader.Read())
+        {
+            plans.Add(JsonSerializer.Deserialize<UsagePlanRecord>(reader.GetString(0), Json)!);
+        }
+        return plans;
+    }
+
+    private static void WritePlan(SqliteConnection connection, SqliteTransaction? transaction, UsagePlanRecord plan) =>
+        Execute(connection, transaction, "INSERT INTO usage_plans (id, body, created) VALUES ($id, $body, $created) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            ("$id", plan.Id), ("$body", JsonSerializer.Serialize(plan, Json)), ("$created", plan.CreatedUnixMs));
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command.ExecuteNonQuery();
+    }
+
+    private Task<IReadOnlyList<T>> Query<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object Value)[] parameters)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(map(reader));
+        }
+        return Task.FromResult<IReadOnlyList<T>>(rows);
+    }
+}
