@@ -79,7 +79,9 @@ public sealed class RoundTripTests(FauxqsFixture fauxqs)
         var moved = await ReceiveOneAsync(sqs, errorQueue.QueueUrl);
         Assert.Contains(work.WorkId.ToString(), moved.Body, StringComparison.Ordinal);
         Assert.InRange(moved.MessageAttributes.Count, 1, 10);
-        Assert.Equal(typeof(InvalidOperationException).FullName, moved.MessageAttributes[MessageHeaders.FaultExceptionType].StringValue);
+        Assert.True(moved.MessageAttributes.TryGetValue(MessageHeaders.FaultExceptionType, out var exceptionType),
+            "attributes: " + string.Join(", ", moved.MessageAttributes.Select(a => $"{a.Key}={a.Value.StringValue}")));
+        Assert.Equal(typeof(InvalidOperationException).FullName, exceptionType.StringValue);
     }
 
     [Fact]

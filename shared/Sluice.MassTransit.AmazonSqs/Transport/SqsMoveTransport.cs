@@ -14,20 +14,21 @@ internal sealed class SqsMoveTransport(string destination) : IErrorTransport, ID
 
     private async Task Move(ReceiveContext context, IEnumerable<KeyValuePair<string, string>> extraHeaders)
     {
-        if (!context.TryGetPayload(out ClientContext? client) || context is not SqsReceiveContext received)
+        // The error pipe hands a proxy of the receive context: the SQS message travels as a payload.
+        if (!context.TryGetPayload(out ClientContext? client) || !context.TryGetPayload(out Message? message))
         {
             throw new ArgumentException("The receive context did not come from the SQS transport.", nameof(context));
         }
         var queue = await client.Connection.GetQueue(destination, context.CancellationToken).ConfigureAwait(false);
         var headers = extraHeaders.ToList();
-        headers.AddRange(received.TransportMessage.MessageAttributes
+        headers.AddRange(message.MessageAttributes
             .Where(a => a.Value.StringValue is not null && !a.Key.Equals(SqsHeaders.DueAt, StringComparison.Ordinal))
             .Select(a => new KeyValuePair<string, string>(a.Key, a.Value.StringValue)));
-        var entry = new SendMessageBatchRequestEntry("", received.TransportMessage.Body) { MessageAttributes = SqsHeaders.ToAttributes(headers) };
+        var entry = new SendMessageBatchRequestEntry("", message.Body) { MessageAttributes = SqsHeaders.ToAttributes(headers) };
         if (SqsEntityNames.IsFifo(destination))
         {
-            entry.MessageGroupId = received.TransportMessage.Attributes.GetValueOrDefault("MessageGroupId") ?? received.TransportMessage.MessageId;
-            entry.MessageDeduplicationId = received.TransportMessage.MessageId;
+            entry.MessageGroupId = message.Attributes.GetValueOrDefault("MessageGroupId") ?? message.MessageId;
+            entry.MessageDeduplicationId = message.MessageId;
         }
         await client.Connection.Send(queue, entry, context.CancellationToken).ConfigureAwait(false);
     }

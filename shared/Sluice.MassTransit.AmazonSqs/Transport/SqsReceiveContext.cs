@@ -9,7 +9,7 @@ internal sealed class SqsReceiveContext : BaseReceiveContext
     private readonly SqsHeaderProvider _headers;
 
     public SqsReceiveContext(Message message, bool redelivered, SqsReceiveEndpointContext endpoint, ClientContext client, QueueInfo queue)
-        : base(redelivered, endpoint, client, queue)
+        : base(redelivered, endpoint, client, queue, message)
     {
         TransportMessage = message;
         Body = new StringMessageBody(message.Body);

@@ -47,16 +47,21 @@ internal sealed class SqsReceiveEndpointContext : BaseReceiveEndpointContext
 /// <summary>Send transports for queue and topic addresses, on the endpoint's client context.</summary>
 internal sealed class SqsSendTransportProvider(SqsReceiveEndpointContext context) : ISendTransportProvider
 {
-    public Uri NormalizeAddress(Uri address) => SqsEndpointAddress.Parse(context.HostConfiguration.HostAddress, address).ToUri();
+    public Uri NormalizeAddress(Uri address) => Resolve(address).ToUri();
 
     public Task<ISendTransport> GetSendTransport(Uri address)
     {
+        var endpoint = Resolve(address);
+        return Task.FromResult(SqsSendTransportContext.CreateTransport(context, endpoint.Name, endpoint.IsTopic));
+    }
+
+    // Short "queue:name" addresses are relative to the host's scope; full addresses are already scoped.
+    private SqsEndpointAddress Resolve(Uri address)
+    {
         var endpoint = SqsEndpointAddress.Parse(context.HostConfiguration.HostAddress, address);
-        // Short "queue:name" addresses are relative to the host's scope; full addresses are already scoped.
-        var name = endpoint.IsTopic || !address.Scheme.Equals("queue", StringComparison.OrdinalIgnoreCase)
-            ? endpoint.Name
-            : context.HostConfiguration.ScopedQueueName(endpoint.Name);
-        return Task.FromResult(SqsSendTransportContext.CreateTransport(context, name, endpoint.IsTopic));
+        return address.Scheme.Equals("queue", StringComparison.OrdinalIgnoreCase)
+            ? endpoint with { Name = context.HostConfiguration.ScopedQueueName(endpoint.Name) }
+            : endpoint;
     }
 }
 
