@@ -87,6 +87,7 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
         var queueName = definition.GetEndpointName(endpointNameFormatter ?? DefaultEndpointNameFormatter.Instance);
         ReceiveEndpoint(queueName, configurator =>
         {
+            ApplyTemporary(configurator, definition);
             ApplyEndpointDefinition(configurator, definition);
             configureEndpoint?.Invoke(configurator);
         });
@@ -94,6 +95,15 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
 
     public override void ReceiveEndpoint(string queueName, Action<ISqsReceiveEndpointConfigurator>? configureEndpoint) =>
         CreateReceiveEndpointConfiguration(queueName, configureEndpoint);
+
+    /// <summary>SQS has no auto-delete: a temporary endpoint's queue gets no error queue and is deleted when its endpoint stops.</summary>
+    public static void ApplyTemporary(ISqsReceiveEndpointConfigurator configurator, IEndpointDefinition definition)
+    {
+        if (definition.IsTemporary && configurator is SqsReceiveEndpointConfiguration configuration)
+        {
+            configuration.Settings.AutoDelete = true;
+        }
+    }
 
     public new void ApplyEndpointDefinition(IReceiveEndpointConfigurator configurator, IEndpointDefinition definition) =>
         base.ApplyEndpointDefinition(configurator, definition);

@@ -18,6 +18,7 @@ internal sealed class SqsHost(SqsHostConfiguration hostConfiguration)
         var queueName = definition.GetEndpointName(endpointNameFormatter ?? DefaultEndpointNameFormatter.Instance);
         return ConnectReceiveEndpoint(queueName, configurator =>
         {
+            SqsHostConfiguration.ApplyTemporary(configurator, definition);
             hostConfiguration.ApplyEndpointDefinition(configurator, definition);
             configureEndpoint?.Invoke(configurator);
         });
