@@ -1,6 +1,6 @@
-using Sluice.MassTransit.AmazonSqs.Configuration;
+using Sluice.Transports.AmazonSqs.Configuration;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>Selects Sluice's Amazon SQS transport for a MassTransit bus.</summary>
 public static class SqsBusFactory

@@ -2,7 +2,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>Where the transport's SQS and SNS calls go and whose credentials sign them.</summary>
 public sealed class SqsHostSettings

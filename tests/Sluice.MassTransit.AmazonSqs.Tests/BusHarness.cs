@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Sluice.MassTransit.AmazonSqs.Tests;
+namespace Sluice.Transports.AmazonSqs.Tests;
 
 /// <summary>A MassTransit bus on the SQS transport, built the way a Sluice host builds it (AddMassTransit + ConfigureEndpoints).</summary>
 internal sealed class BusHarness : IAsyncDisposable

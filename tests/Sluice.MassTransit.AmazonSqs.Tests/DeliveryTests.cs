@@ -2,7 +2,7 @@ using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Sluice.MassTransit.AmazonSqs.Tests;
+namespace Sluice.Transports.AmazonSqs.Tests;
 
 [Collection(FauxqsCollection.Name)]
 public sealed class DeliveryTests(FauxqsFixture fauxqs)

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.SQS;
 
-namespace Sluice.MassTransit.AmazonSqs.Tests;
+namespace Sluice.Transports.AmazonSqs.Tests;
 
 /// <summary>
 /// Starts a real fauxqs server (node deploy/s3/start-fauxqs.mjs --port 0) on 127.0.0.1 for the
@@ -20,6 +20,12 @@ public sealed partial class FauxqsFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Services take credentials from the AWS chain only; fauxqs checks no signature, so any will do.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")))
+        {
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "test");
+        }
         var root = FindRepositoryRoot();
         var script = Path.Combine(root, "deploy", "s3", "start-fauxqs.mjs");
         if (!File.Exists(Path.Combine(root, "deploy", "node", "node_modules", "fauxqs", "package.json")))
@@ -92,6 +98,15 @@ public sealed partial class FauxqsFixture : IAsyncLifetime
         Credentials = new BasicAWSCredentials("test", "test"),
         Scope = scope ?? "t" + Guid.NewGuid().ToString("N")[..10],
         MaxReceiveCount = 5,
+    };
+
+    /// <summary>Service configuration selecting this transport on this fauxqs, with a scope of its own.</summary>
+    public Dictionary<string, string?> BusConfiguration(string scope) => new()
+    {
+        ["Sluice:Broker:Transport"] = "AmazonSqs",
+        ["Sluice:Broker:AmazonSqs:ServiceUrl"] = ServiceUrl.ToString(),
+        ["Sluice:Broker:AmazonSqs:Region"] = "us-east-1",
+        ["Sluice:Broker:AmazonSqs:Scope"] = scope,
     };
 
     /// <summary>A plain SQS client for looking at queues behind the transport's back.</summary>

@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs.Tests;
+namespace Sluice.Transports.AmazonSqs.Tests;
 
 public sealed record OrderPlaced(Guid OrderId, string Customer);
 

@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>Configures a bus on Sluice's Amazon SQS transport.</summary>
 public interface ISqsBusFactoryConfigurator : IBusFactoryConfigurator<ISqsReceiveEndpointConfigurator>

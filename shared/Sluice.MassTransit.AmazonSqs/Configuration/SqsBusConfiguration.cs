@@ -1,6 +1,6 @@
 using MassTransit.Observables;
 
-namespace Sluice.MassTransit.AmazonSqs.Configuration;
+namespace Sluice.Transports.AmazonSqs.Configuration;
 
 internal class SqsEndpointConfiguration : EndpointConfiguration
 {

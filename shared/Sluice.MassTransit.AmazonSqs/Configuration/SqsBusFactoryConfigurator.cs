@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs.Configuration;
+namespace Sluice.Transports.AmazonSqs.Configuration;
 
 internal sealed class SqsBusFactoryConfigurator : BusFactoryConfigurator, ISqsBusFactoryConfigurator, IBusFactory
 {

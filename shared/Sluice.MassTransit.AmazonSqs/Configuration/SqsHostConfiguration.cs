@@ -1,7 +1,7 @@
 using Amazon.Runtime;
-using Sluice.MassTransit.AmazonSqs.Transport;
+using Sluice.Transports.AmazonSqs.Transport;
 
-namespace Sluice.MassTransit.AmazonSqs.Configuration;
+namespace Sluice.Transports.AmazonSqs.Configuration;
 
 /// <summary>The host: its settings, its shared SQS/SNS connection, and the receive endpoints configured on it.</summary>
 internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEndpointConfiguration, ISqsReceiveEndpointConfigurator>

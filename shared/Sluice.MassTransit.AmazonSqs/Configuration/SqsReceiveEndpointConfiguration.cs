@@ -1,7 +1,7 @@
 using MassTransit.Middleware;
-using Sluice.MassTransit.AmazonSqs.Transport;
+using Sluice.Transports.AmazonSqs.Transport;
 
-namespace Sluice.MassTransit.AmazonSqs.Configuration;
+namespace Sluice.Transports.AmazonSqs.Configuration;
 
 /// <summary>One receive endpoint: its queue settings, and how its transport is put together at build.</summary>
 internal sealed class SqsReceiveEndpointConfiguration : ReceiveEndpointConfiguration, ISqsReceiveEndpointConfigurator

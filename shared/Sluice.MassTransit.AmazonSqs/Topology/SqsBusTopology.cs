@@ -1,6 +1,6 @@
-using Sluice.MassTransit.AmazonSqs.Configuration;
+using Sluice.Transports.AmazonSqs.Configuration;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 internal sealed class SqsBusTopology(SqsHostConfiguration hostConfiguration, SqsTopologyConfiguration configuration)
     : BusTopology(hostConfiguration, configuration);

@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>
 /// Addresses of this transport: amazonsqs://host/[scope/]name for a queue and the same with

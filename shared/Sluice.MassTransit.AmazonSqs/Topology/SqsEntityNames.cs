@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>
 /// Queue and topic names as SQS and SNS accept them: letters, digits, '-' and '_', at most 80

@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>What one receive endpoint reads and how.</summary>
 internal sealed class SqsReceiveSettings(string queueName, bool autoDelete)

@@ -1,6 +1,6 @@
 using MassTransit.Topology;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>The transport's topology configuration: MassTransit's send topology, SNS publish and SQS consume topologies.</summary>
 internal sealed class SqsTopologyConfiguration : ITopologyConfiguration

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Groups concurrent calls into SQS/SNS batch requests of up to ten entries. A call waits for its

@@ -1,7 +1,7 @@
 using MassTransit.Agents;
 using MassTransit.Middleware;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>The pipe context the transport's filters and agents run in: the bus's SQS/SNS connection.</summary>
 internal interface ClientContext : PipeContext

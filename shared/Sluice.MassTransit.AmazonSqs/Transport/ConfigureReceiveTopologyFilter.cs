@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Deploys a receive endpoint's topology before it consumes: its queue, its error queue with a

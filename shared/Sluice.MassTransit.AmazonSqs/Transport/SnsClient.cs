@@ -3,7 +3,7 @@ using System.Text;
 using System.Xml.Linq;
 using Amazon.Runtime;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>A failed SNS call: the service's error code and message, or the transport failure.</summary>
 public sealed class SnsException(string message, string? code = null, HttpStatusCode? status = null, Exception? inner = null)

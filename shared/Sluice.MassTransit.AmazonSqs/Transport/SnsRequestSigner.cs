@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.Runtime.Internal.Auth;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Signs an SNS query-protocol POST with AWSSDK.Core's Signature Version 4 building blocks (header

@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>Runs the endpoint's receiver for as long as the client context lives, and tells MassTransit when it is ready and done.</summary>
 internal sealed class SqsConsumerFilter(SqsReceiveEndpointContext endpoint) : IFilter<ClientContext>

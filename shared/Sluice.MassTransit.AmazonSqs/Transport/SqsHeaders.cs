@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Which headers travel as SQS message attributes. SQS allows at most ten attributes per message,

@@ -1,6 +1,6 @@
-using Sluice.MassTransit.AmazonSqs.Configuration;
+using Sluice.Transports.AmazonSqs.Configuration;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 internal sealed class SqsHost(SqsHostConfiguration hostConfiguration)
     : BaseHost(hostConfiguration, hostConfiguration.BusTopology), IHost<ISqsReceiveEndpointConfigurator>

@@ -3,7 +3,7 @@ using System.Text;
 using MassTransit.Middleware;
 using MassTransit.Util;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// The receive loop of one endpoint: long-poll ReceiveMessage calls (up to ten messages each),
@@ -109,7 +109,7 @@ internal sealed class SqsMessageReceiver : ConsumerAgent<string>
         // SQS counts every hand-out; a count above one means an earlier receive did not delete it.
         var redelivered = message.Attributes.TryGetValue("ApproximateReceiveCount", out var count)
             && int.TryParse(count, CultureInfo.InvariantCulture, out var receiveCount) && receiveCount > 1;
-        var lockContext = new SqsReceiveLockContext(_client.Connection, _queue, message, _settings, _endpoint.InputAddress);
+        var lockContext = new SqsReceiveLockContext(_client.Connection, _queue, message, _settings, _endpoint.InputAddress, Stopped);
         var context = new SqsReceiveContext(message, redelivered, _endpoint, _client, _queue);
         try
         {

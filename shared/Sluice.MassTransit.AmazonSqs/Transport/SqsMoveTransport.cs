@@ -1,4 +1,4 @@
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Moves a received message to another queue: the error queue when a consumer faulted (with the

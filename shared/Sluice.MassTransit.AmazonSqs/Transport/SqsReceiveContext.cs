@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using MassTransit.Serialization;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>One received SQS message as MassTransit sees it. The body is the serialized envelope (SNS delivers it raw).</summary>
 internal sealed class SqsReceiveContext : BaseReceiveContext

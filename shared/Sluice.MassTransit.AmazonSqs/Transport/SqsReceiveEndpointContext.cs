@@ -1,7 +1,7 @@
 using MassTransit.Util;
-using Sluice.MassTransit.AmazonSqs.Configuration;
+using Sluice.Transports.AmazonSqs.Configuration;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>What one receive endpoint's consumer, send and publish transports share.</summary>
 internal sealed class SqsReceiveEndpointContext : BaseReceiveEndpointContext

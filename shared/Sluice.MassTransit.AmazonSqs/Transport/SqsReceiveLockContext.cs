@@ -1,6 +1,6 @@
 using Amazon.SQS.Model;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Holds one message's lease: its visibility is extended at 70% of the visibility timeout while a
@@ -19,8 +19,16 @@ internal sealed class SqsReceiveLockContext : ReceiveLockContext
     private readonly Task _extending;
     private volatile bool _locked = true;
 
-    public SqsReceiveLockContext(SqsConnection connection, QueueInfo queue, Message message, SqsReceiveSettings settings, Uri inputAddress)
+    private readonly CancellationToken _receiverStopped;
+
+    /// <param name="receiverStopped">
+    /// Cancelled once the receiver has stopped: a message its consumer neither completed nor
+    /// faulted by then (a consumer cancelled at shutdown) is released for the next consumer.
+    /// </param>
+    public SqsReceiveLockContext(SqsConnection connection, QueueInfo queue, Message message, SqsReceiveSettings settings, Uri inputAddress,
+        CancellationToken receiverStopped)
     {
+        _receiverStopped = receiverStopped;
         _connection = connection;
         _queue = queue;
         _message = message;
@@ -64,6 +72,20 @@ internal sealed class SqsReceiveLockContext : ReceiveLockContext
     public Task ValidateLockStatus() =>
         _locked ? Task.CompletedTask : throw new TransportException(_inputAddress, $"The lease on message {_message.MessageId} was lost.");
 
+    private async Task ReleaseUnfinished()
+    {
+        _locked = false;
+        try
+        {
+            await _connection.Sqs.ChangeMessageVisibilityAsync(_queue.Url, _message.ReceiptHandle, 0).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            // It comes back by itself once its visibility timeout runs out.
+            LogContext.Warning?.Log(exception, "Could not release unfinished message {MessageId} on {Queue}", _message.MessageId, _queue.Name);
+        }
+    }
+
     private async Task StopExtending()
     {
         if (!_active.IsCancellationRequested)
@@ -78,11 +100,20 @@ internal sealed class SqsReceiveLockContext : ReceiveLockContext
     {
         var timeout = _settings.VisibilityTimeout;
         var interval = TimeSpan.FromSeconds(timeout * 0.7);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(_active.Token, _receiverStopped);
         while (!_active.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, _active.Token).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(interval, waiting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!_active.IsCancellationRequested)
+                {
+                    await ReleaseUnfinished().ConfigureAwait(false);
+                    return;
+                }
                 if (DateTime.UtcNow - _startedAt > _settings.MaxVisibilityExtension)
                 {
                     return;

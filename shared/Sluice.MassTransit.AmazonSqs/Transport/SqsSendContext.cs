@@ -1,6 +1,6 @@
 using MassTransit.Context;
 
-namespace Sluice.MassTransit.AmazonSqs;
+namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>SQS-specific settings of a message being sent (reach it with context.TryGetPayload).</summary>
 public interface SqsSendContext

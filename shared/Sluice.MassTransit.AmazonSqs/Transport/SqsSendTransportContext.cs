@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sluice.MassTransit.AmazonSqs.Transport;
+namespace Sluice.Transports.AmazonSqs.Transport;
 
 /// <summary>
 /// Sends to one queue (SQS SendMessageBatch) or publishes to one topic (SNS PublishBatch); entries
