@@ -75,28 +75,33 @@ internal sealed class SqsMessageReceiver : ConsumerAgent<string>
 
     private async Task<IEnumerable<Message>> ReceiveMessages(int limit, CancellationToken cancellationToken)
     {
-        try
+        // A long poll is not cancelled when the endpoint stops: SQS (and fauxqs) may still hand a
+        // message to a poll whose caller went away, and that message would stay invisible for the
+        // whole visibility timeout. The poll runs out (at most WaitTimeSeconds) and whatever it
+        // brings after the stop is released at once for the next consumer.
+        var response = await _client.Connection.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
         {
-            var response = await _client.Connection.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
-            {
-                QueueUrl = _queue.Url,
-                MaxNumberOfMessages = Math.Clamp(limit, 1, 10),
-                WaitTimeSeconds = _settings.WaitTimeSeconds,
-                MessageAttributeNames = ["All"],
-                MessageSystemAttributeNames = SystemAttributes,
-            }, cancellationToken).ConfigureAwait(false);
-            return response.Messages ?? [];
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            QueueUrl = _queue.Url,
+            MaxNumberOfMessages = Math.Clamp(limit, 1, 10),
+            WaitTimeSeconds = _settings.WaitTimeSeconds,
+            MessageAttributeNames = ["All"],
+            MessageSystemAttributeNames = SystemAttributes,
+        }, CancellationToken.None).ConfigureAwait(false);
+        var messages = response.Messages ?? [];
+        if (IsStopping || cancellationToken.IsCancellationRequested)
         {
+            await Task.WhenAll(messages.Select(Release)).ConfigureAwait(false);
             return [];
         }
+        return messages;
     }
 
     private async Task HandleMessage(Message message)
     {
         if (IsStopping)
         {
+            // Received as the endpoint stopped: visible again at once for the next consumer.
+            await Release(message).ConfigureAwait(false);
             return;
         }
         message.MessageAttributes ??= [];
@@ -154,6 +159,18 @@ internal sealed class SqsMessageReceiver : ConsumerAgent<string>
         await _client.Connection.Send(_queue, hop, Stopping).ConfigureAwait(false);
         await _client.Connection.Delete(_queue, message.ReceiptHandle, Stopping).ConfigureAwait(false);
         return true;
+    }
+
+    private async Task Release(Message message)
+    {
+        try
+        {
+            await _client.Connection.Sqs.ChangeMessageVisibilityAsync(_queue.Url, message.ReceiptHandle, 0).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            LogContext.Warning?.Log(exception, "Could not release message {MessageId} on {Queue}", message.MessageId, _queue.Name);
+        }
     }
 
     private static byte[] GroupKey(Message message) =>
