@@ -79,21 +79,32 @@ internal sealed class SqsMessageReceiver : ConsumerAgent<string>
         // message to a poll whose caller went away, and that message would stay invisible for the
         // whole visibility timeout. The poll runs out (at most WaitTimeSeconds) and whatever it
         // brings after the stop is released at once for the next consumer.
-        var response = await _client.Connection.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+        var poll = _client.Connection.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
         {
             QueueUrl = _queue.Url,
             MaxNumberOfMessages = Math.Clamp(limit, 1, 10),
             WaitTimeSeconds = _settings.WaitTimeSeconds,
             MessageAttributeNames = ["All"],
             MessageSystemAttributeNames = SystemAttributes,
-        }, CancellationToken.None).ConfigureAwait(false);
-        var messages = response.Messages ?? [];
-        if (IsStopping || cancellationToken.IsCancellationRequested)
+        }, CancellationToken.None);
+        try
         {
+            var response = await poll.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var messages = response.Messages ?? [];
+            if (!IsStopping)
+            {
+                return messages;
+            }
             await Task.WhenAll(messages.Select(Release)).ConfigureAwait(false);
             return [];
         }
-        return messages;
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The stop does not wait for the poll; the poll releases what it brings when it returns.
+            _ = poll.ContinueWith(t => t.IsCompletedSuccessfully ? Task.WhenAll((t.Result.Messages ?? []).Select(Release)) : Task.CompletedTask,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+            return [];
+        }
     }
 
     private async Task HandleMessage(Message message)
