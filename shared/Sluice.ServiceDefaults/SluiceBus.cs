@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Sluice.MassTransit.AmazonSqs;
+using Sluice.Transports.AmazonSqs;
 
 namespace Sluice.ServiceDefaults;
 
