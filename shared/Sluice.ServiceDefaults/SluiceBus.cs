@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Sluice.Transports.AmazonSqs;
 
 namespace Sluice.ServiceDefaults;
 
@@ -11,17 +12,36 @@ public sealed class SluiceBrokerOptions
 {
     public const string SectionName = "Sluice:Broker";
 
-    /// <summary>"InMemory" (embedded profile, one process) or "RabbitMq" (durable profile). Defaults to InMemory.</summary>
+    /// <summary>"InMemory" (embedded profile, one process), "RabbitMq" or "AmazonSqs" (durable profile). Defaults to InMemory.</summary>
     public string Transport { get; set; } = "InMemory";
 
     /// <summary>RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq).</summary>
     public string? RabbitMqUri { get; set; }
+
+    /// <summary>Amazon SQS and SNS (Transport = AmazonSqs), bound from "Sluice:Broker:AmazonSqs".</summary>
+    public SluiceAmazonSqsOptions AmazonSqs { get; set; } = new();
 
     /// <summary>
     /// How long the host waits at start for the bus to connect and bind its endpoints before it
     /// gives up and fails to start. Defaults to one minute.
     /// </summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// Where the SQS transport connects. Credentials always come from the AWS credential chain
+/// (environment, profile, container or instance role), never from this section.
+/// </summary>
+public sealed class SluiceAmazonSqsOptions
+{
+    /// <summary>AWS region, e.g. eu-west-1. Defaults to us-east-1.</summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Endpoint override for SQS and SNS (fauxqs locally, or a VPC endpoint). Defaults to the region's endpoints.</summary>
+    public Uri? ServiceUrl { get; set; }
+
+    /// <summary>Prefix of every queue and topic, so environments can share an account. Defaults to none.</summary>
+    public string? Scope { get; set; }
 }
 
 /// <summary>
@@ -110,8 +130,16 @@ public static class SluiceBus
                         transport.ConfigureEndpoints(context);
                     });
                     break;
+                case "amazonsqs":
+                    var sqs = new SqsHostSettings { Region = options.AmazonSqs.Region, ServiceUrl = options.AmazonSqs.ServiceUrl, Scope = options.AmazonSqs.Scope };
+                    bus.UsingSluiceAmazonSqs((context, transport) =>
+                    {
+                        transport.Host(sqs);
+                        transport.ConfigureEndpoints(context);
+                    });
+                    break;
                 default:
-                    throw new InvalidOperationException($"Sluice:Broker:Transport '{options.Transport}' is not supported; use InMemory or RabbitMq.");
+                    throw new InvalidOperationException($"Sluice:Broker:Transport '{options.Transport}' is not supported; use InMemory, RabbitMq or AmazonSqs.");
             }
         });
         return builder;
