@@ -10,7 +10,8 @@
 # Environment:
 #   SLUICE_LOCAL_STATE      state folder: PIDs, logs, service data (default artifacts/local)
 #   SLUICE_LOCAL_PORT_BASE  gRPC ports BASE..BASE+3 (gateway, ingestion, query, validation), admin
-#                           ports BASE+90..BASE+93, Data API BASE+80, S3 BASE+66 (default 5100)
+#                           ports BASE+90..BASE+93, Data API BASE+80, gateway REST BASE-20, S3 BASE+66
+#                           (default 5100)
 #   SLUICE_LOCAL_VHOST      RabbitMQ virtual host of this deployment (default sluice-local)
 #   SLUICE_LOCAL_DATABASE   PostgreSQL database of the query engine (default sluice_local)
 #   SLUICE_LOCAL_CONFIGURATION  build configuration to run (default Release)
@@ -38,6 +39,7 @@ port_offset() { case "$1" in Gateway) echo 0 ;; Ingestion) echo 1 ;; Query) echo
 grpc_port() { echo $((base + $(port_offset "$1"))); }
 admin_port() { echo $((base + 90 + $(port_offset "$1"))); }
 data_api_port=$((base + 80))
+rest_port=$((base - 20))
 s3_port=$((base + 66))
 bucket=sluice
 vhost="${SLUICE_LOCAL_VHOST:-sluice-local}"
@@ -172,6 +174,7 @@ start_service() { # index into services
     export Sluice__Query__Engine=Postgres
     export Sluice__Query__PostgresConnectionString="Host=127.0.0.1;Port=5432;Username=sluice;Password=sluice;Database=$postgres_database"
     export Sluice__Query__DataApiPort="$data_api_port"
+    export Sluice__Gateway__RestPort="$rest_port"
     export Sluice__Query__DataDirectory="$state/data/Query"
     export Sluice__Validation__DataDirectory="$state/data/Validation"
     local other
@@ -204,7 +207,7 @@ start_all() {
   for i in "${!services[@]}"; do
     start_service "$i" || return 1
   done
-  log "durable profile up; Data API on http://127.0.0.1:$data_api_port; stop with: $0 stop"
+  log "durable profile up; gateway REST on http://127.0.0.1:$rest_port, Data API on http://127.0.0.1:$data_api_port; stop with: $0 stop"
 }
 
 status_all() {

@@ -5,8 +5,8 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Sluice:Gateway";
 
-    /// <summary>The REST listener's port (HTTP/1.1 and h2c); 0 picks a free one, -1 turns it off. Defaults to 5180.</summary>
-    public int RestPort { get; set; } = 5180;
+    /// <summary>The REST listener's port (HTTP/1.1 and h2c); 0 picks a free one, -1 turns it off. Defaults to 5080 (the query service's Data API has 5180).</summary>
+    public int RestPort { get; set; } = 5080;
 
     /// <summary>The REST listener's address. Defaults to 127.0.0.1.</summary>
     public string RestBindAddress { get; set; } = "127.0.0.1";

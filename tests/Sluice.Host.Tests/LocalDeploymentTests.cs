@@ -194,7 +194,7 @@ public sealed class LocalDeploymentTests
         for (var attempt = 0; attempt < 50; attempt++)
         {
             var candidate = Random.Shared.Next(200, 600) * 100;
-            int[] offsets = [0, 1, 2, 3, 66, 80, 90, 91, 92, 93];
+            int[] offsets = [-20, 0, 1, 2, 3, 66, 80, 90, 91, 92, 93];
             if (offsets.All(offset => IsFree(candidate + offset)))
             {
                 return candidate;
