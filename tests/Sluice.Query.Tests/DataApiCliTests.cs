@@ -31,7 +31,7 @@ public sealed class DataApiFixture : IAsyncLifetime
 /// <summary>The real AWS CLI v2 (/usr/bin/aws redshift-data ...) against Sluice's Data API endpoint.</summary>
 public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<DataApiFixture>
 {
-    private const string SlowSql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
+    private const string SlowSql = "SELECT sum(a.range + b.range) FROM range(100000) AS a, range(1000000) AS b";
 
     [Fact]
     public async Task ExecuteStatement_AwsCli_DescribeAndPaginatedResultMatch()
@@ -51,8 +51,31 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
         var records = result.GetProperty("Records").EnumerateArray().ToList();
         Assert.Equal(rows, records.Count);
         Assert.Equal(5, result.GetProperty("ColumnMetadata").GetArrayLength());
-        Assert.All(records, r => Assert.True(r[3].GetProperty("doubleValue").GetDouble() > 1000));
+        Assert.All(records, r => Assert.True(decimal.Parse(r[3].GetProperty("stringValue").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 1000));
         Assert.Equal(rows, result.GetProperty("TotalNumRows").GetInt64());
+    }
+
+    [Fact]
+    public async Task GetStatementResult_AwsCliEveryTypeFamily_RedshiftTypesAndFields()
+    {
+        const string Sql = "SELECT CAST(7 AS SMALLINT) AS i2, 42 AS i4, CAST(9007199254740993 AS BIGINT) AS i8, CAST(0.5 AS REAL) AS f4, CAST(1.25 AS DOUBLE) AS f8, " +
+            "CAST(100.1 AS NUMERIC(10,2)) AS num, 'text' AS vc, TRUE AS b, DATE '2024-02-29' AS d, TIMESTAMP '2024-01-02 03:04:05.5' AS ts, " +
+            "TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tstz, CAST(NULL AS INTEGER) AS n";
+        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", Sql);
+        var id = executed.GetProperty("Id").GetString()!;
+        await fixture.Host.Client.WaitForEndAsync(id);
+
+        var result = await AwsJsonAsync("get-statement-result", "--id", id);
+
+        var types = result.GetProperty("ColumnMetadata").EnumerateArray().Select(c => c.GetProperty("typeName").GetString()).ToList();
+        Assert.Equal(["int2", "int4", "int8", "float4", "float8", "numeric", "varchar", "bool", "date", "timestamp", "timestamptz", "int4"], types);
+        var numeric = result.GetProperty("ColumnMetadata")[5];
+        Assert.Equal((10, 2), (numeric.GetProperty("precision").GetInt32(), numeric.GetProperty("scale").GetInt32()));
+        var row = Assert.Single(result.GetProperty("Records").EnumerateArray()).EnumerateArray().Select(f => f.EnumerateObject().Single()).ToList();
+        Assert.Equal(
+            ["longValue=7", "longValue=42", "longValue=9007199254740993", "doubleValue=0.5", "doubleValue=1.25", "stringValue=100.10", "stringValue=text", "booleanValue=True",
+             "stringValue=2024-02-29", "stringValue=2024-01-02 03:04:05.5", "stringValue=2024-01-02 03:04:05+00", "isNull=True"],
+            row.Select(f => f.Name + "=" + f.Value));
     }
 
     [Fact]

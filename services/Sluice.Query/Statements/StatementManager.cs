@@ -286,7 +286,7 @@ public sealed partial class StatementManager : IDisposable
         }
         catch (DbException exception)
         {
-            MoveTo(statement, StatementStatus.Failed, exception.Message);
+            MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(exception) : exception.Message);
         }
         catch (Exception exception)
         {
@@ -327,13 +327,14 @@ public sealed partial class StatementManager : IDisposable
             }
             catch (Exception exception) when (exception is DbException or QueryException && !token.IsCancellationRequested)
             {
+                var message = exception is DbException db ? engine.DescribeError(db) : exception.Message;
                 statement.UpdatePart(part, _time.GetUtcNow(), p =>
                 {
                     p.Status = StatementStatus.Failed;
-                    p.Error = exception.Message;
+                    p.Error = message;
                     p.EndedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 });
-                throw;
+                throw new QueryException(QueryErrorType.ExecuteStatementException, message);
             }
         }
         if (transaction is not null)
@@ -346,6 +347,17 @@ public sealed partial class StatementManager : IDisposable
     {
         await using var command = engine.CreateCommand(connection, part.Sql, statement.Submission.Parameters);
         command.Transaction = transaction;
+        if (engine.CountsOnlyThroughNonQuery(part.Sql))
+        {
+            var changed = await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            statement.UpdatePart(part, _time.GetUtcNow(), p =>
+            {
+                p.ResultRows = changed;
+                p.Status = StatementStatus.Finished;
+                p.EndedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            });
+            return;
+        }
         await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
         StoredResult? result = null;
         long rows;
