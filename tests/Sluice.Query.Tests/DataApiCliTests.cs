@@ -61,7 +61,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
         const string Sql = "SELECT CAST(7 AS SMALLINT) AS i2, 42 AS i4, CAST(9007199254740993 AS BIGINT) AS i8, CAST(0.5 AS REAL) AS f4, CAST(1.25 AS DOUBLE) AS f8, " +
             "CAST(100.1 AS NUMERIC(10,2)) AS num, 'text' AS vc, TRUE AS b, DATE '2024-02-29' AS d, TIMESTAMP '2024-01-02 03:04:05.5' AS ts, " +
             "TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tstz, CAST(NULL AS INTEGER) AS n";
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", Sql);
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", Sql);
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
 
@@ -81,7 +81,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task ExecuteStatement_AwsCliParameters_BindsNamedParameter()
     {
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", "SELECT id, region FROM sales WHERE region = :region ORDER BY id",
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT id, region FROM sales WHERE region = :region ORDER BY id",
             "--parameters", "[{\"name\":\"region\",\"value\":\"north\"}]");
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
@@ -97,7 +97,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     public async Task BatchExecuteStatement_AwsCli_RunsSubStatements()
     {
         var table = "cli_" + Guid.NewGuid().ToString("N")[..8];
-        var executed = await AwsJsonAsync("batch-execute-statement", "--database", "dev", "--sqls", $"CREATE TABLE {table} (a INTEGER)", $"INSERT INTO {table} VALUES (1), (2)");
+        var executed = await AwsJsonAsync("batch-execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sqls", $"CREATE TABLE {table} (a INTEGER)", $"INSERT INTO {table} VALUES (1), (2)");
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
 
@@ -112,7 +112,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task CancelStatement_AwsCliOnRunningStatement_Aborts()
     {
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", SlowSql);
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", SlowSql);
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForStatusAsync(id, StatementStatus.Started);
 
@@ -127,7 +127,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     public async Task ListStatements_AwsCli_FindsANamedStatement()
     {
         var name = "cli-list-" + Guid.NewGuid().ToString("N")[..8];
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", "SELECT 1", "--statement-name", name);
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT 1", "--statement-name", name);
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
 
@@ -141,10 +141,10 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task ListTablesAndDescribeTable_AwsCli_ShowSales()
     {
-        var tables = await AwsJsonAsync("list-tables", "--database", "dev", "--table-pattern", "sales");
-        var described = await AwsJsonAsync("describe-table", "--database", "dev", "--table", "sales");
-        var databases = await AwsJsonAsync("list-databases", "--database", "dev");
-        var schemas = await AwsJsonAsync("list-schemas", "--database", "dev");
+        var tables = await AwsJsonAsync("list-tables", "--cluster-identifier", "local", "--database", "dev", "--table-pattern", "sales");
+        var described = await AwsJsonAsync("describe-table", "--cluster-identifier", "local", "--database", "dev", "--table", "sales");
+        var databases = await AwsJsonAsync("list-databases", "--cluster-identifier", "local", "--database", "dev");
+        var schemas = await AwsJsonAsync("list-schemas", "--cluster-identifier", "local", "--database", "dev");
 
         var sales = Assert.Single(tables.GetProperty("Tables").EnumerateArray());
         Assert.Equal("sales", sales.GetProperty("name").GetString());
@@ -163,9 +163,21 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task ExecuteStatement_AwsCliWithoutClusterOrWorkgroup_ValidationExceptionAsAws()
+    {
+        var (exitCode, _, stderr) = await AwsAsync(DataApiFixture.SecretAccessKey, "execute-statement", "--database", "dev", "--sql", "SELECT 1");
+        var workgroup = await AwsJsonAsync("execute-statement", "--workgroup-name", "analytics", "--database", "dev", "--sql", "SELECT 1");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("ValidationException", stderr, StringComparison.Ordinal);
+        Assert.Contains("Either ClusterIdentifier or WorkgroupName needs to be specified.", stderr, StringComparison.Ordinal);
+        Assert.Equal("analytics", workgroup.GetProperty("WorkgroupName").GetString());
+    }
+
+    [Fact]
     public async Task ExecuteStatement_AwsCliWrongSecret_RefusedAsInvalidSignature()
     {
-        var (exitCode, _, stderr) = await AwsAsync("not-the-secret", "execute-statement", "--database", "dev", "--sql", "SELECT 1");
+        var (exitCode, _, stderr) = await AwsAsync("not-the-secret", "execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT 1");
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("InvalidSignatureException", stderr, StringComparison.Ordinal);
