@@ -45,6 +45,8 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
 
         Assert.Equal("FINISHED", described.GetProperty("Status").GetString());
         Assert.Equal("local", executed.GetProperty("ClusterIdentifier").GetString());
+        Assert.False(described.TryGetProperty("SubStatements", out _), "SubStatements only for batches");
+        Assert.True(described.GetProperty("RedshiftQueryId").GetInt64() > 0);
         var rows = described.GetProperty("ResultRows").GetInt64();
         Assert.True(rows > 7, $"expected several pages of 7 rows, got {rows} rows");
         // The CLI follows NextToken itself and merges the pages' records.
@@ -107,6 +109,10 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
         Assert.Equal([id + ":1", id + ":2"], subs.Select(s => s.GetProperty("Id").GetString()));
         Assert.All(subs, s => Assert.Equal("FINISHED", s.GetProperty("Status").GetString()));
         Assert.Equal(2, subs[1].GetProperty("ResultRows").GetInt64());
+        // Each sub-statement is its own warehouse query, run in order.
+        var queryIds = subs.Select(s => s.GetProperty("RedshiftQueryId").GetInt64()).ToList();
+        Assert.True(queryIds[0] > 0 && queryIds[1] > queryIds[0], string.Join(", ", queryIds));
+        Assert.True(described.GetProperty("RedshiftPid").GetInt64() > 0);
     }
 
     [Fact]

@@ -27,6 +27,11 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
         Assert.True(observed.GetProperty("json").GetProperty("ok").GetBoolean(), observed.GetProperty("json").ToString());
         Assert.Equal("wg", observed.GetProperty("json").GetProperty("WorkgroupName").GetString());
         Assert.Equal("FINISHED", observed.GetProperty("jsonStatus").GetString());
+        var described = observed.GetProperty("describe");
+        Assert.Equal("JSON", described.GetProperty("ResultFormat").GetString());
+        Assert.True(described.GetProperty("RedshiftPid").GetInt64() > 0, described.ToString());
+        Assert.True(described.GetProperty("RedshiftQueryId").GetInt64() > 0, described.ToString());
+        Assert.False(described.TryGetProperty("SubStatements", out _), "SubStatements only for batches: " + described);
 
         var byDefault = Statuses(observed.GetProperty("listDefault"));
         var all = Statuses(observed.GetProperty("listAll"));

@@ -19,6 +19,7 @@ namespace Sluice.Query.DataApi;
 internal static class DataApiJson
 {
     private const string StatusPrefix = "STATEMENT_STATUS_";
+    private const string SubStatementsField = "sluice.query.v1.DescribeStatementResponse.sub_statements";
 
     private static readonly HashSet<string> CamelCaseMessages = new(StringComparer.Ordinal)
     {
@@ -85,8 +86,9 @@ internal static class DataApiJson
             var name = JsonName(field, camel);
             if (field.IsRepeated)
             {
-                if (omitDefaults && ((System.Collections.IList)value).Count == 0)
+                if ((omitDefaults || field.FullName == SubStatementsField) && ((System.Collections.IList)value).Count == 0)
                 {
+                    // AWS's DescribeStatement has SubStatements only for batches.
                     continue;
                 }
                 writer.WriteStartArray(name);

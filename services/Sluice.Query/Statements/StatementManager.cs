@@ -35,6 +35,9 @@ public sealed partial class StatementManager : IDisposable
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
 
+    // Query ids of the parts run here, increasing as Redshift's are.
+    private long _lastQueryId;
+
     // Read once: statements ended by shutdown notify observers after the source is disposed.
     private readonly CancellationToken _shutdownToken;
 
@@ -316,9 +319,11 @@ public sealed partial class StatementManager : IDisposable
         foreach (var part in statement.Parts)
         {
             token.ThrowIfCancellationRequested();
+            var queryId = Interlocked.Increment(ref _lastQueryId);
             statement.UpdatePart(part, _time.GetUtcNow(), p =>
             {
                 p.Status = StatementStatus.Started;
+                p.QueryId = queryId;
                 p.StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
             });
             try

@@ -62,6 +62,7 @@ async function main() {
   result.json = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', ResultFormat: 'JSON', StatementName: `${name}-done` })));
   if (result.json.ok) {
     result.jsonStatus = await waitFinished(client, result.json.Id);
+    result.describe = await outcome(() => client.send(new sdk.DescribeStatementCommand({ Id: result.json.Id })));
   }
   result.slow = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
     Database: 'dev', Sql: argument('--slow-sql'), ClusterIdentifier: 'local', StatementName: `${name}-slow`,
