@@ -121,13 +121,22 @@ public abstract class LakeTests
 }
 
 /// <summary>The lake in a local directory store, read in place.</summary>
-public sealed class LocalLakeTests : LakeTests
+public sealed class LocalLakeTests : LakeTests, IDisposable
 {
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "sluice-query-lake", Guid.NewGuid().ToString("N"));
+
     protected override async Task<(QueryHost Host, IObjectStore Store)> StartAsync()
     {
-        var root = Path.Combine(Path.GetTempPath(), "sluice-query-lake", Guid.NewGuid().ToString("N"));
-        var host = await QueryHost.StartAsync(new Dictionary<string, string?>(), new Dictionary<string, string?> { ["Sluice:ObjectStore:LocalRoot"] = root });
-        return (host, new LocalDirectoryObjectStore(root));
+        var host = await QueryHost.StartAsync(new Dictionary<string, string?>(), new Dictionary<string, string?> { ["Sluice:ObjectStore:LocalRoot"] = _root });
+        return (host, new LocalDirectoryObjectStore(_root));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
     }
 }
 
