@@ -74,7 +74,10 @@ public static class QueryServiceHosting
         {
             return new DuckDbSqlEngine(options.DuckDbDirectory);
         }
-        var lake = new LakeCatalog(services.GetRequiredService<IObjectStore>(), options.LakeCache, services.GetRequiredService<ILogger<LakeCatalog>>());
-        return new DuckDbSqlEngine(options.DuckDbDirectory, lake, lake.Root);
+        return new DuckDbSqlEngine(options.DuckDbDirectory, () =>
+        {
+            var lake = new LakeCatalog(services.GetRequiredService<IObjectStore>(), options.LakeCache, services.GetRequiredService<ILogger<LakeCatalog>>());
+            return (lake, lake.Root);
+        });
     }
 }

@@ -21,18 +21,19 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
     // The column plan of each open reader, from DescribeColumns to the ReadField calls that follow.
     private readonly ConditionalWeakTable<DbDataReader, DuckDbColumn[]> _plans = [];
     private readonly string _directory;
-    private readonly ILakeCatalog? _lake;
-    private readonly string? _readableDirectory;
+    private readonly Lazy<(ILakeCatalog? Lake, string? ReadableDirectory)> _lake;
     private readonly Lock _lockdown = new();
 
     /// <param name="directory">Where the database files live; created if absent.</param>
-    /// <param name="lake">The lake tables attached to every connection as catalog <c>lake</c>; null for none.</param>
-    /// <param name="readableDirectory">The one folder statements may read files from (the lake's); null for none.</param>
-    internal DuckDbSqlEngine(string directory, ILakeCatalog? lake = null, string? readableDirectory = null)
+    /// <param name="lake">
+    /// Creates, on first use, the lake tables attached to every connection as catalog <c>lake</c>
+    /// and the one folder statements may read files from; null for neither. Deferred so that
+    /// creating the engine never waits on the object store.
+    /// </param>
+    internal DuckDbSqlEngine(string directory, Func<(ILakeCatalog? Lake, string? ReadableDirectory)>? lake = null)
     {
         _directory = Path.GetFullPath(directory);
-        _lake = lake;
-        _readableDirectory = readableDirectory is null ? null : Path.GetFullPath(readableDirectory);
+        _lake = new Lazy<(ILakeCatalog?, string?)>(lake ?? (() => (null, null)));
         Directory.CreateDirectory(_directory);
     }
 
@@ -80,7 +81,8 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
             {
                 return;
             }
-            var allowed = _readableDirectory is null ? "[]" : "['" + _readableDirectory.Replace("'", "''", StringComparison.Ordinal) + "/']";
+            var readable = _lake.Value.ReadableDirectory is { } folder ? Path.GetFullPath(folder) : null;
+            var allowed = readable is null ? "[]" : "['" + readable.Replace("'", "''", StringComparison.Ordinal) + "/']";
             command.CommandText = $"SET allowed_directories = {allowed}; SET enable_external_access = false;";
             command.ExecuteNonQuery();
         }
@@ -95,9 +97,9 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
         var connection = await OpenOrCreateAsync(database, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_lake is not null)
+            if (_lake.Value.Lake is { } lake)
             {
-                await _lake.AttachAsync(connection, cancellationToken).ConfigureAwait(false);
+                await lake.AttachAsync(connection, cancellationToken).ConfigureAwait(false);
             }
             return connection;
         }
