@@ -3,8 +3,8 @@ namespace Sluice.Query;
 /// <summary>Which SQL engine runs the statements.</summary>
 public enum QueryEngineKind
 {
-    /// <summary>Embedded SQLite files under <see cref="QueryOptions.DataDirectory"/>.</summary>
-    Sqlite,
+    /// <summary>Embedded DuckDB files under <see cref="QueryOptions.DataDirectory"/>, with the lake attached.</summary>
+    DuckDb,
 
     /// <summary>A PostgreSQL server reached with Npgsql.</summary>
     Postgres,
@@ -18,16 +18,16 @@ public sealed class QueryOptions
 {
     public const string SectionName = "Sluice:Query";
 
-    /// <summary>The engine statements run on. Defaults to <see cref="QueryEngineKind.Sqlite"/>.</summary>
-    public QueryEngineKind Engine { get; set; } = QueryEngineKind.Sqlite;
+    /// <summary>The engine statements run on. Defaults to <see cref="QueryEngineKind.DuckDb"/>.</summary>
+    public QueryEngineKind Engine { get; set; } = QueryEngineKind.DuckDb;
 
-    /// <summary>Where SQLite databases, stored results and the local Data API key live. Defaults to ./data.</summary>
+    /// <summary>Where DuckDB databases, stored results and the local Data API key live. Defaults to ./data.</summary>
     public string DataDirectory { get; set; } = "./data";
 
-    /// <summary>The database created at start on SQLite (with the demo <c>sales</c> table). Defaults to "dev".</summary>
+    /// <summary>The database created at start on DuckDB (with the demo <c>sales</c> table). Defaults to "dev".</summary>
     public string DefaultDatabase { get; set; } = "dev";
 
-    /// <summary>Creates the demo <c>sales</c> table in the default SQLite database if absent. Defaults to true.</summary>
+    /// <summary>Creates the demo <c>sales</c> table in the default DuckDB database if absent. Defaults to true.</summary>
     public bool SeedDemoSchema { get; set; } = true;
 
     /// <summary>Npgsql connection string for the PostgreSQL engine; a request's Database replaces its database.</summary>
@@ -69,12 +69,23 @@ public sealed class QueryOptions
     /// <summary>The region the Data API expects in signatures; null accepts any. Defaults to null.</summary>
     public string? DataApiRegion { get; set; }
 
+    /// <summary>
+    /// Shows the object store's raw zone (configured in section Sluice:ObjectStore) as tables
+    /// <c>lake.&lt;source&gt;</c> on the DuckDB engine. Defaults to true.
+    /// </summary>
+    public bool LakeEnabled { get; set; } = true;
+
+    /// <summary>Where the DuckDB engine caches lake parts it copies from an S3 store. Defaults to {DataDirectory}/lake-cache.</summary>
+    public string? LakeCacheDirectory { get; set; }
+
     /// <summary>Where and how the Redshift engine reaches the Data API (section Sluice:Query:Redshift).</summary>
     public RedshiftOptions Redshift { get; set; } = new();
 
     internal string ResultsDirectory => Path.Combine(DataDirectory, "results");
 
-    internal string SqliteDirectory => Path.Combine(DataDirectory, "sqlite");
+    internal string DuckDbDirectory => Path.Combine(DataDirectory, "duckdb");
+
+    internal string LakeCache => LakeCacheDirectory ?? Path.Combine(DataDirectory, "lake-cache");
 }
 
 /// <summary>An access key pair the Data API endpoint accepts.</summary>

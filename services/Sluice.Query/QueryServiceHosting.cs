@@ -3,9 +3,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.ObjectStore;
 using Sluice.Query.DataApi;
 using Sluice.Query.Engines;
+using Sluice.Query.Engines.DuckDb;
 using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.Loading;
@@ -31,6 +34,8 @@ public static class QueryServiceHosting
         services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISqlEngine>(CreateEngine);
+        // The lake's store: the same section the ingestion service lands parts with.
+        services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
         services.TryAddSingleton<StatementManager>();
         services.TryAddSingleton<QueryOperations>();
         services.TryAddSingleton<QueryGrpcService>();
@@ -38,7 +43,7 @@ public static class QueryServiceHosting
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
         builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<StatementRetentionService>();
-        services.AddHostedService<SqliteDemoSeeder>();
+        services.AddHostedService<DemoSeeder>();
         builder.AddQueryDataApi();
         builder.AddStatementBus();
         builder.AddDatasetLoading(); // The ingestion pipeline's load step (Loading/).
@@ -61,7 +66,20 @@ public static class QueryServiceHosting
             QueryEngineKind.Postgres => new PostgresSqlEngine(options.PostgresConnectionString
                 ?? throw new InvalidOperationException("Sluice:Query:Engine is Postgres but Sluice:Query:PostgresConnectionString is not set.")),
             QueryEngineKind.Redshift => new RedshiftSqlEngine(options.Redshift),
-            _ => new SqliteSqlEngine(options.SqliteDirectory),
+            _ => CreateDuckDb(services, options),
         };
+    }
+
+    private static DuckDbSqlEngine CreateDuckDb(IServiceProvider services, QueryOptions options)
+    {
+        if (!options.LakeEnabled)
+        {
+            return new DuckDbSqlEngine(options.DuckDbDirectory);
+        }
+        return new DuckDbSqlEngine(options.DuckDbDirectory, () =>
+        {
+            var lake = new LakeCatalog(services.GetRequiredService<IObjectStore>(), options.LakeCache, services.GetRequiredService<ILogger<LakeCatalog>>());
+            return (lake, lake.Root);
+        });
     }
 }

@@ -162,14 +162,14 @@ public sealed class PeerClientsCallSluiceTests(SluiceHostFixture fixture)
         Assert.Equal(stream.GetProperty("total_num_rows").GetInt64(), rows.Count);
 
         // The same statement read by the Sluice client.
-        var reference = new List<(string Region, long Count, double Total)>();
+        var reference = new List<(string Region, long Count, string Total)>();
         using (var call = QueryClient.StreamStatementResult(new StreamStatementResultRequest { Id = id }, deadline: Deadline()))
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync())
             {
                 if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Batch)
                 {
-                    reference.AddRange(message.Batch.Records.Select(r => (r.Fields[0].StringValue, r.Fields[1].LongValue, r.Fields[2].DoubleValue)));
+                    reference.AddRange(message.Batch.Records.Select(r => (r.Fields[0].StringValue, r.Fields[1].LongValue, r.Fields[2].StringValue)));
                 }
             }
         }
@@ -185,7 +185,8 @@ public sealed class PeerClientsCallSluiceTests(SluiceHostFixture fixture)
             .ToList();
         Assert.Equal(expected.Select(e => (e.Region, e.Count)), rows.Select(r => (r.Region, r.Count)));
         Assert.Equal(28, rows.Sum(r => r.Count));
-        Assert.All(expected.Zip(rows), pair => Assert.Equal((double)pair.First.Total, pair.Second.Total, 6));
+        // Exact, with the column's two decimals, as Redshift returns NUMERIC(10,2) sums.
+        Assert.All(expected.Zip(rows), pair => Assert.Equal(pair.First.Total.ToString("F2", CultureInfo.InvariantCulture), pair.Second.Total));
     }
 
     [Theory]
@@ -261,13 +262,13 @@ public sealed class PeerClientsCallSluiceTests(SluiceHostFixture fixture)
         return Status.Parser.ParseFrom(Convert.FromBase64String(raw.GetString()!));
     }
 
-    /// <summary>A (region, n, total) record as a peer printed it: each field {member: value}, longs as text.</summary>
-    private static (string Region, long Count, double Total) PeerRow(JsonElement record)
+    /// <summary>A (region, n, total) record as a peer printed it: each field {member: value}, longs as text, the NUMERIC total as exact text.</summary>
+    private static (string Region, long Count, string Total) PeerRow(JsonElement record)
     {
         var fields = record.EnumerateArray().ToList();
         Assert.Equal(3, fields.Count);
         return (fields[0].GetProperty("string_value").GetString()!,
             long.Parse(fields[1].GetProperty("long_value").GetString()!, CultureInfo.InvariantCulture),
-            fields[2].GetProperty("double_value").GetDouble());
+            fields[2].GetProperty("string_value").GetString()!);
     }
 }

@@ -31,7 +31,7 @@ public sealed class DataApiFixture : IAsyncLifetime
 /// <summary>The real AWS CLI v2 (/usr/bin/aws redshift-data ...) against Sluice's Data API endpoint.</summary>
 public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<DataApiFixture>
 {
-    private const string SlowSql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
+    private const string SlowSql = "SELECT sum(a.range + b.range) FROM range(100000) AS a, range(1000000) AS b";
 
     [Fact]
     public async Task ExecuteStatement_AwsCli_DescribeAndPaginatedResultMatch()
@@ -45,20 +45,45 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
 
         Assert.Equal("FINISHED", described.GetProperty("Status").GetString());
         Assert.Equal("local", executed.GetProperty("ClusterIdentifier").GetString());
+        Assert.False(described.TryGetProperty("SubStatements", out _), "SubStatements only for batches");
+        Assert.True(described.GetProperty("RedshiftQueryId").GetInt64() > 0);
         var rows = described.GetProperty("ResultRows").GetInt64();
         Assert.True(rows > 7, $"expected several pages of 7 rows, got {rows} rows");
         // The CLI follows NextToken itself and merges the pages' records.
         var records = result.GetProperty("Records").EnumerateArray().ToList();
         Assert.Equal(rows, records.Count);
         Assert.Equal(5, result.GetProperty("ColumnMetadata").GetArrayLength());
-        Assert.All(records, r => Assert.True(r[3].GetProperty("doubleValue").GetDouble() > 1000));
+        Assert.All(records, r => Assert.True(decimal.Parse(r[3].GetProperty("stringValue").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 1000));
         Assert.Equal(rows, result.GetProperty("TotalNumRows").GetInt64());
+    }
+
+    [Fact]
+    public async Task GetStatementResult_AwsCliEveryTypeFamily_RedshiftTypesAndFields()
+    {
+        const string Sql = "SELECT CAST(7 AS SMALLINT) AS i2, 42 AS i4, CAST(9007199254740993 AS BIGINT) AS i8, CAST(0.5 AS REAL) AS f4, CAST(1.25 AS DOUBLE) AS f8, " +
+            "CAST(100.1 AS NUMERIC(10,2)) AS num, 'text' AS vc, TRUE AS b, DATE '2024-02-29' AS d, TIMESTAMP '2024-01-02 03:04:05.5' AS ts, " +
+            "TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tstz, CAST(NULL AS INTEGER) AS n";
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", Sql);
+        var id = executed.GetProperty("Id").GetString()!;
+        await fixture.Host.Client.WaitForEndAsync(id);
+
+        var result = await AwsJsonAsync("get-statement-result", "--id", id);
+
+        var types = result.GetProperty("ColumnMetadata").EnumerateArray().Select(c => c.GetProperty("typeName").GetString()).ToList();
+        Assert.Equal(["int2", "int4", "int8", "float4", "float8", "numeric", "varchar", "bool", "date", "timestamp", "timestamptz", "int4"], types);
+        var numeric = result.GetProperty("ColumnMetadata")[5];
+        Assert.Equal((10, 2), (numeric.GetProperty("precision").GetInt32(), numeric.GetProperty("scale").GetInt32()));
+        var row = Assert.Single(result.GetProperty("Records").EnumerateArray()).EnumerateArray().Select(f => f.EnumerateObject().Single()).ToList();
+        Assert.Equal(
+            ["longValue=7", "longValue=42", "longValue=9007199254740993", "doubleValue=0.5", "doubleValue=1.25", "stringValue=100.10", "stringValue=text", "booleanValue=True",
+             "stringValue=2024-02-29", "stringValue=2024-01-02 03:04:05.5", "stringValue=2024-01-02 03:04:05+00", "isNull=True"],
+            row.Select(f => f.Name + "=" + f.Value));
     }
 
     [Fact]
     public async Task ExecuteStatement_AwsCliParameters_BindsNamedParameter()
     {
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", "SELECT id, region FROM sales WHERE region = :region ORDER BY id",
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT id, region FROM sales WHERE region = :region ORDER BY id",
             "--parameters", "[{\"name\":\"region\",\"value\":\"north\"}]");
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
@@ -74,7 +99,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     public async Task BatchExecuteStatement_AwsCli_RunsSubStatements()
     {
         var table = "cli_" + Guid.NewGuid().ToString("N")[..8];
-        var executed = await AwsJsonAsync("batch-execute-statement", "--database", "dev", "--sqls", $"CREATE TABLE {table} (a INTEGER)", $"INSERT INTO {table} VALUES (1), (2)");
+        var executed = await AwsJsonAsync("batch-execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sqls", $"CREATE TABLE {table} (a INTEGER)", $"INSERT INTO {table} VALUES (1), (2)");
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
 
@@ -84,12 +109,16 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
         Assert.Equal([id + ":1", id + ":2"], subs.Select(s => s.GetProperty("Id").GetString()));
         Assert.All(subs, s => Assert.Equal("FINISHED", s.GetProperty("Status").GetString()));
         Assert.Equal(2, subs[1].GetProperty("ResultRows").GetInt64());
+        // Each sub-statement is its own warehouse query, run in order.
+        var queryIds = subs.Select(s => s.GetProperty("RedshiftQueryId").GetInt64()).ToList();
+        Assert.True(queryIds[0] > 0 && queryIds[1] > queryIds[0], string.Join(", ", queryIds));
+        Assert.True(described.GetProperty("RedshiftPid").GetInt64() > 0);
     }
 
     [Fact]
     public async Task CancelStatement_AwsCliOnRunningStatement_Aborts()
     {
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", SlowSql);
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", SlowSql);
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForStatusAsync(id, StatementStatus.Started);
 
@@ -104,7 +133,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     public async Task ListStatements_AwsCli_FindsANamedStatement()
     {
         var name = "cli-list-" + Guid.NewGuid().ToString("N")[..8];
-        var executed = await AwsJsonAsync("execute-statement", "--database", "dev", "--sql", "SELECT 1", "--statement-name", name);
+        var executed = await AwsJsonAsync("execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT 1", "--statement-name", name);
         var id = executed.GetProperty("Id").GetString()!;
         await fixture.Host.Client.WaitForEndAsync(id);
 
@@ -118,10 +147,10 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     [Fact]
     public async Task ListTablesAndDescribeTable_AwsCli_ShowSales()
     {
-        var tables = await AwsJsonAsync("list-tables", "--database", "dev", "--table-pattern", "sales");
-        var described = await AwsJsonAsync("describe-table", "--database", "dev", "--table", "sales");
-        var databases = await AwsJsonAsync("list-databases", "--database", "dev");
-        var schemas = await AwsJsonAsync("list-schemas", "--database", "dev");
+        var tables = await AwsJsonAsync("list-tables", "--cluster-identifier", "local", "--database", "dev", "--table-pattern", "sales");
+        var described = await AwsJsonAsync("describe-table", "--cluster-identifier", "local", "--database", "dev", "--table", "sales");
+        var databases = await AwsJsonAsync("list-databases", "--cluster-identifier", "local", "--database", "dev");
+        var schemas = await AwsJsonAsync("list-schemas", "--cluster-identifier", "local", "--database", "dev");
 
         var sales = Assert.Single(tables.GetProperty("Tables").EnumerateArray());
         Assert.Equal("sales", sales.GetProperty("name").GetString());
@@ -140,9 +169,21 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task ExecuteStatement_AwsCliWithoutClusterOrWorkgroup_ValidationExceptionAsAws()
+    {
+        var (exitCode, _, stderr) = await AwsAsync(DataApiFixture.SecretAccessKey, "execute-statement", "--database", "dev", "--sql", "SELECT 1");
+        var workgroup = await AwsJsonAsync("execute-statement", "--workgroup-name", "analytics", "--database", "dev", "--sql", "SELECT 1");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("ValidationException", stderr, StringComparison.Ordinal);
+        Assert.Contains("Either ClusterIdentifier or WorkgroupName needs to be specified.", stderr, StringComparison.Ordinal);
+        Assert.Equal("analytics", workgroup.GetProperty("WorkgroupName").GetString());
+    }
+
+    [Fact]
     public async Task ExecuteStatement_AwsCliWrongSecret_RefusedAsInvalidSignature()
     {
-        var (exitCode, _, stderr) = await AwsAsync("not-the-secret", "execute-statement", "--database", "dev", "--sql", "SELECT 1");
+        var (exitCode, _, stderr) = await AwsAsync("not-the-secret", "execute-statement", "--cluster-identifier", "local", "--database", "dev", "--sql", "SELECT 1");
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("InvalidSignatureException", stderr, StringComparison.Ordinal);

@@ -25,7 +25,7 @@ public interface IEngineFixture
     };
 }
 
-public sealed class SqliteEngineFixture : IEngineFixture, IAsyncLifetime
+public sealed class DuckDbEngineFixture : IEngineFixture, IAsyncLifetime
 {
     public QueryHost Host { get; private set; } = null!;
 
@@ -33,12 +33,12 @@ public sealed class SqliteEngineFixture : IEngineFixture, IAsyncLifetime
 
     public string Schema => "main";
 
-    public string SlowSql => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
+    public string SlowSql => "SELECT sum(a.range + b.range) FROM range(100000) AS a, range(1000000) AS b";
 
     public async Task InitializeAsync()
     {
         var settings = IEngineFixture.CommonSettings();
-        settings["Engine"] = "Sqlite";
+        settings["Engine"] = "DuckDb";
         Host = await QueryHost.StartAsync(settings);
     }
 
@@ -73,7 +73,7 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
         await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Database }.ConnectionString))
         {
             await connection.OpenAsync();
-            // The same rows as the SQLite demo seeder, so both engines answer the same questions alike.
+            // The same rows as the DuckDB demo seeder, so both engines answer the same questions alike.
             await using var seed = new NpgsqlCommand("""
                 CREATE TABLE sales (id integer PRIMARY KEY, region text NOT NULL, product text NOT NULL, amount numeric(10,2) NOT NULL, sold_at timestamp NOT NULL);
                 INSERT INTO sales
@@ -116,7 +116,7 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
 }
 
 /// <summary>
-/// The Redshift engine end to end: a "warehouse" query service on SQLite serving the Data API
+/// The Redshift engine end to end: a "warehouse" query service on DuckDB serving the Data API
 /// (port 0, one configured key), and the service under test on the Redshift engine pointed at that
 /// endpoint with that key, so every call crosses the real JSON 1.1 protocol with SigV4.
 /// </summary>
@@ -125,7 +125,7 @@ public sealed class RedshiftEngineFixture : IEngineFixture, IAsyncLifetime
     public const string AccessKeyId = "AKIDSLUICEWAREHOUSE1";
     public const string SecretAccessKey = "warehouse-secret/xyz+987";
 
-    /// <summary>The query service playing Redshift: SQLite behind its Data API endpoint.</summary>
+    /// <summary>The query service playing Redshift: DuckDB behind its Data API endpoint.</summary>
     public QueryHost Warehouse { get; private set; } = null!;
 
     public QueryHost Host { get; private set; } = null!;
@@ -134,7 +134,7 @@ public sealed class RedshiftEngineFixture : IEngineFixture, IAsyncLifetime
 
     public string Schema => "main";
 
-    public string SlowSql => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c";
+    public string SlowSql => "SELECT sum(a.range + b.range) FROM range(100000) AS a, range(1000000) AS b";
 
     /// <summary>
     /// Configuration beyond Sluice:Query for the service under test only, e.g. its broker. The

@@ -108,7 +108,7 @@ public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixtur
     }
 
     /// <summary>
-    /// The rows the peers' query must return, from the formula both demo seeds use (SqliteDemoSeeder
+    /// The rows the peers' query must return, from the formula both demo seeds use (DemoSeeder
     /// and PostgresEngineFixture) rather than from any run.
     /// </summary>
     private static List<(long Id, string Region, decimal Amount)> ExpectedRows() =>
@@ -210,10 +210,9 @@ public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixtur
 
     private static string BoolText(bool value) => value ? "true" : "false";
 
-    /// <summary>SQLite returns the REAL amount as a double, PostgreSQL the numeric as text.</summary>
+    /// <summary>Every engine returns the NUMERIC(10,2) amount as exact text, as Redshift does.</summary>
     private static decimal AmountOf(JsonElement field) =>
-        field.TryGetProperty("double_value", out var number) ? (decimal)number.GetDouble()
-        : decimal.Parse(field.GetProperty("string_value").GetString()!, CultureInfo.InvariantCulture);
+        decimal.Parse(field.GetProperty("string_value").GetString()!, CultureInfo.InvariantCulture);
 
     private static List<List<JsonElement>> Rows(JsonElement path) =>
         path.GetProperty("records").EnumerateArray().Select(row => row.EnumerateArray().ToList()).ToList();
@@ -237,8 +236,8 @@ public abstract class PeerClientsReadQueryResultsTests<TFixture>(TFixture fixtur
         string InvalidTokenDetail);
 }
 
-public sealed class SqlitePeerClientsReadQueryResultsTests(SqliteEngineFixture fixture)
-    : PeerClientsReadQueryResultsTests<SqliteEngineFixture>(fixture), IClassFixture<SqliteEngineFixture>;
+public sealed class DuckDbPeerClientsReadQueryResultsTests(DuckDbEngineFixture fixture)
+    : PeerClientsReadQueryResultsTests<DuckDbEngineFixture>(fixture), IClassFixture<DuckDbEngineFixture>;
 
 public sealed class PostgresPeerClientsReadQueryResultsTests(PostgresEngineFixture fixture)
     : PeerClientsReadQueryResultsTests<PostgresEngineFixture>(fixture), IClassFixture<PostgresEngineFixture>;

@@ -383,15 +383,16 @@ public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
         Assert.All(response.ColumnList, c => Assert.Equal(fixture.Schema, c.SchemaName));
     }
 
-    private static double AmountOf(Field field) => field.ValueCase switch
+    /// <summary>The NUMERIC(10,2) amount, which every engine returns as exact text with its two decimals.</summary>
+    private static decimal AmountOf(Field field)
     {
-        Field.ValueOneofCase.DoubleValue => field.DoubleValue,
-        Field.ValueOneofCase.StringValue => double.Parse(field.StringValue, System.Globalization.CultureInfo.InvariantCulture),
-        _ => throw new InvalidOperationException($"amount came as {field.ValueCase}"),
-    };
+        Assert.Equal(Field.ValueOneofCase.StringValue, field.ValueCase);
+        Assert.Matches(@"^\d+\.\d\d$", field.StringValue);
+        return decimal.Parse(field.StringValue, System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
-public sealed class SqliteQueryServiceTests(SqliteEngineFixture fixture) : QueryServiceContractTests<SqliteEngineFixture>(fixture), IClassFixture<SqliteEngineFixture>;
+public sealed class DuckDbQueryServiceTests(DuckDbEngineFixture fixture) : QueryServiceContractTests<DuckDbEngineFixture>(fixture), IClassFixture<DuckDbEngineFixture>;
 
 public sealed class PostgresQueryServiceTests(PostgresEngineFixture fixture) : QueryServiceContractTests<PostgresEngineFixture>(fixture), IClassFixture<PostgresEngineFixture>;
 

@@ -76,9 +76,10 @@ public abstract class StatementEventTests
         {
             await using var events = await EventRecorder.StartAsync(fixture.Host);
             var id = Guid.NewGuid().ToString();
-            // Slow enough remotely (most of a second on SQLite) that the first re-checks, 20 ms, 40 ms
-            // and 80 ms apart, find it still running.
-            const string Sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c WHERE x % 100000 = 0";
+            // Slow enough remotely (about a second on DuckDB: a 200-million-row join feeds the filter)
+            // that the first re-checks, 20 ms, 40 ms and 80 ms apart, find it still running.
+            const string Sql = "SELECT range AS x FROM range(1, 3000001) WHERE range % 100000 = 0 " +
+                "AND (SELECT sum(a.range + b.range) FROM range(1000) AS a, range(200000) AS b) > 0";
 
             await events.Bus.Publish(new SubmitStatement { StatementId = id, Database = "dev", Sql = Sql });
             var end = await events.FinishedAsync(id);

@@ -19,8 +19,7 @@ public sealed class StreamingMemoryTests(ITestOutputHelper output)
     {
         await using var host = await QueryHost.StartAsync(new Dictionary<string, string?> { ["SeedDemoSchema"] = "false" });
         var end = await host.Client.RunAsync("dev", $"""
-            WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {Rows})
-            SELECT x AS id, 'customer-' || x AS name, x * 0.25 AS score, x % 7 = 0 AS flagged FROM c
+            SELECT x AS id, 'customer-' || x AS name, x * 0.25 AS score, x % 7 = 0 AS flagged FROM range(1, {Rows + 1}) AS c(x) ORDER BY x
             """);
         var resultBytes = end.ResultSize;
         var baseline = GC.GetTotalMemory(forceFullCollection: true);

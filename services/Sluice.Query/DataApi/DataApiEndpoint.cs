@@ -109,16 +109,16 @@ public static partial class DataApiEndpoint
         {
             IMessage result = target[TargetPrefix.Length..] switch
             {
-                "ExecuteStatement" => operations.ExecuteStatement(Require(DataApiJson.Read<ExecuteStatementRequest>(json), "Sql", "Database"), caller),
-                "BatchExecuteStatement" => operations.BatchExecuteStatement(Require(DataApiJson.Read<BatchExecuteStatementRequest>(json), "Sqls", "Database"), caller),
-                "DescribeStatement" => operations.DescribeStatement(Require(DataApiJson.Read<DescribeStatementRequest>(json), "Id")),
-                "GetStatementResult" => await operations.GetStatementResultAsync(Require(DataApiJson.Read<GetStatementResultRequest>(json), "Id"), token).ConfigureAwait(false),
-                "CancelStatement" => await operations.CancelStatementAsync(Require(DataApiJson.Read<CancelStatementRequest>(json), "Id")).ConfigureAwait(false),
-                "ListStatements" => operations.ListStatements(DataApiJson.Read<ListStatementsRequest>(json), caller),
-                "ListDatabases" => await operations.ListDatabasesAsync(DataApiJson.Read<ListDatabasesRequest>(json), token).ConfigureAwait(false),
-                "ListSchemas" => await operations.ListSchemasAsync(DataApiJson.Read<ListSchemasRequest>(json), token).ConfigureAwait(false),
-                "ListTables" => await operations.ListTablesAsync(DataApiJson.Read<ListTablesRequest>(json), token).ConfigureAwait(false),
-                "DescribeTable" => await operations.DescribeTableAsync(DataApiJson.Read<DescribeTableRequest>(json), token).ConfigureAwait(false),
+                "ExecuteStatement" => operations.ExecuteStatement(Require(DataApiRequestRules.Read<ExecuteStatementRequest>(json), "Sql", "Database"), caller),
+                "BatchExecuteStatement" => operations.BatchExecuteStatement(Require(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", "Database"), caller),
+                "DescribeStatement" => operations.DescribeStatement(Require(DataApiRequestRules.Read<DescribeStatementRequest>(json), "Id")),
+                "GetStatementResult" => await operations.GetStatementResultAsync(Require(DataApiRequestRules.Read<GetStatementResultRequest>(json), "Id"), token).ConfigureAwait(false),
+                "CancelStatement" => await operations.CancelStatementAsync(Require(DataApiRequestRules.Read<CancelStatementRequest>(json), "Id")).ConfigureAwait(false),
+                "ListStatements" => operations.ListStatements(DataApiRequestRules.Read<ListStatementsRequest>(json), caller),
+                "ListDatabases" => await operations.ListDatabasesAsync(DataApiRequestRules.Read<ListDatabasesRequest>(json), token).ConfigureAwait(false),
+                "ListSchemas" => await operations.ListSchemasAsync(DataApiRequestRules.Read<ListSchemasRequest>(json), token).ConfigureAwait(false),
+                "ListTables" => await operations.ListTablesAsync(DataApiRequestRules.Read<ListTablesRequest>(json), token).ConfigureAwait(false),
+                "DescribeTable" => await operations.DescribeTableAsync(DataApiRequestRules.Read<DescribeTableRequest>(json), token).ConfigureAwait(false),
                 var other => throw new UnknownOperationException(other),
             };
             response.ContentType = ContentType;

@@ -19,6 +19,7 @@ namespace Sluice.Query.DataApi;
 internal static class DataApiJson
 {
     private const string StatusPrefix = "STATEMENT_STATUS_";
+    private const string SubStatementsField = "sluice.query.v1.DescribeStatementResponse.sub_statements";
 
     private static readonly HashSet<string> CamelCaseMessages = new(StringComparer.Ordinal)
     {
@@ -28,7 +29,13 @@ internal static class DataApiJson
     // Read once per message type: a remote result reads one Field message per value.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>> FieldsByJsonName = new();
 
-    public static T Read<T>(JsonElement json)
+    /// <summary>
+    /// Reads <typeparamref name="T"/>; with <paramref name="rejectUnknown"/> (requests to Sluice's
+    /// endpoint) a member the contract does not model is a ValidationException naming it, so no
+    /// request field is silently ignored. Responses of a remote Data API are read leniently: AWS
+    /// adds response members over time.
+    /// </summary>
+    public static T Read<T>(JsonElement json, bool rejectUnknown = false)
         where T : IMessage<T>, new()
     {
         var message = new T();
@@ -36,9 +43,22 @@ internal static class DataApiJson
         {
             throw QueryException.Validation("", "The request body must be a JSON object.");
         }
+        if (rejectUnknown)
+        {
+            var fields = FieldsOf(message.Descriptor);
+            foreach (var property in json.EnumerateObject().Where(p => !fields.ContainsKey(p.Name)))
+            {
+                throw QueryException.Validation(property.Name,
+                    $"Request field '{property.Name}' is not supported by this Redshift Data API endpoint (Sluice); remove it from the request.");
+            }
+        }
         ReadInto(message, json);
         return message;
     }
+
+    /// <summary>True when the request JSON names <paramref name="member"/> with a non-null value.</summary>
+    public static bool Has(JsonElement json, string member) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(member, out var value) && value.ValueKind != JsonValueKind.Null;
 
     /// <summary>
     /// Writes <paramref name="message"/>; with <paramref name="omitDefaults"/> (requests) empty lists,
@@ -66,8 +86,9 @@ internal static class DataApiJson
             var name = JsonName(field, camel);
             if (field.IsRepeated)
             {
-                if (omitDefaults && ((System.Collections.IList)value).Count == 0)
+                if ((omitDefaults || field.FullName == SubStatementsField) && ((System.Collections.IList)value).Count == 0)
                 {
+                    // AWS's DescribeStatement has SubStatements only for batches.
                     continue;
                 }
                 writer.WriteStartArray(name);
@@ -148,11 +169,7 @@ internal static class DataApiJson
 
     private static void ReadInto(IMessage message, JsonElement json)
     {
-        var fields = FieldsByJsonName.GetOrAdd(message.Descriptor, static descriptor =>
-        {
-            var camel = CamelCaseMessages.Contains(descriptor.FullName);
-            return descriptor.Fields.InDeclarationOrder().ToDictionary(f => JsonName(f, camel), StringComparer.Ordinal);
-        });
+        var fields = FieldsOf(message.Descriptor);
         foreach (var property in json.EnumerateObject())
         {
             // Members this contract does not model (newer Data API fields) are ignored, as AWS ignores unknown members.
@@ -176,6 +193,13 @@ internal static class DataApiJson
             field.Accessor.SetValue(message, ReadValue(field, property.Name, property.Value));
         }
     }
+
+    private static Dictionary<string, FieldDescriptor> FieldsOf(MessageDescriptor descriptor) =>
+        FieldsByJsonName.GetOrAdd(descriptor, static descriptor =>
+        {
+            var camel = CamelCaseMessages.Contains(descriptor.FullName);
+            return descriptor.Fields.InDeclarationOrder().ToDictionary(f => JsonName(f, camel), StringComparer.Ordinal);
+        });
 
     private static object ReadValue(FieldDescriptor field, string name, JsonElement value)
     {

@@ -43,8 +43,8 @@ public interface IConnectionSqlEngine : ISqlEngine
 {
     /// <summary>
     /// True when the driver's async calls complete synchronously, holding the calling thread while
-    /// the engine works (Microsoft.Data.Sqlite). Such statements run on a thread of their own, so a
-    /// long one does not take a thread-pool thread from gRPC and the bus for its whole run.
+    /// the engine works (DuckDB.NET). Such statements run on a thread of their own, so a long one
+    /// does not take a thread-pool thread from gRPC and the bus for its whole run.
     /// </summary>
     bool BlocksCallingThread => false;
 
@@ -62,6 +62,16 @@ public interface IConnectionSqlEngine : ISqlEngine
 
     /// <summary>Converts column <paramref name="ordinal"/> of the current row to a Data API field.</summary>
     Field ReadField(DbDataReader reader, int ordinal);
+
+    /// <summary>
+    /// True when <paramref name="sql"/> changes rows and returns only their count, which this driver
+    /// reports from ExecuteNonQuery but not from a reader (DuckDB.NET). Defaults to false: a reader's
+    /// RecordsAffected serves.
+    /// </summary>
+    bool CountsOnlyThroughNonQuery(string sql) => false;
+
+    /// <summary>The message a statement failed with, in an engine-neutral form. Defaults to the driver's message.</summary>
+    string DescribeError(DbException exception) => exception.Message;
 }
 
 /// <summary>

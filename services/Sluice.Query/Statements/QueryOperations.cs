@@ -70,6 +70,9 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                 SecretArn = submission.Location?.SecretArn ?? "",
                 WorkgroupName = submission.Location?.WorkgroupName ?? "",
                 QueryParameters = { submission.Parameters },
+                ResultFormat = "JSON",
+                // Embedded engines run in this process; a remote warehouse's pid is not reported.
+                RedshiftPid = statement.RemoteId is null && statement.Parts[0].QueryId != 0 ? Environment.ProcessId : 0,
             };
             if (part is not null && (submission.IsBatch || part.Id == statement.Id))
             {
@@ -84,6 +87,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                 response.QueryString = part.Sql;
                 response.ResultRows = part.ResultRows;
                 response.ResultSize = part.Result?.SizeBytes ?? (part.Status == StatementStatus.Finished ? 0 : -1);
+                response.RedshiftQueryId = part.QueryId;
                 return response;
             }
             response.Id = statement.Id;
@@ -110,6 +114,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                     QueryString = sub.Sql,
                     ResultRows = sub.ResultRows,
                     ResultSize = sub.Result?.SizeBytes ?? (sub.Status == StatementStatus.Finished ? 0 : -1),
+                    RedshiftQueryId = sub.QueryId,
                 });
             }
             return response;

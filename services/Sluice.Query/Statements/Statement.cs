@@ -47,6 +47,9 @@ public sealed class StatementPart(string id, string sql, DateTimeOffset createdA
 
     public StoredResult? Result { get; internal set; }
 
+    /// <summary>The query id the warehouse gave this part when it started (Redshift's RedshiftQueryId); 0 before.</summary>
+    public long QueryId { get; internal set; }
+
     internal long StartedTimestamp { get; set; }
 
     internal long EndedTimestamp { get; set; }

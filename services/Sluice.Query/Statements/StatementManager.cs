@@ -35,6 +35,9 @@ public sealed partial class StatementManager : IDisposable
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
 
+    // Query ids of the parts run here, increasing as Redshift's are.
+    private long _lastQueryId;
+
     // Read once: statements ended by shutdown notify observers after the source is disposed.
     private readonly CancellationToken _shutdownToken;
 
@@ -286,7 +289,7 @@ public sealed partial class StatementManager : IDisposable
         }
         catch (DbException exception)
         {
-            MoveTo(statement, StatementStatus.Failed, exception.Message);
+            MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(exception) : exception.Message);
         }
         catch (Exception exception)
         {
@@ -316,9 +319,11 @@ public sealed partial class StatementManager : IDisposable
         foreach (var part in statement.Parts)
         {
             token.ThrowIfCancellationRequested();
+            var queryId = Interlocked.Increment(ref _lastQueryId);
             statement.UpdatePart(part, _time.GetUtcNow(), p =>
             {
                 p.Status = StatementStatus.Started;
+                p.QueryId = queryId;
                 p.StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
             });
             try
@@ -327,13 +332,14 @@ public sealed partial class StatementManager : IDisposable
             }
             catch (Exception exception) when (exception is DbException or QueryException && !token.IsCancellationRequested)
             {
+                var message = exception is DbException db ? engine.DescribeError(db) : exception.Message;
                 statement.UpdatePart(part, _time.GetUtcNow(), p =>
                 {
                     p.Status = StatementStatus.Failed;
-                    p.Error = exception.Message;
+                    p.Error = message;
                     p.EndedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 });
-                throw;
+                throw new QueryException(QueryErrorType.ExecuteStatementException, message);
             }
         }
         if (transaction is not null)
@@ -346,6 +352,17 @@ public sealed partial class StatementManager : IDisposable
     {
         await using var command = engine.CreateCommand(connection, part.Sql, statement.Submission.Parameters);
         command.Transaction = transaction;
+        if (engine.CountsOnlyThroughNonQuery(part.Sql))
+        {
+            var changed = await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            statement.UpdatePart(part, _time.GetUtcNow(), p =>
+            {
+                p.ResultRows = changed;
+                p.Status = StatementStatus.Finished;
+                p.EndedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            });
+            return;
+        }
         await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
         StoredResult? result = null;
         long rows;

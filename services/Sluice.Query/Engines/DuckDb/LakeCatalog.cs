@@ -1,0 +1,111 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
+using Sluice.ObjectStore;
+
+namespace Sluice.Query.Engines.DuckDb;
+
+/// <summary>
+/// The object store's raw zone as DuckDB tables, as Redshift Spectrum shows S3: every dataset
+/// <c>raw/{source}/ingest_date=YYYY-MM-DD/{jobId}/part-*.ndjson</c> is the view
+/// <c>lake.&lt;source&gt;</c> over its parts, with the partition column <c>ingest_date</c> from the
+/// key. A local store is read in place; parts in S3 are copied once into a cache folder first,
+/// because DuckDB cannot reach S3 without an extension and none is downloaded at run time.
+/// </summary>
+internal sealed partial class LakeCatalog : ILakeCatalog
+{
+    private const string RawZone = "raw/";
+    private readonly IObjectStore _store;
+    private readonly string _root;
+    private readonly ILogger<LakeCatalog> _logger;
+    private readonly SemaphoreSlim _sync = new(1, 1);
+
+    public LakeCatalog(IObjectStore store, string cacheDirectory, ILogger<LakeCatalog> logger)
+    {
+        _store = store;
+        _logger = logger;
+        // A local store's files are the lake itself; an S3 store's parts are mirrored under the cache.
+        _root = Path.GetFullPath(store is LocalDirectoryObjectStore local ? local.RootDirectory : cacheDirectory);
+        Directory.CreateDirectory(Path.Combine(_root, "raw"));
+    }
+
+    /// <summary>The folder every lake file DuckDB reads lives under (what the warehouse may read).</summary>
+    public string Root => _root;
+
+    public async Task AttachAsync(DuckDBConnection connection, CancellationToken cancellationToken)
+    {
+        var sources = await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        var sql = new StringBuilder("ATTACH IF NOT EXISTS ':memory:' AS lake;\n");
+        foreach (var source in sources)
+        {
+            var glob = Path.Combine(_root, "raw", source, "*", "*", "part-*.ndjson").Replace("'", "''", StringComparison.Ordinal);
+            // union_by_name: jobs of one source may add fields; hive_partitioning: ingest_date=... in
+            // the key becomes a DATE column whose filters skip whole partitions.
+            sql.Append("CREATE OR REPLACE VIEW lake.main.\"").Append(source).Append("\" AS SELECT * FROM read_json_auto('")
+                .Append(glob).Append("', format = 'newline_delimited', hive_partitioning = true, union_by_name = true);\n");
+        }
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The sources with at least one part; for S3, parts not cached yet are downloaded first.</summary>
+    private async Task<IReadOnlyList<string>> RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_store is LocalDirectoryObjectStore)
+        {
+            return Directory.EnumerateDirectories(Path.Combine(_root, "raw"))
+                .Select(Path.GetFileName)
+                .OfType<string>()
+                .Where(s => SourceName().IsMatch(s) && Directory.EnumerateFiles(Path.Combine(_root, "raw", s), "part-*.ndjson", SearchOption.AllDirectories).Any())
+                .Order(StringComparer.Ordinal)
+                .ToList();
+        }
+        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var sources = new SortedSet<string>(StringComparer.Ordinal);
+            await foreach (var info in _store.ListAsync(RawZone, cancellationToken).ConfigureAwait(false))
+            {
+                var parts = info.Key.Split('/');
+                // raw / source / ingest_date=... / job / part-*.ndjson
+                if (parts.Length != 5 || !SourceName().IsMatch(parts[1]) || !parts[2].StartsWith("ingest_date=", StringComparison.Ordinal)
+                    || !parts[4].StartsWith("part-", StringComparison.Ordinal) || !parts[4].EndsWith(".ndjson", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                sources.Add(parts[1]);
+                var local = Path.Combine(_root, Path.Combine(parts));
+                if (File.Exists(local) && new FileInfo(local).Length == info.Size)
+                {
+                    continue;
+                }
+                await DownloadAsync(info.Key, local, cancellationToken).ConfigureAwait(false);
+            }
+            return sources.ToList();
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    private async Task DownloadAsync(string key, string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Written beside, then moved: DuckDB never reads half a part.
+        var partial = path + ".partial";
+        await using (var source = await _store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false))
+        await using (var target = File.Create(partial))
+        {
+            await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        File.Move(partial, path, overwrite: true);
+        QueryLog.LakePartCached(_logger, key);
+    }
+
+    // Source names become quoted SQL identifiers and folder names: plain characters only.
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex SourceName();
+}

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Query;
+
+/// <summary>The Query service's source-generated log messages (event ids 20-39; older ones sit beside their classes).</summary>
+internal static partial class QueryLog
+{
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Lake part {Key} copied from the object store into the lake cache")]
+    public static partial void LakePartCached(ILogger logger, string key);
+}

@@ -1,0 +1,81 @@
+'use strict';
+// The current AWS SDK for JavaScript (@aws-sdk/client-redshift-data, whose model has ResultFormat,
+// sessions and GetStatementResultV2) against Sluice's Redshift Data API endpoint.
+//
+// Usage: node data_api_sdk.js --endpoint http://127.0.0.1:PORT --access-key ID --secret-key SECRET --slow-sql SQL. Prints one JSON object: for each
+// request of the scenario, {ok: true, ...} or {error: name, message}. Exits 0 whenever the scenario
+// ran; non-zero means the peer itself crashed.
+
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+const repoRequire = createRequire(path.join(__dirname, '..', '..', '..', 'deploy', 'node', 'package.json'));
+const sdk = repoRequire('@aws-sdk/client-redshift-data');
+
+function argument(name) {
+  const index = process.argv.indexOf(name);
+  if (index < 0 || index + 1 >= process.argv.length) {
+    throw new Error(`missing ${name}`);
+  }
+  return process.argv[index + 1];
+}
+
+async function outcome(call) {
+  try {
+    const response = await call();
+    delete response.$metadata;
+    return { ok: true, ...response };
+  } catch (error) {
+    return { error: error.name, message: error.message };
+  }
+}
+
+async function waitFinished(client, id) {
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    const described = await client.send(new sdk.DescribeStatementCommand({ Id: id }));
+    if (['FINISHED', 'FAILED', 'ABORTED'].includes(described.Status)) {
+      return described.Status;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return 'TIMEOUT';
+}
+
+async function main() {
+  const client = new sdk.RedshiftDataClient({
+    endpoint: argument('--endpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: argument('--access-key'), secretAccessKey: argument('--secret-key') },
+    maxAttempts: 1,
+  });
+  const name = `sdk-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const result = {};
+  const base = { Database: 'dev', Sql: 'SELECT 1 AS one' };
+  result.neither = await outcome(() => client.send(new sdk.ExecuteStatementCommand(base)));
+  result.both = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', WorkgroupName: 'wg' })));
+  result.workgroupWithDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', DbUser: 'analyst' })));
+  result.secretAndDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x', DbUser: 'analyst' })));
+  result.keepAlive = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SessionKeepAliveSeconds: 60 })));
+  result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', ResultFormat: 'CSV' })));
+  result.batchCsv = await outcome(() => client.send(new sdk.BatchExecuteStatementCommand({ Database: 'dev', Sqls: ['SELECT 1'], WorkgroupName: 'wg', ResultFormat: 'CSV' })));
+  result.json = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', ResultFormat: 'JSON', StatementName: `${name}-done` })));
+  if (result.json.ok) {
+    result.jsonStatus = await waitFinished(client, result.json.Id);
+    result.describe = await outcome(() => client.send(new sdk.DescribeStatementCommand({ Id: result.json.Id })));
+  }
+  result.slow = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
+    Database: 'dev', Sql: argument('--slow-sql'), ClusterIdentifier: 'local', StatementName: `${name}-slow`,
+  })));
+  result.listDefault = await outcome(() => client.send(new sdk.ListStatementsCommand({ StatementName: name })));
+  result.listAll = await outcome(() => client.send(new sdk.ListStatementsCommand({ StatementName: name, Status: 'ALL' })));
+  if (result.slow.ok) {
+    result.cancel = await outcome(() => client.send(new sdk.CancelStatementCommand({ Id: result.slow.Id })));
+  }
+  process.stdout.write(JSON.stringify(result));
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack || error}\n`);
+  process.exit(2);
+});
