@@ -141,6 +141,7 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
     {
         using var stream = client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, options);
         var columns = Array.Empty<string>();
+        var exactNumbers = Array.Empty<bool>();
         await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
         if (!ndjson)
         {
@@ -151,6 +152,7 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
             if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Metadata)
             {
                 columns = [.. message.Metadata.ColumnMetadata.Select(c => string.IsNullOrEmpty(c.Label) ? c.Name : c.Label)];
+                exactNumbers = [.. message.Metadata.ColumnMetadata.Select(c => IsExactNumeric(c.TypeName))];
                 continue;
             }
             foreach (var record in message.Batch.Records)
@@ -159,7 +161,7 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
                 for (var i = 0; i < record.Fields.Count; i++)
                 {
                     writer.WritePropertyName(i < columns.Length ? columns[i] : "col" + (i + 1).ToString(CultureInfo.InvariantCulture));
-                    WriteField(writer, record.Fields[i]);
+                    WriteField(writer, record.Fields[i], i < exactNumbers.Length && exactNumbers[i]);
                 }
                 writer.WriteEndObject();
                 if (ndjson)
@@ -179,8 +181,31 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void WriteField(Utf8JsonWriter writer, Field field)
+    /// <summary>numeric(p,s) and decimal columns: the Data API sends them as text to keep them exact.</summary>
+    private static bool IsExactNumeric(string typeName) =>
+        typeName.StartsWith("numeric", StringComparison.OrdinalIgnoreCase) || typeName.StartsWith("decimal", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>-?digits[.digits]: the form of a decimal's text that is also a JSON number.</summary>
+    private static bool IsJsonNumber(string text)
     {
+        var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits : digits[..point];
+        var fraction = point < 0 ? "0" : digits[(point + 1)..];
+        return whole.Length > 0 && fraction.Length > 0 && (whole.Length == 1 || whole[0] != '0')
+            && !whole.ContainsAnyExceptInRange('0', '9') && !fraction.ContainsAnyExceptInRange('0', '9');
+    }
+
+    private static void WriteField(Utf8JsonWriter writer, Field field, bool exactNumber)
+    {
+        // A decimal's text goes out as a JSON number with the same digits (100.10 stays 100.10),
+        // so callers get a number without a round trip through a double.
+        if (exactNumber && field.ValueCase == Field.ValueOneofCase.StringValue && IsJsonNumber(field.StringValue))
+        {
+            writer.WriteRawValue(field.StringValue, skipInputValidation: true);
+            return;
+        }
+
         switch (field.ValueCase)
         {
             case Field.ValueOneofCase.BooleanValue:
