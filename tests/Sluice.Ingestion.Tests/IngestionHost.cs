@@ -11,33 +11,6 @@ using Sluice.ServiceDefaults;
 
 namespace Sluice.Ingestion.Tests;
 
-/// <summary>Temporary data directory and object-store root; deleted on dispose.</summary>
-public sealed class TestDirectories : IDisposable
-{
-    public TestDirectories()
-    {
-        Root = Path.Combine(Path.GetTempPath(), "sluice-ingestion-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
-    }
-
-    public string Root { get; }
-
-    public string Data => Path.Combine(Root, "data");
-
-    public string Objects => Path.Combine(Root, "objects");
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 /// <summary>The ingestion service hosted for real (Kestrel on a free loopback port, in-memory bus), called through the generated client.</summary>
 public sealed class IngestionHost : IAsyncDisposable
 {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Sluice.Contracts.Messages;
 using Sluice.ObjectStore;
 using Sluice.Query.Tests;
+using Sluice.Tests.Shared;
 using Sluice.Validation.Tests;
 using Sluice.Validation.V1;
 

@@ -10,34 +10,6 @@ using Sluice.Validation.V1;
 
 namespace Sluice.Validation.Tests;
 
-/// <summary>Temporary data directory and object-store root; deleted on dispose.</summary>
-public sealed class TestDirectories : IDisposable
-{
-    public TestDirectories()
-    {
-        Root = Path.Combine(Path.GetTempPath(), "sluice-validation-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
-    }
-
-    public string Root { get; }
-
-    public string Data => Path.Combine(Root, "data");
-
-    public string Objects => Path.Combine(Root, "objects");
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS to clean up with the rest of the temp folder.
-        }
-    }
-}
-
 /// <summary>
 /// The validation service hosted for real: Kestrel on a free loopback port, the service's own
 /// composition, its bus (in-memory unless the configuration says otherwise), and the generated
