@@ -50,7 +50,9 @@ public static class TelemetryDefaults
         // Only per-request categories: a Default level here would beat a host's SetMinimumLevel in
         // code. Grpc.AspNetCore logs one Information line per failed call, and Grpc.Net.Client one
         // with a stack trace per failed outgoing call (every health probe of a backend that is
-        // down); the status interceptor and the health checks already log what an operator needs.
+        // down), and IHttpClientFactory four lines per outgoing request (every service-to-service
+        // call and health probe); the status interceptor and the health checks already log what an
+        // operator needs.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>
@@ -58,6 +60,7 @@ public static class TelemetryDefaults
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Grpc.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Grpc.Net.Client"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
             },
         });
         var format = builder.Configuration["Sluice:Logging:Format"];
