@@ -37,6 +37,8 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
 
         Assert.Equal("FINISHED", observed.GetProperty("csvStatus").GetString());
         Assert.Equal("CSV", observed.GetProperty("csvDescribe").GetProperty("ResultFormat").GetString());
+        var listed = Assert.Single(observed.GetProperty("csvListed").GetProperty("Statements").EnumerateArray());
+        Assert.Equal("CSV", listed.GetProperty("ResultFormat").GetString());
         var csv = observed.GetProperty("csvPages");
         Assert.True(csv.GetProperty("ok").GetBoolean(), csv.ToString());
         // 20 rows in pages of 7 (the fixture's ResultPageRows): three pages, the header on the first.

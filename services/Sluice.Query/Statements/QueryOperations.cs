@@ -189,6 +189,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                     StatementName = submission.StatementName ?? "",
                     SecretArn = submission.Location?.SecretArn ?? "",
                     QueryParameters = { submission.Parameters },
+                    ResultFormat = submission.ResultFormat,
                 };
                 if (submission.IsBatch)
                 {

@@ -77,12 +77,15 @@ async function main() {
   result.secretAndDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x', DbUser: 'analyst' })));
   result.keepAlive = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SessionKeepAliveSeconds: 60 })));
   result.xml = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', ResultFormat: 'XML' })));
-  result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ Database: 'dev', Sql: argument('--csv-sql'), ClusterIdentifier: 'local', ResultFormat: 'CSV' })));
+  result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
+    Database: 'dev', Sql: argument('--csv-sql'), ClusterIdentifier: 'local', ResultFormat: 'CSV', StatementName: `csv-${name}`,
+  })));
   if (result.csv.ok) {
     result.csvStatus = await waitFinished(client, result.csv.Id);
     result.csvDescribe = await outcome(() => client.send(new sdk.DescribeStatementCommand({ Id: result.csv.Id })));
     result.csvPages = await outcome(() => readCsvPages(client, result.csv.Id));
     result.csvAsJson = await outcome(() => client.send(new sdk.GetStatementResultCommand({ Id: result.csv.Id })));
+    result.csvListed = await outcome(() => client.send(new sdk.ListStatementsCommand({ StatementName: `csv-${name}` })));
   }
   result.batchCsv = await outcome(() => client.send(new sdk.BatchExecuteStatementCommand({ Database: 'dev', Sqls: ['SELECT 1 AS one', "SELECT 'x' AS two"], WorkgroupName: 'wg', ResultFormat: 'CSV' })));
   if (result.batchCsv.ok) {
