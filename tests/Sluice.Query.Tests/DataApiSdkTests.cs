@@ -6,7 +6,8 @@ namespace Sluice.Query.Tests;
 /// The current AWS SDK for JavaScript (@aws-sdk/client-redshift-data) against the Data API
 /// endpoint: where a statement runs (exactly one of ClusterIdentifier and WorkgroupName, the
 /// documented SecretArn/DbUser combinations), request fields Sluice does not support refused by
-/// name, and ListStatements showing only finished statements by default.
+/// name, ResultFormat CSV read page by page with GetStatementResultV2, and ListStatements showing
+/// only finished statements by default.
 /// </summary>
 public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<DataApiFixture>
 {
@@ -22,8 +23,9 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
         AssertValidation(observed, "workgroupWithDbUser", "DbUser cannot be specified with WorkgroupName");
         AssertValidation(observed, "secretAndDbUser", "SecretArn and DbUser cannot both be specified");
         AssertValidation(observed, "keepAlive", "'SessionKeepAliveSeconds' is not supported");
-        AssertValidation(observed, "csv", "ResultFormat 'CSV' is not supported");
-        AssertValidation(observed, "batchCsv", "ResultFormat 'CSV' is not supported");
+        AssertValidation(observed, "xml", "ResultFormat 'XML' is not valid");
+        AssertValidation(observed, "csvAsJson", "Query result format is CSV");
+        AssertValidation(observed, "jsonAsCsv", "Query result format is JSON");
         Assert.True(observed.GetProperty("json").GetProperty("ok").GetBoolean(), observed.GetProperty("json").ToString());
         Assert.Equal("wg", observed.GetProperty("json").GetProperty("WorkgroupName").GetString());
         Assert.Equal("FINISHED", observed.GetProperty("jsonStatus").GetString());
@@ -32,6 +34,23 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
         Assert.True(described.GetProperty("RedshiftPid").GetInt64() > 0, described.ToString());
         Assert.True(described.GetProperty("RedshiftQueryId").GetInt64() > 0, described.ToString());
         Assert.False(described.TryGetProperty("SubStatements", out _), "SubStatements only for batches: " + described);
+
+        Assert.Equal("FINISHED", observed.GetProperty("csvStatus").GetString());
+        Assert.Equal("CSV", observed.GetProperty("csvDescribe").GetProperty("ResultFormat").GetString());
+        var listed = Assert.Single(observed.GetProperty("csvListed").GetProperty("Statements").EnumerateArray());
+        Assert.Equal("CSV", listed.GetProperty("ResultFormat").GetString());
+        var csv = observed.GetProperty("csvPages");
+        Assert.True(csv.GetProperty("ok").GetBoolean(), csv.ToString());
+        // 20 rows in pages of 7 (the fixture's ResultPageRows): three pages, the header on the first.
+        Assert.Equal(3, csv.GetProperty("pages").GetInt32());
+        Assert.Equal("CSV", csv.GetProperty("ResultFormat").GetString());
+        Assert.Equal(20, csv.GetProperty("TotalNumRows").GetInt64());
+        Assert.Equal(["n", "s"], csv.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(DataApiCsv.Expected(20), csv.GetProperty("csv").GetString());
+        Assert.Equal("FINISHED", observed.GetProperty("batchCsvStatus").GetString());
+        var batch = observed.GetProperty("batchCsvPages");
+        Assert.True(batch.GetProperty("ok").GetBoolean(), batch.ToString());
+        Assert.Equal("two\nx\n", batch.GetProperty("csv").GetString());
 
         var byDefault = Statuses(observed.GetProperty("listDefault"));
         var all = Statuses(observed.GetProperty("listAll"));
@@ -60,7 +79,8 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
     {
         var script = Path.Combine(QueryPeerClients.PeersDirectory, "data_api_sdk.js");
         return PeerProcess.RunForJsonAsync("node",
-            [script, "--endpoint", fixture.Host.DataApiUrl, "--access-key", DataApiFixture.AccessKeyId, "--secret-key", DataApiFixture.SecretAccessKey, "--slow-sql", SlowSql],
+            [script, "--endpoint", fixture.Host.DataApiUrl, "--access-key", DataApiFixture.AccessKeyId, "--secret-key", DataApiFixture.SecretAccessKey, "--slow-sql", SlowSql,
+             "--csv-sql", DataApiCsv.Sql(20)],
             "The JavaScript Data API client", TimeSpan.FromSeconds(120));
     }
 }

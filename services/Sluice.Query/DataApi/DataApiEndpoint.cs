@@ -113,6 +113,7 @@ public static partial class DataApiEndpoint
                 "BatchExecuteStatement" => operations.BatchExecuteStatement(Require(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", "Database"), caller),
                 "DescribeStatement" => operations.DescribeStatement(Require(DataApiRequestRules.Read<DescribeStatementRequest>(json), "Id")),
                 "GetStatementResult" => await operations.GetStatementResultAsync(Require(DataApiRequestRules.Read<GetStatementResultRequest>(json), "Id"), token).ConfigureAwait(false),
+                "GetStatementResultV2" => await operations.GetStatementResultV2Async(Require(DataApiRequestRules.Read<GetStatementResultV2Request>(json), "Id"), token).ConfigureAwait(false),
                 "CancelStatement" => await operations.CancelStatementAsync(Require(DataApiRequestRules.Read<CancelStatementRequest>(json), "Id")).ConfigureAwait(false),
                 "ListStatements" => operations.ListStatements(DataApiRequestRules.Read<ListStatementsRequest>(json), caller),
                 "ListDatabases" => await operations.ListDatabasesAsync(DataApiRequestRules.Read<ListDatabasesRequest>(json), token).ConfigureAwait(false),

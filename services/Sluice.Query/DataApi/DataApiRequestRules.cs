@@ -8,26 +8,15 @@ namespace Sluice.Query.DataApi;
 /// <summary>
 /// The Data API's request rules that the botocore model cannot state: where a statement runs
 /// (exactly one of ClusterIdentifier and WorkgroupName, with the documented SecretArn / DbUser
-/// combinations), the defaults the API reference gives, and members Sluice's contract accepts only
-/// at their default value.
+/// combinations) and the defaults the API reference gives.
 /// </summary>
 internal static class DataApiRequestRules
 {
-    /// <summary>
-    /// Members of the current model that Sluice accepts only with the value that means what Sluice
-    /// does anyway; any other value is refused by name rather than dropped.
-    /// </summary>
-    private static readonly Dictionary<string, string> DefaultOnlyMembers = new(StringComparer.Ordinal)
-    {
-        ["ResultFormat"] = "JSON",
-    };
-
     /// <summary>Reads a request, refusing unknown members by name and checking its rules.</summary>
     public static T Read<T>(JsonElement json)
         where T : IMessage<T>, new()
     {
-        var accepted = StripDefaultOnlyMembers(json);
-        var request = DataApiJson.Read<T>(accepted, rejectUnknown: true);
+        var request = DataApiJson.Read<T>(json, rejectUnknown: true);
         CheckLocation(request);
         if (request is ListStatementsRequest list && !DataApiJson.Has(json, "Status"))
         {
@@ -35,34 +24,6 @@ internal static class DataApiRequestRules
             list.Status = StatementStatus.Finished;
         }
         return request;
-    }
-
-    private static JsonElement StripDefaultOnlyMembers(JsonElement json)
-    {
-        if (json.ValueKind != JsonValueKind.Object || !DefaultOnlyMembers.Keys.Any(member => json.TryGetProperty(member, out _)))
-        {
-            return json;
-        }
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var property in json.EnumerateObject())
-            {
-                if (DefaultOnlyMembers.TryGetValue(property.Name, out var only))
-                {
-                    if (property.Value.ValueKind != JsonValueKind.String || property.Value.GetString() != only)
-                    {
-                        throw QueryException.Validation(property.Name,
-                            $"{property.Name} '{property.Value}' is not supported by this Redshift Data API endpoint (Sluice); it supports {property.Name} {only} only.");
-                    }
-                    continue;
-                }
-                property.WriteTo(writer);
-            }
-            writer.WriteEndObject();
-        }
-        return JsonDocument.Parse(buffer.ToArray()).RootElement.Clone();
     }
 
     /// <summary>

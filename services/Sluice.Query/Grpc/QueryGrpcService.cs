@@ -42,6 +42,7 @@ public class QueryGrpcService(QueryOperations operations)
     /// <summary>A GetStatementResultResponse, its records copied from the result file as they are.</summary>
     public virtual async Task<SerializedMessage> GetStatementResult(GetStatementResultRequest request, ServerCallContext context)
     {
+        operations.RequireResultFormat(request.Id, ResultFormats.Json);
         var (result, index, next) = operations.Statements.ResolvePage(request.Id, request.NextToken is { Length: > 0 } token ? token : null);
         var fields = new GetStatementResultResponse
         {
@@ -71,6 +72,9 @@ public class QueryGrpcService(QueryOperations operations)
         }
         return SerializedMessage.FromRented(buffer, length);
     }
+
+    public virtual Task<GetStatementResultV2Response> GetStatementResultV2(GetStatementResultV2Request request, ServerCallContext context) =>
+        operations.GetStatementResultV2Async(request, context.CancellationToken);
 
     public virtual Task<CancelStatementResponse> CancelStatement(CancelStatementRequest request, ServerCallContext context) =>
         operations.CancelStatementAsync(request);

@@ -21,7 +21,8 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
     {
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
         var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
-            request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
+            request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location,
+            ResultFormat: ResultFormats.Parse(request.ResultFormat)));
         return new ExecuteStatementResponse
         {
             Id = statement.Id,
@@ -38,7 +39,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
     {
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
         var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), request.Sqls, IsBatch: true, [],
-            NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location));
+            NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location, ResultFormat: ResultFormats.Parse(request.ResultFormat)));
         return new BatchExecuteStatementResponse
         {
             Id = statement.Id,
@@ -70,7 +71,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                 SecretArn = submission.Location?.SecretArn ?? "",
                 WorkgroupName = submission.Location?.WorkgroupName ?? "",
                 QueryParameters = { submission.Parameters },
-                ResultFormat = "JSON",
+                ResultFormat = submission.ResultFormat,
                 // Embedded engines run in this process; a remote warehouse's pid is not reported.
                 RedshiftPid = statement.RemoteId is null && statement.Parts[0].QueryId != 0 ? Environment.ProcessId : 0,
             };
@@ -123,6 +124,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     public async Task<GetStatementResultResponse> GetStatementResultAsync(GetStatementResultRequest request, CancellationToken cancellationToken)
     {
+        RequireResultFormat(request.Id, ResultFormats.Json);
         var page = await manager.GetResultPageAsync(request.Id, NullIfEmpty(request.NextToken), cancellationToken).ConfigureAwait(false);
         return new GetStatementResultResponse
         {
@@ -131,6 +133,38 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
             TotalNumRows = page.TotalRows,
             NextToken = page.NextToken ?? "",
         };
+    }
+
+    /// <summary>A page of a CSV statement's result as CSV text, the first page headed by the column names.</summary>
+    public async Task<GetStatementResultV2Response> GetStatementResultV2Async(GetStatementResultV2Request request, CancellationToken cancellationToken)
+    {
+        RequireResultFormat(request.Id, ResultFormats.Csv);
+        var page = await manager.GetResultPageAsync(request.Id, NullIfEmpty(request.NextToken), cancellationToken).ConfigureAwait(false);
+        var response = new GetStatementResultV2Response
+        {
+            ColumnMetadata = { page.Columns },
+            TotalNumRows = page.TotalRows,
+            ResultFormat = ResultFormats.Csv,
+            NextToken = page.NextToken ?? "",
+        };
+        var text = CsvRecords.Format(page.Columns, page.Records, withHeader: string.IsNullOrEmpty(request.NextToken));
+        if (text.Length > 0)
+        {
+            response.Records.Add(new QueryRecords { CsvRecords = text });
+        }
+        return response;
+    }
+
+    /// <summary>Refuses to read the result of statement <paramref name="id"/> in a format other than the one it was run with.</summary>
+    /// <exception cref="QueryException">ResourceNotFoundException (unknown id) or ValidationException.</exception>
+    public void RequireResultFormat(string id, string format)
+    {
+        var actual = manager.Get(id).Submission.ResultFormat;
+        if (actual != format)
+        {
+            var reader = actual == ResultFormats.Csv ? "GetStatementResultV2" : "GetStatementResult";
+            throw QueryException.Validation("Id", $"Query result format is {actual}: statement '{id}' was run with ResultFormat {actual}, so read its result with {reader}.");
+        }
     }
 
     public async Task<CancelStatementResponse> CancelStatementAsync(CancelStatementRequest request) =>
@@ -155,6 +189,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                     StatementName = submission.StatementName ?? "",
                     SecretArn = submission.Location?.SecretArn ?? "",
                     QueryParameters = { submission.Parameters },
+                    ResultFormat = submission.ResultFormat,
                 };
                 if (submission.IsBatch)
                 {

@@ -20,7 +20,8 @@ public sealed record StatementSubmission(
     bool WithEvent = false,
     string? ClientToken = null,
     StatementLocation? Location = null,
-    string? StatementId = null);
+    string? StatementId = null,
+    string ResultFormat = ResultFormats.Json);
 
 /// <summary>
 /// One SQL text of a statement: the statement itself, or a sub-statement <c>&lt;id&gt;:n</c> of a batch.

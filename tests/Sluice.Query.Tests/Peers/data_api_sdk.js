@@ -2,8 +2,9 @@
 // The current AWS SDK for JavaScript (@aws-sdk/client-redshift-data, whose model has ResultFormat,
 // sessions and GetStatementResultV2) against Sluice's Redshift Data API endpoint.
 //
-// Usage: node data_api_sdk.js --endpoint http://127.0.0.1:PORT --access-key ID --secret-key SECRET --slow-sql SQL. Prints one JSON object: for each
-// request of the scenario, {ok: true, ...} or {error: name, message}. Exits 0 whenever the scenario
+// Usage: node data_api_sdk.js --endpoint http://127.0.0.1:PORT --access-key ID --secret-key SECRET --slow-sql SQL --csv-sql SQL. Prints one JSON object: for each
+// request of the scenario, {ok: true, ...} or {error: name, message}; a CSV result read with
+// GetStatementResultV2 page by page is {ok: true, pages, csv (the pages' CSVRecords joined), ...}. Exits 0 whenever the scenario
 // ran; non-zero means the peer itself crashed.
 
 const path = require('node:path');
@@ -42,6 +43,24 @@ async function waitFinished(client, id) {
   return 'TIMEOUT';
 }
 
+async function readCsvPages(client, id) {
+  const pages = [];
+  let NextToken;
+  do {
+    const page = await client.send(new sdk.GetStatementResultV2Command({ Id: id, NextToken }));
+    pages.push(page);
+    NextToken = page.NextToken;
+  } while (NextToken && pages.length < 100);
+  return {
+    ok: true,
+    pages: pages.length,
+    csv: pages.flatMap((page) => page.Records || []).map((record) => record.CSVRecords).join(''),
+    columns: (pages[0].ColumnMetadata || []).map((column) => column.name),
+    TotalNumRows: pages[0].TotalNumRows,
+    ResultFormat: pages[0].ResultFormat,
+  };
+}
+
 async function main() {
   const client = new sdk.RedshiftDataClient({
     endpoint: argument('--endpoint'),
@@ -57,12 +76,27 @@ async function main() {
   result.workgroupWithDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', DbUser: 'analyst' })));
   result.secretAndDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x', DbUser: 'analyst' })));
   result.keepAlive = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SessionKeepAliveSeconds: 60 })));
-  result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', ResultFormat: 'CSV' })));
-  result.batchCsv = await outcome(() => client.send(new sdk.BatchExecuteStatementCommand({ Database: 'dev', Sqls: ['SELECT 1'], WorkgroupName: 'wg', ResultFormat: 'CSV' })));
+  result.xml = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', ResultFormat: 'XML' })));
+  result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
+    Database: 'dev', Sql: argument('--csv-sql'), ClusterIdentifier: 'local', ResultFormat: 'CSV', StatementName: `csv-${name}`,
+  })));
+  if (result.csv.ok) {
+    result.csvStatus = await waitFinished(client, result.csv.Id);
+    result.csvDescribe = await outcome(() => client.send(new sdk.DescribeStatementCommand({ Id: result.csv.Id })));
+    result.csvPages = await outcome(() => readCsvPages(client, result.csv.Id));
+    result.csvAsJson = await outcome(() => client.send(new sdk.GetStatementResultCommand({ Id: result.csv.Id })));
+    result.csvListed = await outcome(() => client.send(new sdk.ListStatementsCommand({ StatementName: `csv-${name}` })));
+  }
+  result.batchCsv = await outcome(() => client.send(new sdk.BatchExecuteStatementCommand({ Database: 'dev', Sqls: ['SELECT 1 AS one', "SELECT 'x' AS two"], WorkgroupName: 'wg', ResultFormat: 'CSV' })));
+  if (result.batchCsv.ok) {
+    result.batchCsvStatus = await waitFinished(client, result.batchCsv.Id);
+    result.batchCsvPages = await outcome(() => readCsvPages(client, `${result.batchCsv.Id}:2`));
+  }
   result.json = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', ResultFormat: 'JSON', StatementName: `${name}-done` })));
   if (result.json.ok) {
     result.jsonStatus = await waitFinished(client, result.json.Id);
     result.describe = await outcome(() => client.send(new sdk.DescribeStatementCommand({ Id: result.json.Id })));
+    result.jsonAsCsv = await outcome(() => client.send(new sdk.GetStatementResultV2Command({ Id: result.json.Id })));
   }
   result.slow = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
     Database: 'dev', Sql: argument('--slow-sql'), ClusterIdentifier: 'local', StatementName: `${name}-slow`,
