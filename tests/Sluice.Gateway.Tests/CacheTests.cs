@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
+using Sluice.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -203,6 +204,59 @@ public sealed class CacheTests : IAsyncLifetime
         Assert.True(cache.Enabled);
         Assert.Equal(60, cache.TtlSeconds);
         Assert.Equal(1024 * 1024, cache.CapacityBytes);
+    }
+
+    [Fact]
+    public async Task Import_RejectsCacheKeyParametersThatAreNotMethodRequestParameters()
+    {
+        var document = MockDocument.Replace("method.request.querystring.kind", "stageVariables.kind", StringComparison.Ordinal);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _gateway.Admin.ImportApiAsync(new ImportApiRequest { Document = document }, deadline: GatewayUnderTest.Deadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        var violation = Assert.Single(error.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations);
+        Assert.EndsWith("/cacheKeyParameters", violation.Field, StringComparison.Ordinal);
+        Assert.Contains("stageVariables.kind", violation.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CacheSettings_SurviveARestart()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sluice-gateway-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            string api;
+            await using (var first = await GatewayUnderTest.StartAsync(root: root))
+            {
+                var imported = await first.Admin.ImportApiAsync(new ImportApiRequest { Document = HttpDocument(_backendAddress) }, deadline: GatewayUnderTest.Deadline);
+                var settings = Cache(ttlSeconds: 120);
+                settings.MethodSettings["/items/{id}/POST"] = new MethodCacheSettings { CachingEnabled = true, TtlSeconds = 30 };
+                settings.RequireAuthorizationForCacheControl = true;
+                settings.UnauthorizedStrategy = UnauthorizedCacheControlStrategy.SucceedWithResponseHeader;
+                await first.Admin.CreateDeploymentAsync(new CreateDeploymentRequest { ApiId = imported.Api.Id, StageName = "live", Cache = settings }, deadline: GatewayUnderTest.Deadline);
+                api = imported.Api.Id;
+            }
+            await using var second = await GatewayUnderTest.StartAsync(root: root);
+
+            var stages = await second.Admin.ListStagesAsync(new ListStagesRequest { ApiId = api }, deadline: GatewayUnderTest.Deadline);
+            var cache = Assert.Single(stages.Stages).Cache;
+            Assert.Equal(120, cache.TtlSeconds);
+            Assert.Equal(30, cache.MethodSettings["/items/{id}/POST"].TtlSeconds);
+            Assert.Equal(UnauthorizedCacheControlStrategy.SucceedWithResponseHeader, cache.UnauthorizedStrategy);
+            using (await second.SendAsync(HttpMethod.Get, $"/{api}/live/items/3"))
+            using (var again = await second.SendAsync(HttpMethod.Get, $"/{api}/live/items/3"))
+            {
+                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            }
+            Assert.Equal(1, Volatile.Read(ref _calls));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
