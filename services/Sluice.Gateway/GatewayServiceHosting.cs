@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
+using Sluice.Gateway.Caching;
 using Sluice.Gateway.Integrations;
 using Sluice.Gateway.Pipeline;
 using Sluice.Gateway.Plans;
@@ -47,6 +48,7 @@ public static class GatewayServiceHosting
         services.TryAddSingleton<SqlIntegration>();
         services.TryAddSingleton<GrpcIntegration>();
         services.TryAddSingleton<IntegrationRegistry>();
+        services.TryAddSingleton<StageCache>();
         services.TryAddSingleton<GatewayPipeline>();
         services.TryAddSingleton<ResourcePolicy>();
         services.TryAddSingleton<GatewayAdminGrpcService>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Sluice.Gateway.Caching;
 using Sluice.Gateway.State;
 using Sluice.Gateway.Storage;
 using Sluice.Gateway.V1;
@@ -50,7 +51,8 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvid
         Require(request.ApiId, "api_id");
         Require(request.StageName, "stage_name");
         var stage = await state.DeployAsync(request.ApiId, request.StageName, request.Variables,
-            request.MethodThrottles.ToDictionary(t => t.Key, t => ToLimit(t.Value)), context.CancellationToken).ConfigureAwait(false);
+            request.MethodThrottles.ToDictionary(t => t.Key, t => ToLimit(t.Value)), context.CancellationToken,
+            request.Cache is null ? null : StageCacheRules.FromProto(request.Cache)).ConfigureAwait(false);
         return new CreateDeploymentResponse { Stage = ToProto(stage) };
     }
 
@@ -194,6 +196,10 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvid
         foreach (var (key, limit) in stage.MethodThrottles)
         {
             proto.MethodThrottles[key] = ToProto(limit);
+        }
+        if (stage.Cache is { } cache)
+        {
+            proto.Cache = StageCacheRules.ToProto(cache);
         }
         return proto;
     }

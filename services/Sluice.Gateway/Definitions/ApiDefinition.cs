@@ -72,7 +72,8 @@ internal sealed record IntegrationDefinition(
     TimeSpan Timeout,
     IReadOnlyList<IntegrationResponseDefinition> Responses,
     string? Sql,
-    string? Database)
+    string? Database,
+    IReadOnlyList<string>? CacheKeyParameters = null)
 {
     /// <summary>The response whose pattern is "default" (or the first with no pattern), if any.</summary>
     public IntegrationResponseDefinition? DefaultResponse => Responses.FirstOrDefault(r => r.IsDefault);

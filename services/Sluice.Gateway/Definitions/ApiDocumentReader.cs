@@ -395,6 +395,24 @@ internal static class ApiDocumentReader
                     Problem(pointer + "/requestParameters/" + Escape(target), $"'{source}' is not method.request.*, stageVariables.*, context.* or a 'quoted' value.");
                 }
             }
+            var cacheKeys = new List<string>();
+            if (integration["cacheKeyParameters"] is JsonArray cacheKeyNodes)
+            {
+                foreach (var node in cacheKeyNodes)
+                {
+                    var name = Text(node);
+                    if (name is null || !name.StartsWith("method.request.", StringComparison.Ordinal) || name.Length > 512)
+                    {
+                        Problem(pointer + "/cacheKeyParameters", $"'{name}' is not a method.request.(path|querystring|header).<name> parameter.");
+                        continue;
+                    }
+                    cacheKeys.Add(name);
+                }
+            }
+            else if (integration["cacheKeyParameters"] is not null)
+            {
+                Problem(pointer + "/cacheKeyParameters", "Must be an array of method.request.* parameter names.");
+            }
             var requestTemplates = Templates(integration["requestTemplates"], pointer + "/requestTemplates");
             var responses = new List<IntegrationResponseDefinition>();
             if (integration["responses"] is JsonObject responseMap)
@@ -430,7 +448,7 @@ internal static class ApiDocumentReader
                 return null;
             }
             return new IntegrationDefinition(type.Value, uri, httpMethod, requestParameters, requestTemplates, passthrough,
-                TimeSpan.FromMilliseconds(timeout), responses, sql, database);
+                TimeSpan.FromMilliseconds(timeout), responses, sql, database, cacheKeys);
         }
 
         private Dictionary<string, GatewayResponseDefinition> ReadGatewayResponses()

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Sluice.Gateway.Caching;
 using Sluice.Gateway.Definitions;
 using Sluice.Gateway.Integrations;
 using Sluice.Gateway.Mapping;
@@ -27,6 +28,7 @@ internal sealed class GatewayPipeline(
     UsageMeter usage,
     IntegrationRegistry integrations,
     ResourcePolicy policy,
+    StageCache cache,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<GatewayPipeline> logger)
@@ -166,6 +168,33 @@ internal sealed class GatewayPipeline(
             test.Log($"Endpoint request body after transformations: {transformed}");
         }
 
+        // The stage cache: integration responses by the method's cacheKeyParameters (test invocations bypass it).
+        var cacheSettings = stage.Stage.Cache;
+        var cacheTtl = test is null ? StageCacheRules.TtlFor(cacheSettings, method) : null;
+        var scope = new CacheScope(stage.Api.Id, stage.Stage.StageName, stage.Stage.DeploymentId, cacheSettings?.CapacityBytes ?? 0);
+        var cacheKey = cacheTtl is null ? null : CacheRequest.Key(method, context);
+        if (cacheKey is not null)
+        {
+            switch (CacheRequest.Read(request, cacheSettings!, () => presented.Length > 0 ? state.FindKey(presented) : null))
+            {
+                case CacheControlOutcome.Denied:
+                    var resourceArn = $"arn:aws:execute-api:local:000000000000:{stage.Api.Id}/{stage.Stage.StageName}/{request.Method}{method.ResourcePath}";
+                    await FailAsync(http, context, GatewayErrorKind.AccessDenied, $"User: anonymous is not authorized to perform: execute-api:InvalidateCache on resource: {resourceArn}").ConfigureAwait(false);
+                    return;
+                case CacheControlOutcome.Refresh:
+                    cache.Remove(scope, cacheKey);
+                    break;
+                case CacheControlOutcome.IgnoredWithWarning:
+                    http.Response.Headers.Warning = CacheRequest.IgnoredWarning;
+                    break;
+            }
+            if (cache.TryGet(scope, cacheKey) is { } cached)
+            {
+                await RespondAsync(http, context, integration, cached).ConfigureAwait(false);
+                return;
+            }
+        }
+
         IntegrationResult result;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
         {
@@ -192,6 +221,10 @@ internal sealed class GatewayPipeline(
                 await result.Stream(http.Response, http.RequestAborted).ConfigureAwait(false);
                 return;
             }
+        }
+        if (cacheKey is not null && result is { Stream: null, ErrorMessage: null, StatusCode: >= 200 and < 300 })
+        {
+            cache.Put(scope, cacheKey, result, cacheTtl!.Value);
         }
         await RespondAsync(http, context, integration, result).ConfigureAwait(false);
     }

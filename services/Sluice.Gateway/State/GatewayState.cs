@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Sluice.Gateway.Caching;
 using Sluice.Gateway.Definitions;
 using Sluice.Gateway.Plans;
 using Sluice.Gateway.Storage;
@@ -77,8 +78,12 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
 
     /// <summary>Deploys the API's current document to a stage, created or replaced.</summary>
     public async Task<StageRecord> DeployAsync(string apiId, string stageName, IReadOnlyDictionary<string, string> variables,
-        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null)
     {
+        if (cache is not null)
+        {
+            StageCacheRules.Check(cache);
+        }
         if (!StagePattern().IsMatch(stageName))
         {
             throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
@@ -100,7 +105,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             var api = (await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == apiId)
                 ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
-            stage = new StageRecord(apiId, stageName, NewId(6), api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now());
+            stage = new StageRecord(apiId, stageName, NewId(6), api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache);
             await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stage!;

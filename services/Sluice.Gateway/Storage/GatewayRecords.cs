@@ -11,7 +11,31 @@ internal sealed record StageRecord(
     string Document,
     IReadOnlyDictionary<string, string> Variables,
     IReadOnlyDictionary<string, ThrottleLimit> MethodThrottles,
-    long CreatedUnixMs);
+    long CreatedUnixMs,
+    StageCacheSettings? Cache = null);
+
+internal enum UnauthorizedCacheControl
+{
+    FailWith403,
+    SucceedWithResponseHeader,
+    SucceedWithoutResponseHeader,
+}
+
+/// <summary>A method's cache override, keyed like "/pets/GET"; a zero TTL takes the stage's.</summary>
+internal sealed record MethodCacheSetting(bool Enabled, int TtlSeconds);
+
+/// <summary>
+/// The stage cache: up to <see cref="CapacityBytes"/> of integration responses, GET methods cached for
+/// <see cref="TtlSeconds"/> unless a method setting says otherwise.
+/// </summary>
+internal sealed record StageCacheSettings(
+    bool Enabled,
+    long CapacityBytes,
+    int TtlSeconds,
+    IReadOnlyDictionary<string, MethodCacheSetting> Methods,
+    bool RequireAuthorization,
+    UnauthorizedCacheControl Unauthorized,
+    IReadOnlyList<string> InvalidatorKeyIds);
 
 /// <summary>An API key: only the SHA-256 of its value is kept.</summary>
 internal sealed record ApiKeyRecord(string Id, string Name, string Description, bool Enabled, byte[] ValueHash, string ValuePrefix, long CreatedUnixMs);

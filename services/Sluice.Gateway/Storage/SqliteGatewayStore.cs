@@ -33,6 +33,13 @@ internal sealed class SqliteGatewayStore : IGatewayStore
             CREATE TABLE IF NOT EXISTS usage_plans (id TEXT PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS usage (plan_id TEXT NOT NULL, key_id TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (plan_id, key_id, day));
             """);
+        // Stores made before the stage cache lack its column.
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('stages') WHERE name = 'cache'";
+        if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            Execute(connection, null, "ALTER TABLE stages ADD COLUMN cache TEXT");
+        }
     }
 
     public Task<IReadOnlyList<ApiRecord>> ListApisAsync(CancellationToken cancellationToken) =>
@@ -59,21 +66,22 @@ internal sealed class SqliteGatewayStore : IGatewayStore
     }
 
     public Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken) =>
-        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created FROM stages ORDER BY api_id, name",
+        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created, cache FROM stages ORDER BY api_id, name",
             r => new StageRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(4), Json)!,
-                JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6)));
+                JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6),
+                r.IsDBNull(7) ? null : JsonSerializer.Deserialize<StageCacheSettings>(r.GetString(7), Json)));
 
     public Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        Execute(connection, null, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created) "
-            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created) "
+        Execute(connection, null, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created, cache) "
+            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created, $cache) "
             + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
-            + "variables = excluded.variables, throttles = excluded.throttles",
+            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache",
             ("$api", stage.ApiId), ("$name", stage.StageName), ("$deployment", stage.DeploymentId), ("$document", stage.Document),
             ("$variables", JsonSerializer.Serialize(stage.Variables, Json)), ("$throttles", JsonSerializer.Serialize(stage.MethodThrottles, Json)),
-            ("$created", stage.CreatedUnixMs));
+            ("$created", stage.CreatedUnixMs), ("$cache", stage.Cache is null ? DBNull.Value : JsonSerializer.Serialize(stage.Cache, Json)));
         return Task.CompletedTask;
     }
 
