@@ -102,13 +102,7 @@ public static class AllInOneHost
 
         public ListenOptions? Admin { get; set; }
 
-        /// <remarks>
-        /// No address until the listener is bound: a listener asked for port 0 has none before
-        /// Kestrel starts, and the client factory keeps the first address it is given for good,
-        /// so an early caller (a health run while the host starts) would pin port 0 forever.
-        /// </remarks>
-        public Uri? Resolve(string serviceName) =>
-            Grpc.TryGetValue(serviceName, out var listener) && listener.Listen.IPEndPoint is { Port: > 0 } ? new Uri(AddressOf(serviceName)) : null;
+        public Uri? Resolve(string serviceName) => Grpc.ContainsKey(serviceName) ? new Uri(AddressOf(serviceName)) : null;
 
         /// <summary>A TLS listener's own certificate: the host's services trust it when they call each other.</summary>
         public X509Certificate2? TrustedCertificate(string serviceName) => Grpc.TryGetValue(serviceName, out var listener) ? listener.Certificate : null;

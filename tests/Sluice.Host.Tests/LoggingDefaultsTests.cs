@@ -32,35 +32,6 @@ public sealed class LoggingDefaultsTests
     }
 
     [Fact]
-    public async Task ServiceToServiceCalls_DefaultConfiguration_NoPerCallLinesFromTheClients()
-    {
-        var logs = new CapturingLoggerProvider();
-        await using var host = await HostUnderTest.StartAsync(beforeStart: logs.AddTo);
-        var gateway = new Health.HealthClient(host.ChannelTo("Gateway"));
-        // Until its backends have answered once, the gateway may still say NotServing.
-        var ready = DateTime.UtcNow.AddSeconds(60);
-        while ((await gateway.CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline)).Status != HealthCheckResponse.Types.ServingStatus.Serving
-            && DateTime.UtcNow < ready)
-        {
-            await Task.Delay(200);
-        }
-
-        // The gateway's whole-host check calls the health of its backends (query, validation)
-        // through its gRPC clients; Serving means those calls were made and answered.
-        for (var i = 0; i < Calls; i++)
-        {
-            var reply = await gateway.CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline);
-            Assert.True(reply.Status == HealthCheckResponse.Types.ServingStatus.Serving,
-                $"{reply.Status}; /readyz: {await (await host.GetAdminAsync("/readyz")).Content.ReadAsStringAsync()}");
-            await Task.Delay(TimeSpan.FromSeconds(1.1)); // past Sluice:Health:CheckCacheDuration: each Check runs the checks again
-        }
-
-        var perCall = logs.Entries.Where(e => e.Level <= LogLevel.Information
-            && (e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal) || e.Category.StartsWith("Grpc.Net.Client", StringComparison.Ordinal))).ToList();
-        Assert.True(perCall.Count == 0, $"{perCall.Count} per-call line(s) from the clients, e.g. {perCall.FirstOrDefault()}");
-    }
-
-    [Fact]
     public async Task GrpcCalls_AspNetCoreLevelConfiguredInformation_RequestLinesLoggedAgain()
     {
         var logs = new CapturingLoggerProvider();
