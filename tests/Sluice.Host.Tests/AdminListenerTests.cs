@@ -87,9 +87,15 @@ public sealed class AdminListenerTests(SharedHost fixture) : IClassFixture<Share
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await health.CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline));
 
-        // The admin listener speaks HTTP/1.1 only: it turns away the HTTP/2 a gRPC call needs.
-        Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.Contains("HTTP_1_1_REQUIRED", error.Status.Detail, StringComparison.Ordinal);
+        // The admin listener speaks HTTP/1.1 only: it turns away the HTTP/2 a gRPC call needs,
+        // usually with HTTP_1_1_REQUIRED; on a loaded machine the client may instead see the
+        // connection close before that frame is read. Either way the HTTP/2 request never got a
+        // response: the call fails while starting, before any gRPC status came from the server.
+        Assert.True(error.StatusCode is StatusCode.Internal or StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
+        Assert.True(
+            error.Status.Detail.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal) || error.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)
+            || error.Status.DebugException is HttpRequestException or IOException,
+            $"{error.StatusCode}: {error.Status.Detail}");
     }
 
     [Fact]
