@@ -35,17 +35,21 @@ public static class AllInOneHost
         builder.Configuration["Sluice:Gateway:Sample:Enabled"] ??= "true";
         var listeners = new HostListeners();
         var admin = builder.Configuration.GetSection(SluiceAdminOptions.SectionName).Get<SluiceAdminOptions>() ?? new SluiceAdminOptions();
+        foreach (var service in Services)
+        {
+            var options = new SluiceListenerOptions { GrpcPort = service.DefaultGrpcPort };
+            builder.Configuration.GetSection("Sluice:" + service.Name).Bind(options);
+            listeners.Grpc[service.Name] = new HostListener(options, options.LoadCertificate());
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var service in Services)
             {
-                var options = new SluiceListenerOptions { GrpcPort = service.DefaultGrpcPort };
-                builder.Configuration.GetSection("Sluice:" + service.Name).Bind(options);
-                var certificate = options.LoadCertificate();
-                kestrel.ListenGrpc(options.ParseBindAddress(), options.GrpcPort, certificate, listen =>
+                var listener = listeners.Grpc[service.Name];
+                kestrel.ListenGrpc(listener.Options.ParseBindAddress(), listener.Options.GrpcPort, listener.Certificate, listen =>
                 {
                     listen.TagListener(service.Name);
-                    listeners.Grpc[service.Name] = (listen, certificate);
+                    listener.Listen = listen;
                 });
             }
             listeners.Admin = kestrel.ListenAdmin(admin, DefaultAdminPort);
@@ -53,7 +57,7 @@ public static class AllInOneHost
         // The services call each other over real gRPC on these listeners unless
         // Sluice:Services:{Name}:Address says otherwise.
         builder.Services.AddSingleton(listeners);
-        builder.Services.AddSingleton<IServiceAddressResolver>(listeners);
+        builder.Services.AddSingleton<ILocalServiceDirectory>(listeners);
         foreach (var service in Services)
         {
             service.Add(builder);
@@ -71,6 +75,7 @@ public static class AllInOneHost
         }
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            listeners.MarkBound();
             // Printed (not only logged) so the README's first command shows where everything is.
             Console.WriteLine("Sluice is running (embedded profile):");
             foreach (var service in Services)
@@ -87,7 +92,7 @@ public static class AllInOneHost
 
     /// <summary>The bound gRPC endpoint of each service (after the host has started).</summary>
     public static IReadOnlyDictionary<string, IPEndPoint> GetEndpoints(WebApplication app) =>
-        app.Services.GetRequiredService<HostListeners>().Grpc.ToDictionary(l => l.Key, l => l.Value.Listen.IPEndPoint!);
+        app.Services.GetRequiredService<HostListeners>().Grpc.ToDictionary(l => l.Key, l => l.Value.Listen!.IPEndPoint!);
 
     /// <summary>The bound admin endpoint, or null when it is off.</summary>
     public static IPEndPoint? GetAdminEndpoint(WebApplication app) => app.Services.GetRequiredService<HostListeners>().Admin?.IPEndPoint;
@@ -95,26 +100,59 @@ public static class AllInOneHost
     /// <summary>One service of the host.</summary>
     public sealed record HostedService(string Name, int DefaultGrpcPort, Action<IHostApplicationBuilder> Add, Action<IEndpointRouteBuilder> Map);
 
-    /// <summary>The host's listeners, known once Kestrel has bound them.</summary>
-    private sealed class HostListeners : IServiceAddressResolver
+    /// <summary>The host's listeners: configured when the host is built, bound when it has started.</summary>
+    private sealed class HostListeners : ILocalServiceDirectory
     {
-        public Dictionary<string, (ListenOptions Listen, X509Certificate2? Certificate)> Grpc { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, HostListener> Grpc { get; } = new(StringComparer.OrdinalIgnoreCase);
 
         public ListenOptions? Admin { get; set; }
 
-        public Uri? Resolve(string serviceName) => Grpc.ContainsKey(serviceName) ? new Uri(AddressOf(serviceName)) : null;
+        public LocalServiceListener? Find(string serviceName) => Grpc.TryGetValue(serviceName, out var listener) ? listener : null;
 
-        /// <summary>A TLS listener's own certificate: the host's services trust it when they call each other.</summary>
-        public X509Certificate2? TrustedCertificate(string serviceName) => Grpc.TryGetValue(serviceName, out var listener) ? listener.Certificate : null;
+        /// <summary>Kestrel has bound every listener (called when the host has started).</summary>
+        public void MarkBound()
+        {
+            foreach (var listener in Grpc.Values)
+            {
+                listener.Bound.TrySetResult();
+            }
+        }
 
         public string AddressOf(string serviceName)
         {
-            var (listen, certificate) = Grpc[serviceName];
-            var scheme = certificate is null ? "http" : "https";
-            var endPoint = listen.IPEndPoint!;
-            // A wildcard bind is reached on loopback from inside the process.
+            var listener = Grpc[serviceName];
+            return $"{(listener.Certificate is null ? "http" : "https")}://{listener.Reachable()}";
+        }
+    }
+
+    /// <summary>One service's gRPC listener.</summary>
+    private sealed class HostListener(SluiceListenerOptions options, X509Certificate2? certificate) : LocalServiceListener
+    {
+        public SluiceListenerOptions Options { get; } = options;
+
+        public ListenOptions? Listen { get; set; }
+
+        public TaskCompletionSource Bound { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override X509Certificate2? Certificate { get; } = certificate;
+
+        public override async Task<IPEndPoint> GetEndPointAsync(CancellationToken cancellationToken)
+        {
+            // A fixed port is known before binding (a connection made too early is refused and
+            // retried like any other); port 0 is chosen by the bind, known once the host has started.
+            if (Listen?.IPEndPoint is not { Port: > 0 })
+            {
+                await Bound.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return Reachable();
+        }
+
+        /// <summary>The bound endpoint as reached from inside the process: a wildcard bind on loopback.</summary>
+        public IPEndPoint Reachable()
+        {
+            var endPoint = Listen?.IPEndPoint ?? throw new InvalidOperationException("The listener has not been configured yet.");
             var address = endPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : endPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : endPoint.Address;
-            return $"{scheme}://{new IPEndPoint(address, endPoint.Port)}";
+            return new IPEndPoint(address, endPoint.Port);
         }
     }
 }

@@ -54,6 +54,8 @@ public static class IngestionServiceHosting
         services.TryAddSingleton<IngestionGrpcService>();
         // Sources with a ruleset register it with the validation service (Sluice:Services:Validation:Address).
         services.TryAddSingleton<RulesetSync>();
+        builder.AddSluiceServiceClient<Validation.V1.ValidationService.ValidationServiceClient>("Validation", RulesetSync.ClientName,
+            Validation.V1.ValidationService.Descriptor, nameof(Validation.V1.ValidationService.ValidationServiceClient.GetRuleset));
         services.AddRpcExceptionMapper<IngestionRpcExceptionMapper>();
         builder.AddSluiceServiceHealth(V1.IngestionService.Descriptor.FullName, ObjectStoreHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<JobWorker>();

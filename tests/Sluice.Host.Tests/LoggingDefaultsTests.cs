@@ -44,6 +44,25 @@ public sealed class LoggingDefaultsTests
         Assert.True(finished.Count >= Calls, $"{finished.Count} 'Request finished' lines for {Route}, expected at least {Calls}.");
     }
 
+    [Fact]
+    public async Task ServiceClientCalls_DefaultConfiguration_NoPerCallLinesFromTheClients()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var host = await HostUnderTest.StartAsync(beforeStart: logs.AddTo);
+        var gateway = new Health.HealthClient(host.ChannelTo("Gateway"));
+
+        // Each check of the whole gateway calls each of its four backends through the client factory.
+        for (var i = 0; i < Calls; i++)
+        {
+            var answer = await gateway.CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline);
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, answer.Status);
+        }
+
+        var clientLines = logs.Entries.Where(e => (e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal)
+            || e.Category.StartsWith("Grpc.Net.Client", StringComparison.Ordinal)) && e.Level <= LogLevel.Information).ToList();
+        Assert.True(clientLines.Count == 0, $"The service clients logged {clientLines.Count} line(s) below Warning, e.g. {clientLines.FirstOrDefault()}");
+    }
+
     /// <summary>Makes <see cref="Calls"/> gRPC calls, then waits until the server has finished with each (its per-request lines come before that).</summary>
     private static async Task CallAndWaitUntilFinishedAsync(HostUnderTest host)
     {

@@ -1,7 +1,5 @@
 using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.Configuration;
-using Sluice.ServiceDefaults;
+using Grpc.Net.ClientFactory;
 using Sluice.Validation.V1;
 
 namespace Sluice.Ingestion.Messaging;
@@ -10,27 +8,19 @@ namespace Sluice.Ingestion.Messaging;
 /// Makes the validation service's current ruleset for a source the one in the source's
 /// definition, before the source's dataset is announced: registered when absent or different,
 /// left alone when the same text is already current. The validation service is found at
-/// Sluice:Services:Validation:Address, else through the host's <see cref="IServiceAddressResolver"/>.
-/// (Its own channel: the gateway already holds the client name "Validation" for another client type.)
+/// Sluice:Services:Validation:Address, else in this same process (the all-in-one host).
 /// </summary>
-internal sealed class RulesetSync(IConfiguration configuration, IServiceProvider services) : IDisposable
+internal sealed class RulesetSync(GrpcClientFactory clients)
 {
-    private readonly Lazy<GrpcChannel> _channel = new(() =>
-    {
-        var configured = configuration["Sluice:Services:Validation:Address"];
-        var address = !string.IsNullOrEmpty(configured) ? new Uri(configured)
-            : services.GetService<IServiceAddressResolver>()?.Resolve("Validation")
-            ?? throw new InvalidOperationException("No address for the Validation service: set Sluice:Services:Validation:Address.");
-        return GrpcChannel.ForAddress(address);
-    });
+    /// <summary>The client's name: the gateway of an all-in-one host already holds "Validation" for its own client.</summary>
+    public const string ClientName = "Ingestion.Validation";
 
     public async Task EnsureAsync(string source, string ruleset, CancellationToken cancellationToken)
     {
-        var client = new ValidationService.ValidationServiceClient(_channel.Value);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var client = clients.CreateClient<ValidationService.ValidationServiceClient>(ClientName);
         try
         {
-            var current = await client.GetRulesetAsync(new GetRulesetRequest { Source = source }, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var current = await client.GetRulesetAsync(new GetRulesetRequest { Source = source }, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (current.Ruleset.RulesetText == ruleset)
             {
                 return;
@@ -39,14 +29,6 @@ internal sealed class RulesetSync(IConfiguration configuration, IServiceProvider
         catch (RpcException exception) when (exception.StatusCode == StatusCode.NotFound)
         {
         }
-        await client.RegisterRulesetAsync(new RegisterRulesetRequest { Source = source, RulesetText = ruleset }, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
-
-    public void Dispose()
-    {
-        if (_channel.IsValueCreated)
-        {
-            _channel.Value.Dispose();
-        }
+        await client.RegisterRulesetAsync(new RegisterRulesetRequest { Source = source, RulesetText = ruleset }, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

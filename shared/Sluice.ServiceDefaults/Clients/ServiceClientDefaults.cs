@@ -1,12 +1,13 @@
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using Grpc.Net.ClientFactory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Sluice.ServiceDefaults;
@@ -28,35 +29,28 @@ public sealed class SluiceServiceClientOptions
     public TimeSpan MaxReconnectBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>
-/// Finds another service's address when configuration names none. The all-in-one host registers
-/// one that answers with its own loopback listeners, so its services still call each other over
-/// real gRPC.
-/// </summary>
-public interface IServiceAddressResolver
-{
-    /// <summary>The address of <paramref name="serviceName"/> (e.g. "Query"), or null when unknown.</summary>
-    Uri? Resolve(string serviceName);
-
-    /// <summary>
-    /// The certificate a resolved TLS address presents, trusted for that address alone even when
-    /// it is self-signed (a host calling its own listener). Defaults to none: normal validation.
-    /// </summary>
-    X509Certificate2? TrustedCertificate(string serviceName) => null;
-}
-
 /// <summary>Service-to-service gRPC clients through Grpc.Net.ClientFactory.</summary>
 public static class ServiceClientDefaults
 {
     /// <summary>
     /// Registers a client of another Sluice service under the name <paramref name="serviceName"/>
     /// (resolve it with <c>GrpcClientFactory.CreateClient&lt;TClient&gt;(serviceName)</c>). Its
-    /// address is Sluice:Services:{serviceName}:Address, else what an
-    /// <see cref="IServiceAddressResolver"/> says. Every call gets Sluice:Services:{serviceName}:Deadline
-    /// unless it sets one, and the methods of <paramref name="service"/> named in
-    /// <paramref name="idempotentMethods"/> are retried on UNAVAILABLE through the gRPC service config.
+    /// address is Sluice:Services:{serviceName}:Address, else the service's listener in this same
+    /// process when an <see cref="ILocalServiceDirectory"/> knows it. Every call gets
+    /// Sluice:Services:{serviceName}:Deadline unless it sets one, and the methods of
+    /// <paramref name="service"/> named in <paramref name="idempotentMethods"/> are retried on
+    /// UNAVAILABLE through the gRPC service config.
     /// </summary>
     public static IHttpClientBuilder AddSluiceServiceClient<TClient>(this IHostApplicationBuilder builder, string serviceName, ServiceDescriptor service, params string[] idempotentMethods)
+        where TClient : ClientBase =>
+        builder.AddSluiceServiceClient<TClient>(serviceName, serviceName, service, idempotentMethods);
+
+    /// <summary>
+    /// As <see cref="AddSluiceServiceClient{TClient}(IHostApplicationBuilder, string, ServiceDescriptor, string[])"/>,
+    /// registered under <paramref name="clientName"/>: for a second client of one service whose
+    /// name another part of the host already holds (names share their handler and channel set-up).
+    /// </summary>
+    public static IHttpClientBuilder AddSluiceServiceClient<TClient>(this IHostApplicationBuilder builder, string serviceName, string clientName, ServiceDescriptor service, params string[] idempotentMethods)
         where TClient : ClientBase
     {
         var section = builder.Configuration.GetSection($"Sluice:Services:{serviceName}");
@@ -83,21 +77,33 @@ public static class ServiceClientDefaults
             }
         }
 
-        return builder.Services.AddGrpcClient<TClient>(serviceName, (provider, client) =>
+        builder.Services.TryAddEnumerable(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<ResolverFactory, LocalServiceResolverFactory>());
+        return builder.Services.AddGrpcClient<TClient>(clientName, (provider, client) =>
             {
                 client.Address = configured
-                    ?? provider.GetService<IServiceAddressResolver>()?.Resolve(serviceName)
-                    ?? throw new InvalidOperationException($"No address for the {serviceName} service: set Sluice:Services:{serviceName}:Address.");
+                    ?? (provider.GetService<ILocalServiceDirectory>()?.Find(serviceName) is not null
+                        ? LocalServiceResolverFactory.AddressOf(serviceName)
+                        : throw new InvalidOperationException($"No address for the {serviceName} service: set Sluice:Services:{serviceName}:Address."));
             })
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
                 var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-                if (configured is null && provider.GetService<IServiceAddressResolver>()?.TrustedCertificate(serviceName) is { } trusted)
+                if (configured is null && provider.GetService<ILocalServiceDirectory>()?.Find(serviceName)?.Certificate is { } trusted)
                 {
+                    // The host's own listener may present a self-signed certificate, and the
+                    // connection's host name is the service's name: trusted by its exact certificate.
                     handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                         errors == SslPolicyErrors.None || (certificate is not null && certificate.GetCertHashString() == trusted.GetCertHashString());
                 }
                 return handler;
+            })
+            .ConfigureChannel((provider, channel) =>
+            {
+                if (configured is null && provider.GetService<ILocalServiceDirectory>()?.Find(serviceName) is { } local)
+                {
+                    // A sluice-local:// address names no scheme of HTTP: the channel is told whether to use TLS.
+                    channel.Credentials = local.Certificate is null ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl;
+                }
             })
             .ConfigureChannel(channel =>
             {
