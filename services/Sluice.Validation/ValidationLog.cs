@@ -18,9 +18,6 @@ internal static partial class ValidationLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Dataset of job {JobId} (source {Source}) could not be evaluated")]
     public static partial void EvaluationFailed(ILogger logger, string jobId, string source, Exception exception);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Copied the dataset into SQLite for CustomSql: {Rows} rows, {Columns} columns, {Bytes} bytes of JSON in {ElapsedMilliseconds} ms")]
-    public static partial void CustomSqlCopyLoaded(ILogger logger, long rows, int columns, long bytes, double elapsedMilliseconds);
-
-    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Loaded the dataset into DuckDB for where clauses: {Rows} rows from {Files} file(s) in {ElapsedMilliseconds} ms")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Loaded the dataset into DuckDB for CustomSql and where clauses: {Rows} rows from {Files} file(s) in {ElapsedMilliseconds} ms")]
     public static partial void WhereCopyLoaded(ILogger logger, long rows, int files, double elapsedMilliseconds);
 }

@@ -42,7 +42,7 @@ public sealed class ValidationOptions
     /// <summary>The wait before each of those retries. Defaults to 5 seconds.</summary>
     public TimeSpan EvaluationRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How CustomSql rules run on the embedded SQLite copy of a dataset (section "Sluice:Validation:CustomSql").</summary>
+    /// <summary>How CustomSql rules and where clauses run on the embedded DuckDB copy of a dataset (section "Sluice:Validation:CustomSql").</summary>
     public CustomSqlOptions CustomSql { get; set; } = new();
 
     internal string DatabasePath => Path.Combine(DataDirectory, "validation.db");

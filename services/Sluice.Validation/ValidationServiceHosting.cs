@@ -20,7 +20,7 @@ public static class ValidationServiceHosting
     /// Registers the schema and ruleset registries (SQLite under Sluice:Validation:DataDirectory),
     /// the object store (section Sluice:ObjectStore), the gRPC service and the DatasetLanded
     /// consumer on the host's bus (built by the host's AddSluiceBus). CustomSql rules run on an
-    /// embedded SQLite copy of each evaluated dataset (limits in Sluice:Validation:CustomSql); an
+    /// embedded DuckDB copy of each evaluated dataset (limits in Sluice:Validation:CustomSql); an
     /// <see cref="Sluice.DataQuality.Evaluation.ICustomSqlRunner"/> registered before this call runs them instead.
     /// </summary>
     public static IHostApplicationBuilder AddValidationService(this IHostApplicationBuilder builder)
@@ -40,7 +40,6 @@ public static class ValidationServiceHosting
         services.TryAddSingleton<SchemaRegistry>();
         services.TryAddSingleton<RulesetRegistry>();
         services.TryAddSingleton<MetricHistory>();
-        services.TryAddSingleton<SqliteDatasetCopies>();
         services.TryAddSingleton<DuckDbDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();
         services.TryAddSingleton<ValidationGrpcService>();

@@ -91,10 +91,15 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
         services.AddSingleton<RulesetRegistry>();
         services.AddSingleton<MetricHistory>();
-        services.AddSingleton<SqliteDatasetCopies>();
         services.AddSingleton<Sluice.Validation.Filtering.DuckDbDatasetCopies>();
         services.AddSingleton<DatasetEvaluator>();
-        services.AddMassTransitTestHarness(bus => bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>());
+        services.AddMassTransitTestHarness(bus =>
+        {
+            // The harness's own inactivity timeout (about a second) ends a wait for the answer early on a loaded
+            // machine, where an evaluation and its retries can leave the bus quiet that long: the test's timeout rules.
+            bus.SetTestTimeouts(testTimeout: Timeout, testInactivityTimeout: Timeout);
+            bus.AddConsumer<DatasetLandedConsumer, DatasetLandedConsumerDefinition>();
+        });
         var provider = services.BuildServiceProvider(true);
         await provider.GetRequiredService<ITestHarness>().Start();
         return provider;

@@ -4,7 +4,7 @@ using Sluice.Validation.V1;
 
 namespace Sluice.Validation.Tests;
 
-/// <summary>The limits of the embedded SQLite copy (rows, bytes, statement time), set small so small requests reach them.</summary>
+/// <summary>The limits of the embedded DuckDB copy (rows, bytes, statement time), set small so small requests reach them.</summary>
 public sealed class EmbeddedCustomSqlLimitsTests : IAsyncLifetime
 {
     private static readonly Dictionary<string, string?> Limits = new()
@@ -35,7 +35,7 @@ public sealed class EmbeddedCustomSqlLimitsTests : IAsyncLifetime
 
         Assert.Equal([RuleOutcome.Passed, RuleOutcome.Error, RuleOutcome.Error], scorecard.Rules.Select(r => r.Outcome));
         Assert.All(scorecard.Rules.Skip(1), rule => Assert.EndsWith(
-            "The dataset has more than 3 rows, the most the embedded SQLite copy for CustomSql holds (Sluice:Validation:CustomSql:MaxRows).",
+            "The dataset has more than 3 rows, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxRows).",
             rule.FailureMessage, StringComparison.Ordinal));
     }
 
@@ -48,7 +48,7 @@ public sealed class EmbeddedCustomSqlLimitsTests : IAsyncLifetime
         var rule = Assert.Single(scorecard.Rules);
         Assert.Equal(RuleOutcome.Error, rule.Outcome);
         Assert.EndsWith(
-            "The dataset is larger than 1,000 bytes, the most the embedded SQLite copy for CustomSql holds (Sluice:Validation:CustomSql:MaxBytes).",
+            "The dataset is larger than 1,000 bytes, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxBytes).",
             rule.FailureMessage, StringComparison.Ordinal);
     }
 
@@ -86,6 +86,21 @@ public sealed class EmbeddedCustomSqlLimitsTests : IAsyncLifetime
             "The CustomSql statement ran longer than 0.2 s and was interrupted (Sluice:Validation:CustomSql:StatementTimeout).",
             scorecard.Rules[0].FailureMessage, StringComparison.Ordinal);
         Assert.Equal(3, scorecard.Rules[1].Metrics["Dataset.*.CustomSQL"]);
+    }
+
+    [Fact]
+    public async Task EvaluateRuleset_WhereClauseRunningLongerThanTheTimeout_InterruptedErrorAndTheCopyStaysUsable()
+    {
+        var scorecard = await EvaluateInlineAsync("""
+            Rules = [
+                IsComplete "id" where "(select count(*) from range(1000000) a, range(1000000) b) > 0",
+                CustomSql "select count(*) from primary" = 3
+            ]
+            """, ThreeRows);
+
+        Assert.Equal([RuleOutcome.Error, RuleOutcome.Passed], scorecard.Rules.Select(r => r.Outcome));
+        Assert.Contains("The where clause ran longer than 0.2 s and was interrupted (Sluice:Validation:CustomSql:StatementTimeout).",
+            scorecard.Rules[0].FailureMessage, StringComparison.Ordinal);
     }
 
     private async Task<Scorecard> EvaluateInlineAsync(string ruleset, IEnumerable<string> rows)

@@ -35,7 +35,7 @@ public static class OrdersDataset
     /// Expected, rule by rule: 5 rows (passed); amount 4 of 5 complete (failed, 0.8); id 4 twice,
     /// so 3 of 5 values unique (failed, 0.6); status in the set for 4 of 5 rows, threshold 0.8
     /// (passed); mean amount (10+20+40+50)/4 = 30, strictly between 20 and 40 (passed); CustomSql
-    /// on the embedded SQLite copy counts 1 row with a null amount where 0 are allowed (failed,
+    /// on the embedded DuckDB copy counts 1 row with a null amount where 0 are allowed (failed,
     /// Dataset.*.CustomSQL = 1). Score 3/6.
     /// </summary>
     public const string Ruleset = """

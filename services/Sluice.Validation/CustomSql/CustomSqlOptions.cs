@@ -1,7 +1,7 @@
 namespace Sluice.Validation.CustomSql;
 
 /// <summary>
-/// Limits of the embedded SQLite copy that CustomSql rules run on, bound from section
+/// Limits of the embedded DuckDB copy that CustomSql rules and where clauses run on, bound from section
 /// "Sluice:Validation:CustomSql". The copy lives in memory for one evaluation, so these limits are
 /// what keeps a large dataset or a runaway statement from taking the service down.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class CustomSqlOptions
 
     /// <summary>
     /// Most bytes of row JSON (UTF-8, as landed) loaded into the copy; a larger dataset ends its CustomSql rules in
-    /// Error. The copy's SQLite database is capped at about twice this size. Defaults to 268,435,456 (256 MiB).
+    /// Error. The copy's DuckDB database may use about four times this much memory. Defaults to 268,435,456 (256 MiB).
     /// </summary>
     public long MaxBytes { get; set; } = 256L * 1024 * 1024;
 

@@ -17,7 +17,7 @@ internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<Validat
 
     /// <summary>A copy of inline rows (each a JSON object), with reference datasets (alias → parts).</summary>
     public DuckDbDatasetCopy OfRows(IReadOnlyList<JsonElement> rows, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null) =>
-        new(WriteRows(rows), options.Value.CustomSql, logger, References(references));
+        new(WriteRows(rows, options.Value.CustomSql), options.Value.CustomSql, logger, References(references));
 
     private Dictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>? References(IReadOnlyDictionary<string, IReadOnlyList<string>>? references) =>
         references?.ToDictionary(pair => pair.Key, pair => WriteParts(pair.Value), StringComparer.Ordinal);
@@ -54,21 +54,30 @@ internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<Validat
         return files;
     };
 
-    private static Func<string, CancellationToken, Task<IReadOnlyList<string>>> WriteRows(IReadOnlyList<JsonElement> rows) => async (directory, cancellationToken) =>
-    {
-        var path = Path.Combine(directory, "rows.ndjson");
-        var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        await using (writer.ConfigureAwait(false))
+    private static Func<string, CancellationToken, Task<IReadOnlyList<string>>> WriteRows(IReadOnlyList<JsonElement> rows, CustomSqlOptions limits) =>
+        async (directory, cancellationToken) =>
         {
-            foreach (var row in rows)
+            var path = Path.Combine(directory, "rows.ndjson");
+            var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                await writer.WriteLineAsync(row.GetRawText().AsMemory(), cancellationToken).ConfigureAwait(false);
+                long bytes = 0;
+                foreach (var row in rows)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    // The row's JSON as given (its UTF-8 bytes, as a landed part would hold it) and a newline.
+                    var line = Encoding.UTF8.GetBytes(row.GetRawText() + "\n");
+                    bytes += line.Length;
+                    if (bytes > limits.MaxBytes)
+                    {
+                        throw TooManyBytes(limits);
+                    }
+                    await file.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                }
             }
-        }
-        return [path];
-    };
+            return [path];
+        };
 
     private static CustomSqlException TooManyBytes(CustomSqlOptions limits) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"The dataset is larger than {limits.MaxBytes:N0} bytes, the most the DuckDB copy for where clauses holds (Sluice:Validation:CustomSql:MaxBytes)."));
+        $"The dataset is larger than {limits.MaxBytes:N0} bytes, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxBytes)."));
 }

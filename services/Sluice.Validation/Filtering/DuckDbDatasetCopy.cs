@@ -7,16 +7,21 @@ using Sluice.Validation.CustomSql;
 namespace Sluice.Validation.Filtering;
 
 /// <summary>
-/// The DuckDB copy of one evaluated dataset that DQDL <c>where</c> clauses run on: the NDJSON parts (or inline rows)
-/// are written to a private temporary directory and loaded, when the first clause asks, into an in-memory DuckDB
-/// database as the table <c>primary</c> (DuckDB's <c>read_json</c>: types inferred over every row, columns of all parts
-/// united by name, rows in dataset order). A clause returns the positions of the rows it selects; the evaluator then
-/// reads those rows as written. Once loaded the database cannot reach files or change its settings.
+/// The DuckDB copy of one evaluated dataset that DQDL's SQL runs on: CustomSql statements, <c>where</c> clauses and
+/// the rules that compare with reference datasets. The NDJSON parts (or inline rows) are written to a private
+/// temporary directory and loaded, when the first rule asks (so never for a ruleset without such rules) and only
+/// once, into an in-memory DuckDB database as the table <c>primary</c> (DuckDB's <c>read_json</c>: types inferred over
+/// every row, columns of all parts united by name, rows in dataset order). A clause returns the positions of the
+/// rows it selects; the evaluator then reads those rows as written. Statements run one at a time, each within
+/// <see cref="CustomSqlOptions.StatementTimeout"/>. Once loaded the database cannot reach files or change its settings.
 /// </summary>
-internal sealed class DuckDbDatasetCopy : IAsyncDisposable
+internal sealed class DuckDbDatasetCopy : ICustomSqlRunner, IAsyncDisposable
 {
-    /// <summary>Longest single JSON row DuckDB reads (its <c>maximum_object_size</c>).</summary>
+    /// <summary>Longest single JSON row DuckDB reads (its <c>maximum_object_size</c>), unless the dataset's byte limit is lower.</summary>
     private const int MaxObjectBytes = 64 * 1024 * 1024;
+
+    /// <summary>Shortest <c>maximum_object_size</c> set: DuckDB reads in buffers of this size or more anyway.</summary>
+    private const int MinObjectBytes = 1024 * 1024;
 
     private readonly Func<string, CancellationToken, Task<IReadOnlyList<string>>> _writeFiles;
     private readonly IReadOnlyDictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>> _references;
@@ -37,6 +42,18 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
         _limits = limits;
         _logger = logger;
     }
+
+    public Task<double> ExecuteScalarAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken) =>
+        RunStatementAsync((connection, deadline) => DuckDbCustomSql.ExecuteScalar(connection, sql, deadline), cancellationToken);
+
+    public Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken) =>
+        RunStatementAsync((connection, deadline) => DuckDbCustomSql.CountRows(connection, sql, deadline), cancellationToken);
+
+    public Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
+        SelectRowsAsync(whereClause, cancellationToken);
+
+    public Task<ReferenceMetric> MeasureAgainstReferenceAsync(Sluice.DataQuality.Model.SimpleRule rule, CustomSqlContext context, CancellationToken cancellationToken) =>
+        MeasureAgainstReferenceAsync(rule, cancellationToken);
 
     /// <summary>Positions (0-based, ascending) of the rows of <c>primary</c> that <paramref name="whereClause"/> selects.</summary>
     /// <exception cref="CustomSqlException">The clause is refused, DuckDB rejects it, or it runs too long.</exception>
@@ -71,6 +88,36 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
         }
     }
 
+    private async Task<T> RunStatementAsync<T>(Func<DuckDBConnection, CancellationToken, T> run, CancellationToken cancellationToken)
+    {
+        var (connection, _) = await LoadOnceAsync(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _oneStatementAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // DuckDB blocks the calling thread while the statement runs.
+            return await Task.Run(() =>
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_limits.StatementTimeout);
+                try
+                {
+                    return run(connection, deadline.Token);
+                }
+                catch (Exception exception) when (exception is CustomSqlException or OperationCanceledException && deadline.IsCancellationRequested)
+                {
+                    // An interrupted statement surfaces as a cancellation or as DuckDB's error; the deadline says why.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new CustomSqlException(string.Create(CultureInfo.InvariantCulture,
+                        $"The CustomSql statement ran longer than {_limits.StatementTimeout.TotalSeconds:0.###} s and was interrupted (Sluice:Validation:CustomSql:StatementTimeout)."));
+                }
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _oneStatementAtATime.Release();
+        }
+    }
+
     private long[] Select(DuckDBConnection connection, string whereClause, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
@@ -92,10 +139,10 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
                 positions.Add(reader.GetInt64(0));
             }
         }
-        catch (DuckDBException exception)
+        catch (Exception exception) when (exception is DuckDBException or OperationCanceledException)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // An interrupted statement may surface as an error whose text says so; the deadline says why.
+            // An interrupted statement surfaces as a cancellation or as an error whose text says so; the deadline says why.
             if (deadline.IsCancellationRequested)
             {
                 throw new CustomSqlException(string.Create(CultureInfo.InvariantCulture,
@@ -108,7 +155,7 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
 
     /// <summary>
     /// Rethrows a failure to make the copy that is not about the data (e.g. the object store became unreachable), so the
-    /// evaluation fails and can be retried instead of scoring the where clauses' rules as Error.
+    /// evaluation fails and can be retried instead of scoring the SQL rules as Error.
     /// </summary>
     public void ThrowIfCopyFailedForAnotherReason()
     {
@@ -161,7 +208,7 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
             Execute(connection, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memory}MiB'"));
             Execute(connection, "SET preserve_insertion_order = true");
             var list = string.Join(", ", files.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'"));
-            LoadTable(connection, "primary", list);
+            LoadTable(connection, "primary", list, MaxObjectSize(_limits));
             foreach (var (alias, writeReference) in _references)
             {
                 var directory = Path.Combine(_directory, "reference-" + Guid.NewGuid().ToString("N"));
@@ -171,19 +218,19 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
                 {
                     throw new CustomSqlException($"The reference dataset '{alias}' has no parts.");
                 }
-                LoadTable(connection, alias, string.Join(", ", referenceFiles.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'")));
+                LoadTable(connection, alias, string.Join(", ", referenceFiles.Select(file => "'" + file.Replace("'", "''", StringComparison.Ordinal) + "'")), MaxObjectSize(_limits));
             }
             var rows = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM \"primary\""), CultureInfo.InvariantCulture);
             if (rows > _limits.MaxRows)
             {
                 throw new CustomSqlException(string.Create(CultureInfo.InvariantCulture,
-                    $"The dataset has more than {_limits.MaxRows:N0} rows, the most the DuckDB copy for where clauses holds (Sluice:Validation:CustomSql:MaxRows)."));
+                    $"The dataset has more than {_limits.MaxRows:N0} rows, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxRows)."));
             }
             if (Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'primary' AND lower(column_name) = 'rowid'"), CultureInfo.InvariantCulture) > 0)
             {
                 throw new CustomSqlException("The dataset has a column named rowid, which hides the row numbers where clauses need.");
             }
-            // From here on a clause can only read the table: no files, no settings changes.
+            // From here on a statement can only read the tables: no files, no settings changes.
             Execute(connection, "SET enable_external_access = false");
             Execute(connection, "SET lock_configuration = true");
             ValidationLog.WhereCopyLoaded(_logger, rows, files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -205,17 +252,17 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
     /// Loads NDJSON files as a table, types inferred from every row (DuckDB's default sample can type a column from
     /// its first rows only, and a later value of another type then breaks the where clauses that read it).
     /// </summary>
-    private static void LoadTable(DuckDBConnection connection, string table, string fileList)
+    private static void LoadTable(DuckDBConnection connection, string table, string fileList, int maxObjectBytes)
     {
         var name = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         try
         {
             Execute(connection, string.Create(CultureInfo.InvariantCulture,
-                $"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_json([{fileList}], format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_object_size = {MaxObjectBytes})"));
+                $"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_json([{fileList}], format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_object_size = {maxObjectBytes})"));
         }
         catch (DuckDBException exception)
         {
-            throw new CustomSqlException($"The dataset could not be loaded into DuckDB for where clauses: {exception.Message}");
+            throw new CustomSqlException($"The dataset could not be loaded into DuckDB for CustomSql and where clauses: {exception.Message}");
         }
         // A key holding values of several types becomes a JSON column, which compares only with JSON text
         // (v = '"x"'). Spark, which Glue runs, reads such a column as strings: so does this copy (v = 'x', v = '0').
@@ -239,6 +286,12 @@ internal sealed class DuckDbDatasetCopy : IAsyncDisposable
             Execute(connection, $"CREATE OR REPLACE TABLE {name} AS SELECT * REPLACE ({replaced}) FROM {name}");
         }
     }
+
+    /// <summary>
+    /// No row is longer than the whole dataset may be, and DuckDB reserves buffers of twice this size per thread:
+    /// a small byte limit keeps them small.
+    /// </summary>
+    private static int MaxObjectSize(CustomSqlOptions limits) => (int)Math.Clamp(limits.MaxBytes + 1, MinObjectBytes, MaxObjectBytes);
 
     private static void Execute(DuckDBConnection connection, string sql)
     {

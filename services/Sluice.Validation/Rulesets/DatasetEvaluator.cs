@@ -2,7 +2,6 @@ using System.Text.Json;
 using Sluice.DataQuality.Data;
 using Sluice.DataQuality.Evaluation;
 using Sluice.ObjectStore;
-using Sluice.Validation.CustomSql;
 using Sluice.Validation.Filtering;
 using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
 
@@ -10,11 +9,11 @@ namespace Sluice.Validation.Rulesets;
 
 /// <summary>
 /// Runs DQDL rulesets on datasets: NDJSON parts in the object store, streamed one part at a time,
-/// or rows given inline. CustomSql rules run on an embedded SQLite copy of the dataset made for the
-/// evaluation (<see cref="SqliteDatasetCopies"/>), unless an <see cref="ICustomSqlRunner"/> is
-/// registered in the container: that one then runs them instead.
+/// or rows given inline. CustomSql rules, where clauses and rules comparing with reference datasets run
+/// on an embedded DuckDB copy of the dataset made for the evaluation (<see cref="DuckDbDatasetCopies"/>),
+/// unless an <see cref="ICustomSqlRunner"/> is registered in the container: that one then runs them instead.
 /// </summary>
-internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, SqliteDatasetCopies copies, DuckDbDatasetCopies filters,
+internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, DuckDbDatasetCopies copies,
     ICustomSqlRunner? customSql = null)
 {
     /// <summary>What a key must end with to be read as a part when a dataset is given by prefix.</summary>
@@ -48,7 +47,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
             current = index;
             return objects.OpenReadAsync(key, token);
         }));
-        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfObjects(keys), filters.OfObjects(keys, references)) : null;
+        var copy = customSql is null ? copies.OfObjects(keys, references) : null;
         try
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy, history), cancellationToken).ConfigureAwait(false);
@@ -69,7 +68,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
     public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken,
         IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
     {
-        var copy = customSql is null ? new EvaluationSqlEngine(copies.OfRows(rows), filters.OfRows(rows, references)) : null;
+        var copy = customSql is null ? copies.OfRows(rows, references) : null;
         try
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy, history), cancellationToken).ConfigureAwait(false);
@@ -82,10 +81,10 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         }
     }
 
-    private static ValueTask DisposeAsync(EvaluationSqlEngine? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
+    private static ValueTask DisposeAsync(DuckDbDatasetCopy? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>The copy is made only if a CustomSql rule asks for it (the evaluator calls the runner for nothing else).</summary>
-    private EvaluationOptions Options(string datasetName, EvaluationSqlEngine? copy, IMetricHistory? history) => new()
+    private EvaluationOptions Options(string datasetName, DuckDbDatasetCopy? copy, IMetricHistory? history) => new()
     {
         MetricHistory = history,
         CustomSqlRunner = customSql ?? copy,

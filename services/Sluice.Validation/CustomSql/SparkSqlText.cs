@@ -3,23 +3,25 @@ using System.Text;
 namespace Sluice.Validation.CustomSql;
 
 /// <summary>
-/// The table <c>primary</c> that DQDL's CustomSql statements read. PRIMARY is a reserved word in SQLite (Spark SQL,
-/// which Glue runs, accepts it as a table name), so the bare word is quoted before SQLite sees the statement.
+/// CustomSql statements are written for Spark SQL, which Glue runs; Sluice runs them on DuckDB. Two habits of Spark
+/// SQL that DuckDB does not share are rewritten: the table <c>primary</c> is a bare word in Spark SQL but a reserved
+/// word in DuckDB, and identifiers are quoted with backticks (<c>`order id`</c>) where DuckDB uses double quotes.
 /// </summary>
-internal static class PrimaryTableName
+internal static class SparkSqlText
 {
-    /// <summary>The table's name in the embedded copy.</summary>
+    /// <summary>The table's name in the copy.</summary>
     public const string Table = "primary";
 
-    /// <summary>The table's name as a quoted SQLite identifier.</summary>
+    /// <summary>The table's name as a quoted identifier.</summary>
     public const string Quoted = "\"primary\"";
 
     /// <summary>
-    /// Quotes every bare word <c>primary</c> (any case) of <paramref name="sql"/>. String literals, quoted identifiers
-    /// (<c>"…"</c>, <c>`…`</c>, <c>[…]</c>), comments and parameters are copied as they are. In a query the keyword
-    /// PRIMARY has no other use (it only appears in DDL's PRIMARY KEY), so the rewrite cannot change its meaning.
+    /// Quotes every bare word <c>primary</c> (any case) of <paramref name="sql"/> and turns backtick-quoted identifiers
+    /// into double-quoted ones. String literals, double-quoted identifiers, comments and parameters are copied as they
+    /// are. In a query the keyword PRIMARY has no other use (it only appears in DDL's PRIMARY KEY), so the rewrite
+    /// cannot change its meaning.
     /// </summary>
-    public static string QuoteBareReferences(string sql)
+    public static string ForDuckDb(string sql)
     {
         StringBuilder? rewritten = null;
         var copiedUpTo = 0;
@@ -29,11 +31,21 @@ internal static class PrimaryTableName
             var c = sql[i];
             switch (c)
             {
-                case '\'' or '"' or '`':
+                case '\'' or '"':
                     i = SkipQuoted(sql, i, c);
                     break;
-                case '[':
-                    i = SkipPast(sql, i + 1, "]");
+                case '`':
+                    var closed = SkipQuoted(sql, i, c);
+                    if (closed - i >= 2 && sql[closed - 1] == '`')
+                    {
+                        // `a``b` names a`b; as "a`b" a double quote inside is doubled instead.
+                        var name = sql[(i + 1)..(closed - 1)].Replace("``", "`", StringComparison.Ordinal).Replace("\"", "\"\"", StringComparison.Ordinal);
+                        rewritten ??= new StringBuilder(sql.Length + 8);
+                        rewritten.Append(sql, copiedUpTo, i - copiedUpTo).Append('"').Append(name).Append('"');
+                        copiedUpTo = closed;
+                    }
+                    // An unterminated one is left for DuckDB to reject.
+                    i = closed;
                     break;
                 case '-' when At(sql, i + 1, '-'):
                     i = SkipPast(sql, i + 2, "\n");
@@ -74,7 +86,7 @@ internal static class PrimaryTableName
 
     private static bool At(string sql, int index, char expected) => index < sql.Length && sql[index] == expected;
 
-    /// <summary>SQLite's identifier characters: ASCII letters, digits, '_', '$' and every non-ASCII character.</summary>
+    /// <summary>Identifier characters: ASCII letters, digits, '_', '$' and every non-ASCII character.</summary>
     private static bool IsWordStart(char c) => char.IsAsciiLetter(c) || c == '_' || c > '\u007f';
 
     private static int SkipWord(string sql, int index)
