@@ -114,6 +114,79 @@ public sealed class DataApiSessionTests(SessionClockFixture fixture) : IClassFix
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Session_ExpiredOrServiceStopping_ClosesItsConnectionAndRollsBackItsOpenTransaction(bool expire)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "sluice-query-sessions", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var options = Options.Create(new QueryOptions { DataDirectory = directory });
+            var engine = new DuckDbSqlEngine(options.Value.DuckDbDirectory);
+            await using (var setup = await engine.OpenOrCreateAsync("dev", CancellationToken.None))
+            {
+                await using var create = setup.CreateCommand();
+                create.CommandText = "CREATE TABLE held (k integer); INSERT INTO held VALUES (1)";
+                await create.ExecuteNonQueryAsync();
+            }
+            var manager = new StatementManager(engine, options, [], NullLogger<StatementManager>.Instance, clock);
+            var begin = manager.Submit(new StatementSubmission("test", "dev", ["BEGIN TRANSACTION"], IsBatch: false, [], SessionKeepAliveSeconds: 30));
+            await WaitForEndAsync(begin);
+            var update = manager.Submit(new StatementSubmission("test", "", ["UPDATE held SET k = 2"], IsBatch: false, [], SessionId: begin.Submission.SessionId));
+            await WaitForEndAsync(update);
+
+            // The session's open transaction holds the row: another connection conflicts on it.
+            var whileHeld = await TryUpdateAsync(engine);
+            if (expire)
+            {
+                clock.Advance(TimeSpan.FromSeconds(31));
+            }
+            else
+            {
+                manager.Dispose();
+            }
+            using var timeout = new CancellationTokenSource(StatementWaits.Timeout);
+            string? afterClose;
+            while ((afterClose = await TryUpdateAsync(engine)) is not null)
+            {
+                // Expiry closes the connection on the thread pool, once the timer has fired.
+                await Task.Delay(50, timeout.Token);
+            }
+            if (expire)
+            {
+                manager.Dispose();
+            }
+
+            Assert.Equal(StatementStatus.Finished, update.Status);
+            Assert.Contains("conflict", whileHeld, StringComparison.OrdinalIgnoreCase);
+            Assert.Null(afterClose);
+            Assert.Empty(manager.SessionIds);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Updates the held row on a connection of its own: null when it could, else the error.</summary>
+    private static async Task<string?> TryUpdateAsync(DuckDbSqlEngine engine)
+    {
+        await using var connection = await engine.OpenAsync("dev", CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE held SET k = 3";
+        try
+        {
+            await command.ExecuteNonQueryAsync();
+            return null;
+        }
+        catch (System.Data.Common.DbException exception)
+        {
+            return exception.Message;
+        }
+    }
+
     private async Task<List<Record>> RunInSessionAsync(string sessionId, string sql)
     {
         var accepted = await Client.ExecuteStatementAsync(new ExecuteStatementRequest { Sql = sql, SessionId = sessionId });

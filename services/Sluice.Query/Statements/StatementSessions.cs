@@ -275,6 +275,8 @@ internal sealed partial class StatementSessions : IDisposable
 
     private async Task CloseWhenReleasedAsync(StatementSession session)
     {
+        // Off the caller's thread: expiry is found under the registry's (and the manager's) lock.
+        await Task.Yield();
         // A statement that ended (so the session could expire) may still be leaving the connection.
         await session.Gate.WaitAsync().ConfigureAwait(false);
         CloseConnection(session);
