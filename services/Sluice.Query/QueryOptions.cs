@@ -36,6 +36,13 @@ public sealed class QueryOptions
     /// <summary>Statements of one caller that may be submitted, picked or started at once. Defaults to 200.</summary>
     public int MaxActiveStatementsPerCaller { get; set; } = 200;
 
+    /// <summary>
+    /// Sessions (SessionKeepAliveSeconds) open at once, each holding one warehouse connection; a
+    /// request for another is refused with ActiveSessionsExceededException. 0 refuses every session.
+    /// Defaults to 100.
+    /// </summary>
+    public int MaxSessions { get; set; } = 100;
+
     /// <summary>Statements executing at once on the engine; others wait as SUBMITTED. Defaults to 8.</summary>
     public int MaxConcurrentStatements { get; set; } = 8;
 

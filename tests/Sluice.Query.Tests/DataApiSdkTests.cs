@@ -22,7 +22,7 @@ public sealed class DataApiSdkTests(DataApiFixture fixture) : IClassFixture<Data
         AssertValidation(observed, "both", "ClusterIdentifier and WorkgroupName cannot both be specified");
         AssertValidation(observed, "workgroupWithDbUser", "DbUser cannot be specified with WorkgroupName");
         AssertValidation(observed, "secretAndDbUser", "SecretArn and DbUser cannot both be specified");
-        AssertValidation(observed, "keepAlive", "'SessionKeepAliveSeconds' is not supported");
+        AssertValidation(observed, "waitTime", "'WaitTimeSeconds' is not supported");
         AssertValidation(observed, "xml", "ResultFormat 'XML' is not valid");
         AssertValidation(observed, "csvAsJson", "Query result format is CSV");
         AssertValidation(observed, "jsonAsCsv", "Query result format is JSON");

@@ -41,9 +41,11 @@ public sealed class QueryHost : IAsyncDisposable
     /// <summary>
     /// Starts the service with Sluice:Query settings <paramref name="settings"/> (keys without the
     /// section prefix) and any other configuration in <paramref name="configuration"/> (full keys,
-    /// e.g. Sluice:Broker:Transport).
+    /// e.g. Sluice:Broker:Transport); <paramref name="services"/> registers services before the
+    /// query service's own (a TimeProvider the test moves, say).
     /// </summary>
-    public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? configuration = null)
+    public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? configuration = null,
+        Action<IServiceCollection>? services = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sluice-query-tests", Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -67,6 +69,7 @@ public sealed class QueryHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(all);
         ListenOptions? grpcListener = null;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(IPAddress.Loopback, 0, configure: listen => grpcListener = listen));
+        services?.Invoke(builder.Services);
         builder.AddQueryService();
         builder.AddSluiceBus();
         var app = builder.Build();

@@ -6,13 +6,15 @@ using Record = Sluice.Query.V1.Record;
 
 namespace Sluice.Query.Tests;
 
-/// <summary>Every QueryService operation through a real gRPC channel, run once per engine.</summary>
-public abstract class QueryServiceContractTests<TFixture>(TFixture fixture)
+/// <summary>Every QueryService operation through a real gRPC channel, run once per engine (sessions in QueryServiceContractTests.Sessions.cs).</summary>
+public abstract partial class QueryServiceContractTests<TFixture>(TFixture fixture)
     where TFixture : IEngineFixture
 {
     private QueryService.QueryServiceClient Client => fixture.Host.Client;
 
     private string Database => fixture.Database;
+
+    private string SlowSql => fixture.SlowSql;
 
     [Fact]
     public async Task ExecuteStatement_SelectWithNamedParameter_FinishesWithTypedRecords()

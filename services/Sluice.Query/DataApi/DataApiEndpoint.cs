@@ -109,8 +109,8 @@ public static partial class DataApiEndpoint
         {
             IMessage result = target[TargetPrefix.Length..] switch
             {
-                "ExecuteStatement" => operations.ExecuteStatement(Require(DataApiRequestRules.Read<ExecuteStatementRequest>(json), "Sql", "Database"), caller),
-                "BatchExecuteStatement" => operations.BatchExecuteStatement(Require(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", "Database"), caller),
+                "ExecuteStatement" => operations.ExecuteStatement(RequireStatement(DataApiRequestRules.Read<ExecuteStatementRequest>(json), "Sql", r => r.SessionId), caller),
+                "BatchExecuteStatement" => operations.BatchExecuteStatement(RequireStatement(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", r => r.SessionId), caller),
                 "DescribeStatement" => operations.DescribeStatement(Require(DataApiRequestRules.Read<DescribeStatementRequest>(json), "Id")),
                 "GetStatementResult" => await operations.GetStatementResultAsync(Require(DataApiRequestRules.Read<GetStatementResultRequest>(json), "Id"), token).ConfigureAwait(false),
                 "GetStatementResultV2" => await operations.GetStatementResultV2Async(Require(DataApiRequestRules.Read<GetStatementResultV2Request>(json), "Id"), token).ConfigureAwait(false),
@@ -135,6 +135,9 @@ public static partial class DataApiEndpoint
             await WriteErrorAsync(response, "UnknownOperationException", $"Operation '{exception.Message}' is not part of the Redshift Data API.").ConfigureAwait(false);
         }
     }
+
+    private static T RequireStatement<T>(T request, string sqlMember, Func<T, string> sessionId)
+        where T : IMessage => Require(request, DataApiRequestRules.StatementRequired(sqlMember, sessionId(request)));
 
     /// <summary>Members the botocore model marks required; the CLI checks them too, other clients may not.</summary>
     private static T Require<T>(T request, params string[] members)

@@ -12,6 +12,12 @@ namespace Sluice.Query.DataApi;
 /// </summary>
 internal static class DataApiRequestRules
 {
+    /// <summary>
+    /// The members ExecuteStatement and BatchExecuteStatement require: the SQL, and Database unless
+    /// the statement runs in a session (which has one).
+    /// </summary>
+    public static string[] StatementRequired(string sqlMember, string sessionId) => sessionId.Length > 0 ? [sqlMember] : [sqlMember, "Database"];
+
     /// <summary>Reads a request, refusing unknown members by name and checking its rules.</summary>
     public static T Read<T>(JsonElement json)
         where T : IMessage<T>, new()
@@ -36,6 +42,12 @@ internal static class DataApiRequestRules
         var descriptor = request.Descriptor;
         if (descriptor.FindFieldByName("cluster_identifier") is not { } clusterField || descriptor.FindFieldByName("workgroup_name") is not { } workgroupField)
         {
+            return;
+        }
+        if (descriptor.FindFieldByName("session_id") is { } sessionField && ((string)sessionField.Accessor.GetValue(request)).Length > 0)
+        {
+            // The session already has its target; naming one beside it is refused, naming the
+            // fields (StatementSessions.RefuseLocationWithSession).
             return;
         }
         var cluster = (string)clusterField.Accessor.GetValue(request);

@@ -74,6 +74,9 @@ public interface IConnectionSqlEngine : ISqlEngine
     string DescribeError(DbException exception) => exception.Message;
 }
 
+/// <summary>The remote service's ids of a submitted statement and of the session it runs in (null when none).</summary>
+public sealed record RemoteSubmission(string Id, string? SessionId);
+
 /// <summary>
 /// An engine that runs statements itself and is asked about them later (the Redshift Data API):
 /// Sluice submits, re-checks until the statement ends, then copies its result into the result
@@ -84,9 +87,11 @@ public interface IRemoteSqlEngine : ISqlEngine
     /// <summary>
     /// Submits a statement (a batch as one remote batch) and returns the id the remote service
     /// gave it; <paramref name="statementId"/> (Sluice's id) makes a retried submission idempotent.
+    /// With <paramref name="remoteSessionId"/> it runs in that remote session; otherwise a
+    /// submission's SessionKeepAliveSeconds opens one, whose id the result carries.
     /// </summary>
     /// <exception cref="QueryException">The remote refused it, with its Data API error type.</exception>
-    Task<string> SubmitAsync(string statementId, StatementSubmission submission, CancellationToken cancellationToken);
+    Task<RemoteSubmission> SubmitAsync(string statementId, StatementSubmission submission, string? remoteSessionId, CancellationToken cancellationToken);
 
     /// <summary>The remote statement's state; a batch's sub-statements are <c>{remoteId}:n</c>.</summary>
     Task<DescribeStatementResponse> DescribeAsync(string remoteId, CancellationToken cancellationToken);

@@ -6,6 +6,7 @@ public enum QueryErrorType
     ValidationException,
     ResourceNotFoundException,
     ActiveStatementsExceededException,
+    ActiveSessionsExceededException,
     ExecuteStatementException,
     BatchExecuteStatementException,
     DatabaseConnectionException,

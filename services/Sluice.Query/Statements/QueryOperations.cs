@@ -19,36 +19,45 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     public ExecuteStatementResponse ExecuteStatement(ExecuteStatementRequest request, string caller)
     {
+        StatementSessions.RefuseLocationWithSession(request.SessionId, ("Database", request.Database), ("ClusterIdentifier", request.ClusterIdentifier),
+            ("WorkgroupName", request.WorkgroupName), ("DbUser", request.DbUser), ("SecretArn", request.SecretArn));
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
+        var statement = manager.Submit(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
             request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location,
-            ResultFormat: ResultFormats.Parse(request.ResultFormat)));
+            ResultFormat: ResultFormats.Parse(request.ResultFormat), SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds));
+        var submission = statement.Submission;
         return new ExecuteStatementResponse
         {
             Id = statement.Id,
             CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt),
-            Database = statement.Submission.Database,
-            ClusterIdentifier = request.ClusterIdentifier,
-            DbUser = request.DbUser,
-            SecretArn = request.SecretArn,
-            WorkgroupName = request.WorkgroupName,
+            Database = submission.Database,
+            ClusterIdentifier = submission.Location?.ClusterIdentifier ?? "",
+            DbUser = submission.Location?.DbUser ?? "",
+            SecretArn = submission.Location?.SecretArn ?? "",
+            WorkgroupName = submission.Location?.WorkgroupName ?? "",
+            SessionId = submission.SessionId ?? "",
         };
     }
 
     public BatchExecuteStatementResponse BatchExecuteStatement(BatchExecuteStatementRequest request, string caller)
     {
+        StatementSessions.RefuseLocationWithSession(request.SessionId, ("Database", request.Database), ("ClusterIdentifier", request.ClusterIdentifier),
+            ("WorkgroupName", request.WorkgroupName), ("DbUser", request.DbUser), ("SecretArn", request.SecretArn));
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, DatabaseOf(request.Database), request.Sqls, IsBatch: true, [],
-            NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location, ResultFormat: ResultFormats.Parse(request.ResultFormat)));
+        var statement = manager.Submit(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), request.Sqls, IsBatch: true, [],
+            NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location, ResultFormat: ResultFormats.Parse(request.ResultFormat),
+            SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds));
+        var submission = statement.Submission;
         return new BatchExecuteStatementResponse
         {
             Id = statement.Id,
             CreatedAt = Timestamp.FromDateTimeOffset(statement.CreatedAt),
-            Database = statement.Submission.Database,
-            ClusterIdentifier = request.ClusterIdentifier,
-            DbUser = request.DbUser,
-            SecretArn = request.SecretArn,
-            WorkgroupName = request.WorkgroupName,
+            Database = submission.Database,
+            ClusterIdentifier = submission.Location?.ClusterIdentifier ?? "",
+            DbUser = submission.Location?.DbUser ?? "",
+            SecretArn = submission.Location?.SecretArn ?? "",
+            WorkgroupName = submission.Location?.WorkgroupName ?? "",
+            SessionId = submission.SessionId ?? "",
         };
     }
 
@@ -72,6 +81,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                 WorkgroupName = submission.Location?.WorkgroupName ?? "",
                 QueryParameters = { submission.Parameters },
                 ResultFormat = submission.ResultFormat,
+                SessionId = submission.SessionId ?? "",
                 // Embedded engines run in this process; a remote warehouse's pid is not reported.
                 RedshiftPid = statement.RemoteId is null && statement.Parts[0].QueryId != 0 ? Environment.ProcessId : 0,
             };
@@ -190,6 +200,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
                     SecretArn = submission.Location?.SecretArn ?? "",
                     QueryParameters = { submission.Parameters },
                     ResultFormat = submission.ResultFormat,
+                    SessionId = submission.SessionId ?? "",
                 };
                 if (submission.IsBatch)
                 {
@@ -289,6 +300,9 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
         }
         return resolved;
     }
+
+    /// <summary>None for a statement in a session (it runs on the session's), else <see cref="DatabaseOf"/>.</summary>
+    private string SessionDatabaseOf(string sessionId, string database) => sessionId.Length > 0 ? "" : DatabaseOf(database);
 
     /// <summary>The request's database, or the engine's default when it names none.</summary>
     private string DatabaseOf(string database) => string.IsNullOrEmpty(database) ? engine.DefaultDatabase ?? "" : database;

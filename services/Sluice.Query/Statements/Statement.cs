@@ -9,7 +9,11 @@ public sealed record StatementLocation(string? ClusterIdentifier = null, string?
     public static readonly StatementLocation None = new();
 }
 
-/// <summary>What a caller asks to run (one statement, or a batch run in one transaction).</summary>
+/// <summary>
+/// What a caller asks to run (one statement, or a batch run in one transaction). With
+/// <see cref="SessionId"/> it runs in that session (and, once admitted, carries the session's
+/// database and location); with <see cref="SessionKeepAliveSeconds"/> alone it opens a new one.
+/// </summary>
 public sealed record StatementSubmission(
     string Caller,
     string Database,
@@ -21,7 +25,9 @@ public sealed record StatementSubmission(
     string? ClientToken = null,
     StatementLocation? Location = null,
     string? StatementId = null,
-    string ResultFormat = ResultFormats.Json);
+    string ResultFormat = ResultFormats.Json,
+    string? SessionId = null,
+    int SessionKeepAliveSeconds = 0);
 
 /// <summary>
 /// One SQL text of a statement: the statement itself, or a sub-statement <c>&lt;id&gt;:n</c> of a batch.
@@ -97,6 +103,9 @@ public sealed class Statement
     public long Version { get; private set; }
 
     internal CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>The session the statement runs in; null when it has a connection of its own.</summary>
+    internal StatementSession? Session { get; init; }
 
     /// <summary>The id a remote engine gave the statement once it accepted it; null on other engines.</summary>
     public string? RemoteId { get; internal set; }

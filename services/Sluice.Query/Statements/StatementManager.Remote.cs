@@ -76,7 +76,15 @@ public sealed partial class StatementManager
 
     private async Task ExecuteRemotelyAsync(Statement statement, IRemoteSqlEngine remote, CancellationToken token)
     {
-        var remoteId = await remote.SubmitAsync(statement.Id, statement.Submission, token).ConfigureAwait(false);
+        // A session is the remote service's own: its first statement opens it there, and later ones
+        // name the remote id (the caller only ever sees Sluice's).
+        var session = statement.Session;
+        var submitted = await remote.SubmitAsync(statement.Id, statement.Submission, session?.RemoteSessionId, token).ConfigureAwait(false);
+        var remoteId = submitted.Id;
+        if (session is not null && submitted.SessionId is { Length: > 0 } remoteSessionId)
+        {
+            session.RemoteSessionId = remoteSessionId;
+        }
         lock (statement.Sync)
         {
             statement.RemoteId = remoteId;

@@ -34,6 +34,7 @@ public sealed partial class StatementManager : IDisposable
     private readonly Lock _admission = new();
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly StatementSessions _sessions;
 
     // Query ids of the parts run here, increasing as Redshift's are.
     private long _lastQueryId;
@@ -50,10 +51,17 @@ public sealed partial class StatementManager : IDisposable
         _time = time ?? TimeProvider.System;
         _executionSlots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentStatements));
         _shutdownToken = _shutdown.Token;
+        _sessions = new StatementSessions(_options.MaxSessions, _time, logger);
     }
 
+    /// <summary>The ids of the sessions open now (each holding a connection on the engines Sluice connects to).</summary>
+    public IReadOnlyList<string> SessionIds => _sessions.Ids;
+
     /// <summary>Validates and accepts a statement; it runs in the background.</summary>
-    /// <exception cref="QueryException">ValidationException or ActiveStatementsExceededException.</exception>
+    /// <exception cref="QueryException">
+    /// ValidationException, ActiveStatementsExceededException, or for sessions
+    /// ResourceNotFoundException and ActiveSessionsExceededException.
+    /// </exception>
     public Statement Submit(StatementSubmission submission)
     {
         Validate(submission);
@@ -77,7 +85,8 @@ public sealed partial class StatementManager : IDisposable
             {
                 throw QueryException.Validation("Id", $"Statement id '{id}' is already in use.");
             }
-            statement = new Statement(id, submission, _time.GetUtcNow());
+            var now = _time.GetUtcNow();
+            statement = _sessions.Admit(submission, (admitted, session) => new Statement(id, admitted, now) { Session = session });
             _statements[id] = statement;
             _activeByCaller[submission.Caller] = active + 1;
             if (submission.ClientToken is { Length: > 0 } newToken)
@@ -233,6 +242,7 @@ public sealed partial class StatementManager : IDisposable
     public void Dispose()
     {
         _shutdown.Cancel();
+        _sessions.Dispose();
         _shutdown.Dispose();
     }
 
@@ -241,8 +251,20 @@ public sealed partial class StatementManager : IDisposable
         using var timeout = new CancellationTokenSource(_options.StatementTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(statement.Cancellation.Token, timeout.Token, _shutdownToken);
         var token = linked.Token;
+        var session = statement.Session;
+        var holdsSession = false;
         try
         {
+            if (session is not null)
+            {
+                // In admission order: the previous statement of the session may still be leaving the connection.
+                await session.Gate.WaitAsync(token).ConfigureAwait(false);
+                holdsSession = true;
+                if (session.IsClosed)
+                {
+                    throw new QueryException(QueryErrorType.ExecuteStatementException, $"Session '{session.Id}' was closed because the query service is stopping.");
+                }
+            }
             await _executionSlots.WaitAsync(token).ConfigureAwait(false);
             try
             {
@@ -302,6 +324,14 @@ public sealed partial class StatementManager : IDisposable
             {
                 _activeByCaller[statement.Submission.Caller]--;
             }
+            if (session is not null)
+            {
+                if (holdsSession)
+                {
+                    session.Gate.Release();
+                }
+                _sessions.Released(session, statement);
+            }
             if (statement.Status == StatementStatus.Failed || statement.Status == StatementStatus.Aborted)
             {
                 DiscardResults(statement);
@@ -312,7 +342,10 @@ public sealed partial class StatementManager : IDisposable
     private async Task ExecuteAsync(Statement statement, IConnectionSqlEngine engine, CancellationToken token)
     {
         var submission = statement.Submission;
-        await using var connection = await engine.OpenAsync(submission.Database, token).ConfigureAwait(false);
+        // A session's connection stays open for its next statement; any other is this statement's own.
+        var session = statement.Session;
+        await using var owned = session is null ? await engine.OpenAsync(submission.Database, token).ConfigureAwait(false) : null;
+        var connection = owned ?? (session!.Connection ??= await engine.OpenAsync(submission.Database, token).ConfigureAwait(false));
         using var interrupt = engine.InterruptOnCancel(connection, token);
         MoveTo(statement, StatementStatus.Started);
         await using var transaction = submission.IsBatch ? await connection.BeginTransactionAsync(token).ConfigureAwait(false) : null;
@@ -461,7 +494,8 @@ public sealed partial class StatementManager : IDisposable
 
     private void Validate(StatementSubmission submission)
     {
-        if (string.IsNullOrWhiteSpace(submission.Database))
+        StatementSessions.Validate(submission);
+        if (submission.SessionId is null && string.IsNullOrWhiteSpace(submission.Database))
         {
             throw QueryException.Validation("Database", "Database is required.");
         }

@@ -75,7 +75,7 @@ async function main() {
   result.both = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', WorkgroupName: 'wg' })));
   result.workgroupWithDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, WorkgroupName: 'wg', DbUser: 'analyst' })));
   result.secretAndDbUser = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x', DbUser: 'analyst' })));
-  result.keepAlive = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', SessionKeepAliveSeconds: 60 })));
+  result.waitTime = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', WaitTimeSeconds: 5 })));
   result.xml = await outcome(() => client.send(new sdk.ExecuteStatementCommand({ ...base, ClusterIdentifier: 'local', ResultFormat: 'XML' })));
   result.csv = await outcome(() => client.send(new sdk.ExecuteStatementCommand({
     Database: 'dev', Sql: argument('--csv-sql'), ClusterIdentifier: 'local', ResultFormat: 'CSV', StatementName: `csv-${name}`,

@@ -33,31 +33,47 @@ public sealed class RedshiftSqlEngine : IRemoteSqlEngine, IDisposable
 
     public string? DefaultDatabase => _options.Database;
 
-    public async Task<string> SubmitAsync(string statementId, StatementSubmission submission, CancellationToken cancellationToken)
+    public async Task<RemoteSubmission> SubmitAsync(string statementId, StatementSubmission submission, string? remoteSessionId, CancellationToken cancellationToken)
     {
         // Sluice publishes its own completion event, so WithEvent is not passed on (no EventBridge
         // event from the warehouse); Sluice's statement id is the ClientToken, so a retried
-        // submission cannot start the statement twice.
+        // submission cannot start the statement twice. A statement in a remote session names only
+        // the session: the Data API refuses the database and target beside it.
+        var keepAlive = submission.SessionKeepAliveSeconds;
         if (submission.IsBatch)
         {
-            var batch = Locate(new BatchExecuteStatementRequest
+            var batch = new BatchExecuteStatementRequest
             {
-                Database = submission.Database,
                 Sqls = { submission.Sqls },
                 StatementName = submission.StatementName ?? "",
                 ClientToken = statementId,
-            });
-            return (await _client.CallAsync<BatchExecuteStatementResponse>("BatchExecuteStatement", batch, cancellationToken).ConfigureAwait(false)).Id;
+                SessionKeepAliveSeconds = keepAlive,
+                SessionId = remoteSessionId ?? "",
+            };
+            if (remoteSessionId is null)
+            {
+                batch.Database = submission.Database;
+                Locate(batch);
+            }
+            var accepted = await _client.CallAsync<BatchExecuteStatementResponse>("BatchExecuteStatement", batch, cancellationToken).ConfigureAwait(false);
+            return new RemoteSubmission(accepted.Id, NullIfEmpty(accepted.SessionId));
         }
-        var request = Locate(new ExecuteStatementRequest
+        var request = new ExecuteStatementRequest
         {
-            Database = submission.Database,
             Sql = submission.Sqls[0],
             Parameters = { submission.Parameters },
             StatementName = submission.StatementName ?? "",
             ClientToken = statementId,
-        });
-        return (await _client.CallAsync<ExecuteStatementResponse>("ExecuteStatement", request, cancellationToken).ConfigureAwait(false)).Id;
+            SessionKeepAliveSeconds = keepAlive,
+            SessionId = remoteSessionId ?? "",
+        };
+        if (remoteSessionId is null)
+        {
+            request.Database = submission.Database;
+            Locate(request);
+        }
+        var response = await _client.CallAsync<ExecuteStatementResponse>("ExecuteStatement", request, cancellationToken).ConfigureAwait(false);
+        return new RemoteSubmission(response.Id, NullIfEmpty(response.SessionId));
     }
 
     public Task<DescribeStatementResponse> DescribeAsync(string remoteId, CancellationToken cancellationToken) =>
@@ -88,6 +104,8 @@ public sealed class RedshiftSqlEngine : IRemoteSqlEngine, IDisposable
             r => r.ColumnList, r => r.NextToken, cancellationToken);
 
     public void Dispose() => _client.Dispose();
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private async Task<IReadOnlyList<TItem>> CollectAsync<TResponse, TItem>(string operation, Func<string, Google.Protobuf.IMessage> request,
         Func<TResponse, IEnumerable<TItem>> items, Func<TResponse, string> nextToken, CancellationToken cancellationToken)
