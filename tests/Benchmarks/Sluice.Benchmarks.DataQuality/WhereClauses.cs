@@ -32,16 +32,6 @@ internal static class WhereClauses
         ]
         """;
 
-    private sealed class Engine(DuckDbDatasetCopy copy) : ICustomSqlRunner
-    {
-        public Task<double> ExecuteScalarAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<long> CountRowsAsync(string sql, CustomSqlContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<RowSelection> SelectRowsAsync(string whereClause, CustomSqlContext context, CancellationToken cancellationToken) =>
-            copy.SelectRowsAsync(whereClause, cancellationToken);
-    }
-
     /// <summary>One evaluation with where clauses; returns the scorecard.</summary>
     public static Scorecard Evaluate(string path, TimeProvider clock, int parallelism)
     {
@@ -54,7 +44,7 @@ internal static class WhereClauses
         }, limits, NullLogger.Instance);
         try
         {
-            var options = new EvaluationOptions { TimeProvider = clock, MaxDegreeOfParallelism = parallelism, CustomSqlRunner = new Engine(copy) };
+            var options = new EvaluationOptions { TimeProvider = clock, MaxDegreeOfParallelism = parallelism, CustomSqlRunner = copy };
             var parts = new Func<CancellationToken, Task<Stream>>[] { _ => Task.FromResult<Stream>(ParseOnly.Open(path)) };
             return RulesetEvaluator.EvaluateAsync(DqdlParser.Parse(Ruleset), DatasetSource.FromNdjsonParts(parts), options).GetAwaiter().GetResult();
         }
