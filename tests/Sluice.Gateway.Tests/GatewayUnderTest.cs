@@ -53,7 +53,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         root ??= Path.Combine(Path.GetTempPath(), "sluice-gateway-tests", Guid.NewGuid().ToString("N"));
         string[] args =
         [
-            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Admin:Port=-1",
+            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Admin:Port=-1",
             "--Sluice:Gateway:DataDirectory=" + root, "--Logging:LogLevel:Default=Warning",
             .. settings ?? [],
         ];
