@@ -16,7 +16,7 @@ public sealed class ManagementApiCliTests(ManagementApiFixture fixture) : IClass
         var replaced = await fixture.AwsJsonAsync("put-rest-api", "--rest-api-id", apiId, "--mode", "overwrite", "--body", fixture.FileArgument(ManagementApiFixture.PetStoreWithKey));
         Assert.Equal(apiId, replaced.GetProperty("id").GetString());
         var listed = await fixture.AwsJsonAsync("get-rest-apis");
-        Assert.Contains(listed.GetProperty("items").EnumerateArray(), a => a.GetProperty("id").GetString() == apiId);
+        Assert.Contains(listed.GetProperty("items").EnumerateArray(), a => a.GetProperty("id").GetString() == apiId && a.GetProperty("name").GetString() == "PetStore");
 
         var resources = (await fixture.AwsJsonAsync("get-resources", "--rest-api-id", apiId)).GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(["/", "/pets", "/pets/{petId}", "/validation"], resources.Select(r => r.GetProperty("path").GetString()).Order(StringComparer.Ordinal));
@@ -92,46 +92,28 @@ public sealed class ManagementApiCliTests(ManagementApiFixture fixture) : IClass
     [Fact]
     public async Task AnyOperation_WrongSecretOrUnknownKey_RefusedAndNothingCreated()
     {
-        var before = await fixture.AwsJsonAsync("get-api-keys");
-
         var (wrongExit, _, wrongSecret) = await fixture.AwsAsync(["create-api-key", "--name", "sneaky", "--enabled"], secret: "not-the-secret");
         var (unknownExit, _, unknownKey) = await fixture.AwsAsync(["get-rest-apis"], accessKeyId: "AKIDUNKNOWN0000000");
 
         Assert.NotEqual(0, wrongExit);
-        Assert.Contains("ForbiddenException", wrongSecret, StringComparison.Ordinal);
+        Assert.Contains("(ForbiddenException)", wrongSecret, StringComparison.Ordinal);
         Assert.Contains("signature we calculated does not match", wrongSecret, StringComparison.Ordinal);
         Assert.NotEqual(0, unknownExit);
-        Assert.Contains("UnauthorizedException", unknownKey, StringComparison.Ordinal);
-        var after = await fixture.AwsJsonAsync("get-api-keys");
-        Assert.DoesNotContain(after.GetProperty("items").EnumerateArray(), k => k.GetProperty("name").GetString() == "sneaky");
-        Assert.Equal(before.GetProperty("items").GetArrayLength(), after.GetProperty("items").GetArrayLength());
+        Assert.Contains("(UnauthorizedException)", unknownKey, StringComparison.Ordinal);
+        var keys = await fixture.AwsJsonAsync("get-api-keys", "--name-query", "sneaky");
+        Assert.Equal(0, keys.GetProperty("items").GetArrayLength());
     }
 
     [Fact]
     public async Task UnknownIds_AwsCli_NotFoundException()
     {
-        var api = await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(Documents.Hello()));
-        var apiId = api.GetProperty("id").GetString()!;
+        var resources = await fixture.AwsErrorAsync("get-resources", "--rest-api-id", "nosuchapi");
+        var key = await fixture.AwsErrorAsync("update-api-key", "--api-key", "nosuchkey", "--patch-operations", "op=replace,path=/enabled,value=false");
 
-        string[][] calls =
-        [
-            ["get-resources", "--rest-api-id", "nosuchapi"],
-            ["get-stages", "--rest-api-id", "nosuchapi"],
-            ["get-method", "--rest-api-id", apiId, "--resource-id", "nosuchres", "--http-method", "GET"],
-            ["create-deployment", "--rest-api-id", "nosuchapi", "--stage-name", "dev"],
-            ["create-stage", "--rest-api-id", apiId, "--stage-name", "other", "--deployment-id", "nosuchdep"],
-            ["update-api-key", "--api-key", "nosuchkey", "--patch-operations", "op=replace,path=/enabled,value=false"],
-            ["delete-api-key", "--api-key", "nosuchkey"],
-            ["update-usage-plan", "--usage-plan-id", "nosuchplan", "--patch-operations", "op=replace,path=/name,value=x"],
-            ["create-usage-plan-key", "--usage-plan-id", "nosuchplan", "--key-id", "nosuchkey", "--key-type", "API_KEY"],
-            ["get-usage", "--usage-plan-id", "nosuchplan", "--start-date", "2026-01-01", "--end-date", "2026-01-02"],
-        ];
-        foreach (var call in calls)
-        {
-            var error = await fixture.AwsErrorAsync(call);
-            Assert.True(error.Contains("(NotFoundException)", StringComparison.Ordinal), $"{string.Join(' ', call)}: {error}");
-            Assert.Contains("nosuch", error, StringComparison.Ordinal);
-        }
+        Assert.Contains("(NotFoundException)", resources, StringComparison.Ordinal);
+        Assert.Contains("nosuchapi", resources, StringComparison.Ordinal);
+        Assert.Contains("(NotFoundException)", key, StringComparison.Ordinal);
+        Assert.Contains("nosuchkey", key, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -141,18 +123,11 @@ public sealed class ManagementApiCliTests(ManagementApiFixture fixture) : IClass
         var apiId = api.GetProperty("id").GetString()!;
 
         var error = await fixture.AwsErrorAsync("put-rest-api", "--rest-api-id", apiId, "--mode", "overwrite", "--body", fixture.FileArgument(Documents.Broken));
-        var notADocument = await fixture.AwsErrorAsync("import-rest-api", "--body", fixture.FileArgument("just: [text"));
-        var merge = await fixture.AwsErrorAsync("put-rest-api", "--rest-api-id", apiId, "--mode", "merge", "--body", fixture.FileArgument(Documents.Hello("merged")));
 
         Assert.Contains("(BadRequestException)", error, StringComparison.Ordinal);
         Assert.Contains("/x-amazon-apigateway-api-key-source", error, StringComparison.Ordinal);
         Assert.Contains("/x-amazon-apigateway-gateway-responses/NOT_A_TYPE", error, StringComparison.Ordinal);
         Assert.Contains("/paths/~1a/get/x-amazon-apigateway-request-validator", error, StringComparison.Ordinal);
-        Assert.Contains("(BadRequestException)", notADocument, StringComparison.Ordinal);
-        Assert.Contains("(BadRequestException)", merge, StringComparison.Ordinal);
-        Assert.Contains("overwrite", merge, StringComparison.Ordinal);
-        var stored = await fixture.AwsJsonAsync("get-rest-api", "--rest-api-id", apiId);
-        Assert.Equal("Hello", stored.GetProperty("name").GetString());
         var resources = await fixture.AwsJsonAsync("get-resources", "--rest-api-id", apiId);
         var hello = resources.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("path").GetString() == "/hello");
         var method = await fixture.AwsJsonAsync("get-method", "--rest-api-id", apiId, "--resource-id", hello.GetProperty("id").GetString()!, "--http-method", "GET");
@@ -164,80 +139,35 @@ public sealed class ManagementApiCliTests(ManagementApiFixture fixture) : IClass
     {
         var key = await fixture.AwsJsonAsync("create-api-key", "--name", "patch-me", "--description", "before");
         var keyId = key.GetProperty("id").GetString()!;
-        Assert.False(key.GetProperty("enabled").GetBoolean());
         var plan = await fixture.AwsJsonAsync("create-usage-plan", "--name", "patch-plan", "--throttle", "burstLimit=5,rateLimit=10");
         var planId = plan.GetProperty("id").GetString()!;
 
         // The first operation is valid, the second not: neither is applied.
         var badPath = await fixture.AwsErrorAsync("update-api-key", "--api-key", keyId, "--patch-operations",
             "op=replace,path=/name,value=renamed", "op=replace,path=/value,value=abcdefghijklmnopqrstuvwxyz");
-        var badEnabled = await fixture.AwsErrorAsync("update-api-key", "--api-key", keyId, "--patch-operations", "op=replace,path=/enabled,value=yes");
         var badPeriod = await fixture.AwsErrorAsync("update-usage-plan", "--usage-plan-id", planId, "--patch-operations",
             "op=replace,path=/name,value=renamed", "op=replace,path=/quota/period,value=YEAR");
-        var badRate = await fixture.AwsErrorAsync("update-usage-plan", "--usage-plan-id", planId, "--patch-operations", "op=replace,path=/throttle/rateLimit,value=-1");
 
         Assert.Contains("(BadRequestException)", badPath, StringComparison.Ordinal);
         Assert.Contains("Invalid patch path '/value'", badPath, StringComparison.Ordinal);
-        Assert.Contains("(BadRequestException)", badEnabled, StringComparison.Ordinal);
         Assert.Contains("(BadRequestException)", badPeriod, StringComparison.Ordinal);
         Assert.Contains("YEAR", badPeriod, StringComparison.Ordinal);
-        Assert.Contains("(BadRequestException)", badRate, StringComparison.Ordinal);
         var storedKey = await fixture.AwsJsonAsync("get-api-key", "--api-key", keyId);
         Assert.Equal(("patch-me", "before", false), (storedKey.GetProperty("name").GetString(), storedKey.GetProperty("description").GetString(), storedKey.GetProperty("enabled").GetBoolean()));
         var storedPlan = await fixture.AwsJsonAsync("get-usage-plan", "--usage-plan-id", planId);
         Assert.Equal("patch-plan", storedPlan.GetProperty("name").GetString());
-        Assert.Equal(10, storedPlan.GetProperty("throttle").GetProperty("rateLimit").GetDouble());
         Assert.False(storedPlan.TryGetProperty("quota", out _));
-
-        var updated = await fixture.AwsJsonAsync("update-api-key", "--api-key", keyId, "--patch-operations",
-            "op=replace,path=/name,value=patched", "op=replace,path=/enabled,value=true");
-        var updatedPlan = await fixture.AwsJsonAsync("update-usage-plan", "--usage-plan-id", planId, "--patch-operations",
-            "op=replace,path=/quota/limit,value=500", "op=replace,path=/quota/period,value=WEEK", "op=remove,path=/throttle");
-        Assert.Equal(("patched", true), (updated.GetProperty("name").GetString(), updated.GetProperty("enabled").GetBoolean()));
-        Assert.Equal((500, "WEEK"), (updatedPlan.GetProperty("quota").GetProperty("limit").GetInt32(), updatedPlan.GetProperty("quota").GetProperty("period").GetString()));
-        Assert.False(updatedPlan.TryGetProperty("throttle", out _));
-        Assert.Contains((await fixture.AwsJsonAsync("get-usage-plans")).GetProperty("items").EnumerateArray(), p => p.GetProperty("id").GetString() == planId);
     }
 
     [Fact]
-    public async Task CreateCalls_BadKeysAndBodies_BadRequestWithTheProblemNamed()
+    public async Task CreateApiKey_ShortValueOrUnsupportedMember_BadRequestNamingIt()
     {
         var shortValue = await fixture.AwsErrorAsync("create-api-key", "--name", "short", "--value", "tooshort");
-        var keyType = await fixture.AwsErrorAsync("create-usage-plan-key", "--usage-plan-id", "any", "--key-id", "any", "--key-type", "COGNITO");
-        var period = await fixture.AwsErrorAsync("create-usage-plan", "--name", "bad", "--quota", "limit=10,period=YEAR");
-        var unknownStage = await fixture.AwsErrorAsync("create-usage-plan", "--name", "bad", "--api-stages", "apiId=nosuchapi,stage=dev");
-        var noStage = await fixture.AwsErrorAsync("create-deployment", "--rest-api-id", "any");
         var tags = await fixture.AwsErrorAsync("create-api-key", "--name", "tagged", "--tags", "team=a");
-        var dates = await fixture.AwsErrorAsync("get-usage", "--usage-plan-id", "any", "--start-date", "yesterday", "--end-date", "2026-01-01");
 
         Assert.Contains("(BadRequestException)", shortValue, StringComparison.Ordinal);
         Assert.Contains("20 to 128", shortValue, StringComparison.Ordinal);
-        Assert.Contains("COGNITO", keyType, StringComparison.Ordinal);
-        Assert.Contains("YEAR", period, StringComparison.Ordinal);
-        Assert.Contains("(NotFoundException)", unknownStage, StringComparison.Ordinal);
-        Assert.Contains("stageName is required", noStage, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", tags, StringComparison.Ordinal);
         Assert.Contains("'tags' is not supported", tags, StringComparison.Ordinal);
-        Assert.Contains("startDate", dates, StringComparison.Ordinal);
-        var keys = await fixture.AwsJsonAsync("get-api-keys");
-        Assert.DoesNotContain(keys.GetProperty("items").EnumerateArray(), k => k.GetProperty("name").GetString() is "short" or "tagged");
-    }
-
-    [Fact]
-    public async Task GetApiKeys_SmallPages_CliFollowsPositionToEveryKey()
-    {
-        var names = Enumerable.Range(0, 5).Select(i => $"paged-{i}").ToList();
-        foreach (var name in names)
-        {
-            await fixture.AwsJsonAsync("create-api-key", "--name", name);
-        }
-
-        var all = await fixture.AwsJsonAsync("get-api-keys", "--name-query", "paged-", "--page-size", "2");
-        var first = await fixture.AwsJsonAsync("get-api-keys", "--name-query", "paged-", "--max-items", "2");
-        var badLimit = await fixture.AwsErrorAsync("get-api-keys", "--limit", "501", "--no-paginate");
-
-        Assert.Equal(names, all.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
-        Assert.Equal(2, first.GetProperty("items").GetArrayLength());
-        Assert.True(first.TryGetProperty("NextToken", out _), first.ToString());
-        Assert.Contains("limit", badLimit, StringComparison.Ordinal);
     }
 }
