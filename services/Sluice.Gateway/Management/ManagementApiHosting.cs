@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Gateway.Management;
@@ -65,6 +66,11 @@ internal static class ManagementApiHosting
 
     public static void MapGatewayManagementApi(this IEndpointRouteBuilder endpoints)
     {
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.ManagementPort < 0)
+        {
+            // Off: no endpoint, and no local key written for it.
+            return;
+        }
         var endpoint = endpoints.ServiceProvider.GetRequiredService<ManagementEndpoint>();
         // Endpoint conventions apply after a route group's, so this listener wins over the gRPC one the host's group requires.
         endpoints.Map("/{**path}", endpoint.HandleAsync).RequireListener(ListenerName).WithDisplayName("API Gateway management API").ShortCircuit();
