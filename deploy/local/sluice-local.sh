@@ -40,6 +40,7 @@ grpc_port() { echo $((base + $(port_offset "$1"))); }
 admin_port() { echo $((base + 90 + $(port_offset "$1"))); }
 data_api_port=$((base + 80))
 rest_port=$((base - 20))
+management_port=$((base - 19))
 s3_port=$((base + 66))
 bucket=sluice
 vhost="${SLUICE_LOCAL_VHOST:-sluice-local}"
@@ -175,6 +176,7 @@ start_service() { # index into services
     export Sluice__Query__PostgresConnectionString="Host=127.0.0.1;Port=5432;Username=sluice;Password=sluice;Database=$postgres_database"
     export Sluice__Query__DataApiPort="$data_api_port"
     export Sluice__Gateway__RestPort="$rest_port"
+    export Sluice__Gateway__ManagementPort="$management_port"
     export Sluice__Query__DataDirectory="$state/data/Query"
     export Sluice__Validation__DataDirectory="$state/data/Validation"
     local other
@@ -207,7 +209,7 @@ start_all() {
   for i in "${!services[@]}"; do
     start_service "$i" || return 1
   done
-  log "durable profile up; gateway REST on http://127.0.0.1:$rest_port, Data API on http://127.0.0.1:$data_api_port; stop with: $0 stop"
+  log "durable profile up; gateway REST on http://127.0.0.1:$rest_port (management API :$management_port), Data API on http://127.0.0.1:$data_api_port; stop with: $0 stop"
 }
 
 status_all() {

@@ -22,4 +22,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 9105, Level = LogLevel.Error, Message = "Deployed stage {ApiId}/{Stage} no longer reads and is not served")]
     public static partial void StageUnreadable(ILogger logger, string apiId, string stage, Exception exception);
+
+    [LoggerMessage(EventId = 9120, Level = LogLevel.Information, Message = "API Gateway management API on {Address}")]
+    public static partial void ManagementListening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 9121, Level = LogLevel.Error, Message = "Management API {Method} {Path} failed")]
+    public static partial void ManagementFailed(ILogger logger, string method, string path, Exception exception);
 }

@@ -17,6 +17,18 @@ public sealed class GatewayOptions
     /// </summary>
     public Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols RestProtocols { get; set; } = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
 
+    /// <summary>API Gateway's management API (REST JSON with SigV4, for the AWS CLI and SDKs). Defaults to 5081; 0 picks a free one, -1 turns it off.</summary>
+    public int ManagementPort { get; set; } = 5081;
+
+    /// <summary>The management listener's address. Defaults to 127.0.0.1.</summary>
+    public string ManagementBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Access keys whose SigV4 signatures the management API accepts; when empty a local key is created in DataDirectory and printed at start.</summary>
+    public List<GatewayManagementAccessKey> ManagementAccessKeys { get; set; } = [];
+
+    /// <summary>The region signatures must be scoped to; null (default) accepts any.</summary>
+    public string? ManagementRegion { get; set; }
+
     /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
     public GatewayPrivateListenerOptions Private { get; set; } = new();
 
@@ -60,6 +72,14 @@ public sealed class GatewayPrivateListenerOptions
 
     /// <summary>Requires the x-apigw-api-id header to name the API, as a VPC endpoint's requests carry it.</summary>
     public bool RequireApiIdHeader { get; set; }
+}
+
+/// <summary>An access key pair the management API accepts.</summary>
+public sealed class GatewayManagementAccessKey
+{
+    public string AccessKeyId { get; set; } = "";
+
+    public string SecretAccessKey { get; set; } = "";
 }
 
 /// <summary>A token bucket's settings.</summary>

@@ -8,6 +8,7 @@ using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
 using Sluice.Gateway.Caching;
 using Sluice.Gateway.Integrations;
+using Sluice.Gateway.Management;
 using Sluice.Gateway.Pipeline;
 using Sluice.Gateway.Plans;
 using Sluice.Gateway.State;
@@ -22,7 +23,7 @@ public static class GatewayServiceHosting
     /// <summary>
     /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
     /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
-    /// service, gRPC clients of the services it fronts (Sluice:Services:{Name}) and a health
+    /// service, API Gateway's management API (Sluice:Gateway:ManagementPort), gRPC clients of the services it fronts (Sluice:Services:{Name}) and a health
     /// check that the gateway can reach them.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayService(this IHostApplicationBuilder builder)
@@ -37,6 +38,8 @@ public static class GatewayServiceHosting
                 $"Sluice:Gateway:Sample:ApiKey must have at least {GatewayState.MinKeyLength} characters.")
             .Validate(o => o.Private.AllowCidrs.Concat(o.Private.DenyCidrs).All(c => System.Net.IPNetwork.TryParse(c, out _)),
                 "Sluice:Gateway:Private:AllowCidrs and DenyCidrs take CIDR ranges such as 10.0.0.0/8.")
+            .Validate(o => o.ManagementAccessKeys.All(k => k.AccessKeyId.Length > 0 && k.SecretAccessKey.Length > 0),
+                "Each Sluice:Gateway:ManagementAccessKeys entry needs an AccessKeyId and a SecretAccessKey.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IGatewayStore>(provider => new SqliteGatewayStore(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
@@ -58,6 +61,7 @@ public static class GatewayServiceHosting
         services.AddHostedService<GatewayStartup>();
         services.AddHostedService<UsageFlusher>();
         builder.AddGatewayRestListener();
+        builder.AddGatewayManagementApi();
         foreach (var backend in GatewayBackend.All)
         {
             builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));
@@ -71,6 +75,7 @@ public static class GatewayServiceHosting
         endpoints.MapSluiceGrpcDefaults();
         endpoints.MapGrpcService<GatewayAdminGrpcService>();
         endpoints.MapGatewayRest();
+        endpoints.MapGatewayManagementApi();
         return endpoints;
     }
 }

@@ -31,6 +31,9 @@ public sealed class VtlTemplate
     /// <summary>Name used in error messages.</summary>
     public string? Name { get; }
 
+    /// <summary>The template text as parsed (e.g. to show a stored template back to its author).</summary>
+    public string Source { get; private init; } = "";
+
     /// <summary>Parses a template. Throws <see cref="VtlParseException"/> with line and column on bad syntax.</summary>
     /// <param name="source">The template text.</param>
     /// <param name="name">A name for error messages (e.g. the route and content type).</param>
@@ -41,7 +44,7 @@ public sealed class VtlTemplate
         try
         {
             var nodes = parser.ParseTemplate();
-            return new VtlTemplate(name, nodes, parser.Macros);
+            return new VtlTemplate(name, nodes, parser.Macros) { Source = source };
         }
         catch (InsufficientExecutionStackException)
         {

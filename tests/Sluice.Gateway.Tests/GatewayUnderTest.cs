@@ -28,7 +28,12 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         _ownsRoot = ownsRoot;
         var endpoint = app.Services.GetRequiredService<GatewayRestEndpoint>();
         var rest = endpoint.BaseAddress!;
-        var restPorts = new[] { endpoint.EndPoint!.Port, endpoint.PrivateBaseAddress is { } privateAddress ? new Uri(privateAddress).Port : -1 };
+        var restPorts = new[]
+        {
+            endpoint.EndPoint!.Port,
+            endpoint.PrivateBaseAddress is { } privateAddress ? new Uri(privateAddress).Port : -1,
+            app.Services.GetRequiredService<Management.GatewayManagementListener>().EndPoint?.Port ?? -1,
+        };
         Http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(60) };
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var grpc = addresses.Single(a => !restPorts.Contains(new Uri(a).Port));
@@ -53,7 +58,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         root ??= Path.Combine(Path.GetTempPath(), "sluice-gateway-tests", Guid.NewGuid().ToString("N"));
         string[] args =
         [
-            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Admin:Port=-1",
+            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Admin:Port=-1",
             "--Sluice:Gateway:DataDirectory=" + root, "--Logging:LogLevel:Default=Warning",
             .. settings ?? [],
         ];

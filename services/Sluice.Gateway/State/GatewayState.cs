@@ -88,13 +88,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
         {
             throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
         }
-        foreach (var (name, value) in variables)
-        {
-            if (!StageVariableName().IsMatch(name) || value.Length > 512)
-            {
-                throw new GatewayArgumentException("variables", $"Stage variable '{name}': names are letters, digits and '_' (up to 64), values up to 512 characters.");
-            }
-        }
+        CheckVariables(variables);
         foreach (var (key, limit) in methodThrottles)
         {
             CheckThrottle("method_throttles[" + key + "]", limit);
@@ -106,6 +100,34 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
                 ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
             stage = new StageRecord(apiId, stageName, NewId(6), api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache);
+            await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return stage!;
+    }
+
+    /// <summary>A new stage serving an existing deployment (the document another stage of the API was deployed with).</summary>
+    public async Task<StageRecord> CreateStageAsync(string apiId, string stageName, string deploymentId, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
+    {
+        if (!StagePattern().IsMatch(stageName))
+        {
+            throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
+        }
+        CheckVariables(variables);
+        StageRecord? stage = null;
+        await ChangeAsync(async () =>
+        {
+            if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
+            {
+                throw new GatewayNotFoundException($"No API with id '{apiId}'.");
+            }
+            var stages = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.ApiId == apiId).ToList();
+            var deployment = stages.FirstOrDefault(s => s.DeploymentId == deploymentId)
+                ?? throw new GatewayNotFoundException($"No deployment '{deploymentId}' of API '{apiId}'.");
+            if (stages.Any(s => s.StageName == stageName))
+            {
+                throw new GatewayConflictException($"Stage '{stageName}' already exists.");
+            }
+            stage = new StageRecord(apiId, stageName, deploymentId, deployment.Document, variables, new Dictionary<string, ThrottleLimit>(), Now());
             await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stage!;
@@ -130,14 +152,26 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
         return (key, value);
     }
 
-    public async Task<ApiKeyRecord> SetKeyEnabledAsync(string keyId, bool enabled, CancellationToken cancellationToken)
+    public Task<ApiKeyRecord> SetKeyEnabledAsync(string keyId, bool enabled, CancellationToken cancellationToken) =>
+        UpdateKeyAsync(keyId, null, null, enabled, cancellationToken);
+
+    /// <summary>Changes a key's name, description or state (null: unchanged); all or nothing.</summary>
+    public async Task<ApiKeyRecord> UpdateKeyAsync(string keyId, string? name, string? description, bool? enabled, CancellationToken cancellationToken)
     {
+        if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Length > 128))
+        {
+            throw new GatewayArgumentException("name", "A key needs a name of 1 to 128 characters.");
+        }
+        if (description is { Length: > 1024 })
+        {
+            throw new GatewayArgumentException("description", "A key's description has at most 1024 characters.");
+        }
         ApiKeyRecord? key = null;
         await ChangeAsync(async () =>
         {
             key = (await store.ListKeysAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(k => k.Id == keyId)
                 ?? throw new GatewayNotFoundException($"No API key with id '{keyId}'.");
-            key = key with { Enabled = enabled };
+            key = key with { Name = name ?? key.Name, Description = description ?? key.Description, Enabled = enabled ?? key.Enabled };
             await store.SaveKeyAsync(key, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return key!;
@@ -272,6 +306,17 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             items.Add((group.Key, days));
         }
         return (plan, items);
+    }
+
+    private static void CheckVariables(IReadOnlyDictionary<string, string> variables)
+    {
+        foreach (var (name, value) in variables)
+        {
+            if (!StageVariableName().IsMatch(name) || value.Length > 512)
+            {
+                throw new GatewayArgumentException("variables", $"Stage variable '{name}': names are letters, digits and '_' (up to 64), values up to 512 characters.");
+            }
+        }
     }
 
     private static void CheckThrottle(string field, ThrottleLimit limit)

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.Aws;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
 using Sluice.ServiceDefaults;
@@ -83,7 +84,7 @@ public static partial class DataApiEndpoint
         var signature = verifier.Verify(http.Request, body);
         if (!signature.IsAccepted)
         {
-            await WriteErrorAsync(response, signature.ErrorType!, signature.Message!, StatusCodes.Status403Forbidden).ConfigureAwait(false);
+            await WriteErrorAsync(response, signature.AwsErrorType!, signature.Message!, StatusCodes.Status403Forbidden).ConfigureAwait(false);
             return;
         }
         var target = http.Request.Headers["X-Amz-Target"].ToString();

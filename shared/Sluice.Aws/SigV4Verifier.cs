@@ -3,29 +3,37 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace Sluice.Query.DataApi;
+namespace Sluice.Aws;
 
 /// <summary>
 /// Verifies AWS Signature Version 4 on a request with a body in memory, following the SigV4
 /// specification ("Create a canonical request", "Create a string to sign", "Calculate the
 /// signature"). Only the Authorization-header form is accepted, as AWS SDKs and the CLI send it.
+/// A refusal says what failed as a <see cref="SigV4Failure"/> with AWS's message; each endpoint
+/// turns it into its own protocol's error type and status.
 /// </summary>
-internal sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsByAccessKey, string service, string? region, TimeProvider time)
+/// <param name="secretsByAccessKey">The secret access key of each accepted access key id.</param>
+/// <param name="service">The signing name the credential scope must carry, e.g. "redshift-data" or "apigateway".</param>
+/// <param name="region">The region the scope must carry; null accepts any.</param>
+/// <param name="time">The clock the 15-minute skew is checked against.</param>
+public sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsByAccessKey, string service, string? region, TimeProvider time)
 {
     private const string Algorithm = "AWS4-HMAC-SHA256";
     private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(15);
 
-    /// <summary>The verified access key id, or the Data API error that refuses the request.</summary>
+    /// <summary>The verified access key id, or why the request is refused.</summary>
+    /// <param name="request">The request, its headers, path and query as received.</param>
+    /// <param name="body">The whole body (the signature covers its SHA-256).</param>
     public SigV4Result Verify(HttpRequest request, byte[] body)
     {
         var authorization = request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(authorization))
         {
-            return SigV4Result.Refused("MissingAuthenticationTokenException", "Missing Authentication Token");
+            return SigV4Result.Refused(SigV4Failure.MissingToken, "Missing Authentication Token");
         }
         if (!authorization.StartsWith(Algorithm + " ", StringComparison.Ordinal))
         {
-            return SigV4Result.Refused("IncompleteSignatureException", $"Authorization header must use {Algorithm}.");
+            return SigV4Result.Refused(SigV4Failure.IncompleteSignature, $"Authorization header must use {Algorithm}.");
         }
         var parts = authorization[(Algorithm.Length + 1)..]
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -34,36 +42,36 @@ internal sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsB
             .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         if (!parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signedHeaders) || !parts.TryGetValue("Signature", out var signature))
         {
-            return SigV4Result.Refused("IncompleteSignatureException", "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'.");
+            return SigV4Result.Refused(SigV4Failure.IncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'.");
         }
         var scope = credential.Split('/');
         if (scope.Length != 5 || scope[4] != "aws4_request")
         {
-            return SigV4Result.Refused("IncompleteSignatureException", "Credential must have the form <key>/<date>/<region>/<service>/aws4_request.");
+            return SigV4Result.Refused(SigV4Failure.IncompleteSignature, "Credential must have the form <key>/<date>/<region>/<service>/aws4_request.");
         }
         var (accessKey, date, scopeRegion, scopeService) = (scope[0], scope[1], scope[2], scope[3]);
         if (!secretsByAccessKey.TryGetValue(accessKey, out var secret))
         {
-            return SigV4Result.Refused("UnrecognizedClientException", "The security token included in the request is invalid.");
+            return SigV4Result.Refused(SigV4Failure.UnknownAccessKey, "The security token included in the request is invalid.");
         }
         if (scopeService != service || (region is not null && scopeRegion != region))
         {
-            return SigV4Result.Refused("InvalidSignatureException", $"Credential should be scoped to a valid region and to service '{service}'.");
+            return SigV4Result.Refused(SigV4Failure.WrongScope, $"Credential should be scoped to a valid region and to service '{service}'.");
         }
         var signed = signedHeaders.Split(';');
         var amzDate = request.Headers["x-amz-date"].ToString();
         if (!signed.Contains("host") || !signed.Contains("x-amz-date") || amzDate.Length == 0)
         {
-            return SigV4Result.Refused("IncompleteSignatureException", "The signature must cover the host and x-amz-date headers.");
+            return SigV4Result.Refused(SigV4Failure.IncompleteSignature, "The signature must cover the host and x-amz-date headers.");
         }
         if (!DateTimeOffset.TryParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var signedAt) || !amzDate.StartsWith(date, StringComparison.Ordinal))
         {
-            return SigV4Result.Refused("IncompleteSignatureException", "X-Amz-Date must be an ISO 8601 basic date-time matching the credential scope's date.");
+            return SigV4Result.Refused(SigV4Failure.IncompleteSignature, "X-Amz-Date must be an ISO 8601 basic date-time matching the credential scope's date.");
         }
         var now = time.GetUtcNow();
         if ((now - signedAt).Duration() > AllowedSkew)
         {
-            return SigV4Result.Refused("InvalidSignatureException",
+            return SigV4Result.Refused(SigV4Failure.Expired,
                 $"Signature expired: {amzDate} is now earlier than {(now - AllowedSkew):yyyyMMdd'T'HHmmss'Z'} ({now:yyyyMMdd'T'HHmmss'Z'} - 15 min.)");
         }
 
@@ -86,7 +94,7 @@ internal sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsB
         var expected = Hex(Hmac(key, stringToSign));
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
         {
-            return SigV4Result.Refused("InvalidSignatureException",
+            return SigV4Result.Refused(SigV4Failure.SignatureMismatch,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
         }
         return SigV4Result.Accepted(accessKey);
@@ -123,12 +131,51 @@ internal sealed class SigV4Verifier(IReadOnlyDictionary<string, string> secretsB
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 }
 
-/// <summary>The outcome of a signature check.</summary>
-internal readonly record struct SigV4Result(string? AccessKeyId, string? ErrorType, string? Message)
+/// <summary>Why a request's signature was refused.</summary>
+public enum SigV4Failure
 {
+    /// <summary>No signature was accepted (the request passed).</summary>
+    None,
+
+    /// <summary>No Authorization header (AWS: MissingAuthenticationTokenException).</summary>
+    MissingToken,
+
+    /// <summary>The header or its parts are malformed (AWS: IncompleteSignatureException).</summary>
+    IncompleteSignature,
+
+    /// <summary>The access key id is not one of the accepted ones (AWS: UnrecognizedClientException).</summary>
+    UnknownAccessKey,
+
+    /// <summary>The credential scope names another service or region (AWS: InvalidSignatureException).</summary>
+    WrongScope,
+
+    /// <summary>X-Amz-Date is more than 15 minutes from now (AWS: InvalidSignatureException).</summary>
+    Expired,
+
+    /// <summary>The signature does not match the request (AWS: InvalidSignatureException).</summary>
+    SignatureMismatch,
+}
+
+/// <summary>The outcome of a signature check: the verified access key id, or the failure and its message.</summary>
+/// <param name="AccessKeyId">The verified access key id; null when refused.</param>
+/// <param name="Failure">Why it was refused; <see cref="SigV4Failure.None"/> when accepted.</param>
+/// <param name="Message">AWS's message for the failure; null when accepted.</param>
+public readonly record struct SigV4Result(string? AccessKeyId, SigV4Failure Failure, string? Message)
+{
+    /// <summary>True when the signature was verified.</summary>
     public bool IsAccepted => AccessKeyId is not null;
 
-    public static SigV4Result Accepted(string accessKeyId) => new(accessKeyId, null, null);
+    /// <summary>The name AWS's JSON protocols give the failure (x-amzn-ErrorType), e.g. "InvalidSignatureException".</summary>
+    public string? AwsErrorType => Failure switch
+    {
+        SigV4Failure.None => null,
+        SigV4Failure.MissingToken => "MissingAuthenticationTokenException",
+        SigV4Failure.IncompleteSignature => "IncompleteSignatureException",
+        SigV4Failure.UnknownAccessKey => "UnrecognizedClientException",
+        _ => "InvalidSignatureException",
+    };
 
-    public static SigV4Result Refused(string errorType, string message) => new(null, errorType, message);
+    internal static SigV4Result Accepted(string accessKeyId) => new(accessKeyId, SigV4Failure.None, null);
+
+    internal static SigV4Result Refused(SigV4Failure failure, string message) => new(null, failure, message);
 }
