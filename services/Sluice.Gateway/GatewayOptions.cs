@@ -17,6 +17,16 @@ public sealed class GatewayOptions
     /// </summary>
     public Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols RestProtocols { get; set; } = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
 
+    /// <summary>
+    /// The gRPC proxy listener's port (cleartext HTTP/2): internal callers reach the query and
+    /// validation services through it with an API key. 0 picks a free one, -1 turns it off.
+    /// Defaults to 5082.
+    /// </summary>
+    public int GrpcProxyPort { get; set; } = 5082;
+
+    /// <summary>The gRPC proxy's address, allow-list and limits.</summary>
+    public GatewayGrpcProxyOptions GrpcProxy { get; set; } = new();
+
     /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
     public GatewayPrivateListenerOptions Private { get; set; } = new();
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
 using Sluice.Gateway.Caching;
+using Sluice.Gateway.GrpcProxy;
 using Sluice.Gateway.Integrations;
 using Sluice.Gateway.Pipeline;
 using Sluice.Gateway.Plans;
@@ -22,8 +23,8 @@ public static class GatewayServiceHosting
     /// <summary>
     /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
     /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
-    /// service, gRPC clients of the services it fronts (Sluice:Services:{Name}) and a health
-    /// check that the gateway can reach them.
+    /// service, the gRPC proxy listener (Sluice:Gateway:GrpcProxyPort), gRPC clients of the
+    /// services it fronts (Sluice:Services:{Name}) and a health check that the gateway can reach them.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayService(this IHostApplicationBuilder builder)
     {
@@ -58,6 +59,7 @@ public static class GatewayServiceHosting
         services.AddHostedService<GatewayStartup>();
         services.AddHostedService<UsageFlusher>();
         builder.AddGatewayRestListener();
+        builder.AddGatewayGrpcProxy();
         foreach (var backend in GatewayBackend.All)
         {
             builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));
