@@ -193,7 +193,8 @@ internal sealed class RecordingQueryService : QueryService.QueryServiceBase
         }
         catch (Exception exception) when (exception is OperationCanceledException or InvalidOperationException or IOException)
         {
-            // The caller went away.
+            // The caller went away: the write may fail before the call's token is cancelled.
+            Cancelled.TrySetResult(true);
         }
     }
 

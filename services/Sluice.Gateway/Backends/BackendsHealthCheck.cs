@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.ClientFactory;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace Sluice.Gateway.Backends;
 
@@ -20,12 +21,18 @@ internal sealed record GatewayBackend(string Name, string ServiceName)
 /// gateway routes with. A backend that is down makes the gateway unhealthy: it cannot answer
 /// the routes that need it. A backend with no address configured is only reported.
 /// </summary>
-internal sealed class BackendsHealthCheck(GrpcClientFactory clients) : IHealthCheck
+internal sealed class BackendsHealthCheck(GrpcClientFactory clients, IHostApplicationLifetime lifetime) : IHealthCheck
 {
     public const string Tag = "backends";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            // No client is made before the listeners are bound: the client factory keeps the first
+            // address it resolves, and in the all-in-one host that would be port 0 for good.
+            return HealthCheckResult.Degraded("Starting: the backends are checked once the host's listeners are bound.");
+        }
         // In parallel: each unreachable backend spends its retries, and the check has one timeout.
         var answers = await Task.WhenAll(GatewayBackend.All.Select(backend => AskAsync(backend, cancellationToken))).ConfigureAwait(false);
         var problems = answers.Where(a => a.Problem is not null).Select(a => a.Problem).ToList();

@@ -23,7 +23,7 @@ public sealed class GatewayGrpcProxyOptions
     /// </summary>
     public List<string> UsagePlans { get; set; } = [];
 
-    /// <summary>The largest request message accepted; larger ones end the call RESOURCE_EXHAUSTED. Defaults to 4 MB, as gRPC's own receive limit.</summary>
+    /// <summary>The largest message passed either way; a larger one ends the call RESOURCE_EXHAUSTED. Defaults to 4 MB, as gRPC's own receive limit.</summary>
     public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>The allow-list used when <see cref="AllowedMethods"/> is empty.</summary>

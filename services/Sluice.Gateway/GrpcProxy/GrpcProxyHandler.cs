@@ -1,9 +1,7 @@
 using Grpc.Core;
-using Grpc.Net.ClientFactory;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using Sluice.Gateway.Backends;
 
 namespace Sluice.Gateway.GrpcProxy;
 
@@ -15,7 +13,7 @@ namespace Sluice.Gateway.GrpcProxy;
 /// enforces its method's shape. Messages are passed one at a time, each write awaited: a slow
 /// reader slows the writer through HTTP/2 flow control instead of filling the gateway's memory.
 /// </summary>
-internal sealed class GrpcProxyHandler(GrpcClientFactory clients, GrpcProxyAdmission admission, IOptions<GatewayOptions> options)
+internal sealed class GrpcProxyHandler(GrpcProxyChannels channels, GrpcProxyAdmission admission, IOptions<GatewayOptions> options)
 {
     private static readonly Marshaller<byte[]> PassThrough = Marshallers.Create(static (byte[] bytes) => bytes, static bytes => bytes);
 
@@ -66,12 +64,7 @@ internal sealed class GrpcProxyHandler(GrpcClientFactory clients, GrpcProxyAdmis
             End(response, new Status(StatusCode.InvalidArgument, "Bad metadata: " + exception.Message), null);
             return;
         }
-        CallInvoker invoker;
-        try
-        {
-            invoker = clients.CreateClient<BackendClient>(route.Backend).Invoker;
-        }
-        catch (InvalidOperationException)
+        if (channels.For(route.Backend) is not { } invoker)
         {
             End(response, new Status(StatusCode.Unavailable, $"The gateway has no address for the {route.Backend} service (Sluice:Services:{route.Backend}:Address)."), null);
             return;

@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sluice.Gateway.Backends;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Gateway.GrpcProxy;
@@ -63,12 +62,8 @@ internal static class GrpcProxyListener
         builder.Services.AddSingleton(routes);
         builder.Services.TryAddSingleton<GrpcProxyAdmission>();
         builder.Services.TryAddSingleton<GrpcProxyHandler>();
+        builder.Services.TryAddSingleton<GrpcProxyChannels>();
         builder.Services.AddSingleton<IStartupFilter, GrpcProxyStartupFilter>();
-        foreach (var backend in GrpcProxyRoutes.Backends.Except(GatewayBackend.All.Select(b => b.Name)))
-        {
-            // The REST integrations' backends have their clients already; the proxy reaches ingestion too.
-            builder.AddSluiceServiceClient<BackendClient>(backend, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));
-        }
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ListenGrpc(address, options.GrpcProxyPort, configure: listen =>
         {
             listen.Use(next => connection =>

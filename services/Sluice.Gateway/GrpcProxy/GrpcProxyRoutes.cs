@@ -53,9 +53,6 @@ internal sealed class GrpcProxyRoutes
         }
     }
 
-    /// <summary>The names of the backends the proxy may call (their clients are registered).</summary>
-    public static IEnumerable<string> Backends => Owners.Values;
-
     /// <summary>What is wrong with an allow-list entry, or null.</summary>
     public static string? Problem(string entry)
     {
