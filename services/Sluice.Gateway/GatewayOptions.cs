@@ -27,6 +27,9 @@ public sealed class GatewayOptions
     /// <summary>The gRPC proxy's address, allow-list and limits.</summary>
     public GatewayGrpcProxyOptions GrpcProxy { get; set; } = new();
 
+    /// <summary>Access logs of stages: $context formats, written in the background. Off unless a format is set.</summary>
+    public GatewayAccessLogOptions AccessLog { get; set; } = new();
+
     /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
     public GatewayPrivateListenerOptions Private { get; set; } = new();
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Sluice.Gateway.AccessLog;
 using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
 using Sluice.Gateway.Caching;
@@ -60,6 +61,7 @@ public static class GatewayServiceHosting
         services.AddHostedService<UsageFlusher>();
         builder.AddGatewayRestListener();
         builder.AddGatewayGrpcProxy();
+        builder.AddGatewayAccessLog();
         foreach (var backend in GatewayBackend.All)
         {
             builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));
