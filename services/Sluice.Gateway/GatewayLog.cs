@@ -20,6 +20,15 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 9104, Level = LogLevel.Information, Message = "API {ApiId} deployed to stage {Stage} from {File}")]
     public static partial void ApiDeployedAtStart(ILogger logger, string apiId, string stage, string file);
 
+    [LoggerMessage(EventId = 9106, Level = LogLevel.Information, Message = "Gateway gRPC proxy listener on {Address}")]
+    public static partial void GrpcProxyListening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 9107, Level = LogLevel.Information, Message = "{Line}")]
+    public static partial void AccessLogLine(ILogger logger, string line);
+
+    [LoggerMessage(EventId = 9108, Level = LogLevel.Warning, Message = "Writing the access log file failed; those lines are lost")]
+    public static partial void AccessLogWriteFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 9105, Level = LogLevel.Error, Message = "Deployed stage {ApiId}/{Stage} no longer reads and is not served")]
     public static partial void StageUnreadable(ILogger logger, string apiId, string stage, Exception exception);
 

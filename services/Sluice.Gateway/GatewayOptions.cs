@@ -29,6 +29,19 @@ public sealed class GatewayOptions
     /// <summary>The region signatures must be scoped to; null (default) accepts any.</summary>
     public string? ManagementRegion { get; set; }
 
+    /// <summary>
+    /// The gRPC proxy listener's port (cleartext HTTP/2): internal callers reach the query and
+    /// validation services through it with an API key. 0 picks a free one, -1 turns it off.
+    /// Defaults to 5082.
+    /// </summary>
+    public int GrpcProxyPort { get; set; } = 5082;
+
+    /// <summary>The gRPC proxy's address, allow-list and limits.</summary>
+    public GatewayGrpcProxyOptions GrpcProxy { get; set; } = new();
+
+    /// <summary>Access logs of stages: $context formats, written in the background. Off unless a format is set.</summary>
+    public GatewayAccessLogOptions AccessLog { get; set; } = new();
+
     /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
     public GatewayPrivateListenerOptions Private { get; set; } = new();
 

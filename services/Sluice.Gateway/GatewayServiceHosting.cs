@@ -4,9 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Sluice.Gateway.AccessLog;
 using Sluice.Gateway.Admin;
 using Sluice.Gateway.Backends;
 using Sluice.Gateway.Caching;
+using Sluice.Gateway.GrpcProxy;
 using Sluice.Gateway.Integrations;
 using Sluice.Gateway.Management;
 using Sluice.Gateway.Pipeline;
@@ -23,8 +25,9 @@ public static class GatewayServiceHosting
     /// <summary>
     /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
     /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
-    /// service, API Gateway's management API (Sluice:Gateway:ManagementPort), gRPC clients of the services it fronts (Sluice:Services:{Name}) and a health
-    /// check that the gateway can reach them.
+    /// service, API Gateway's management API (Sluice:Gateway:ManagementPort), the gRPC proxy listener
+    /// (Sluice:Gateway:GrpcProxyPort), gRPC clients of the services it fronts (Sluice:Services:{Name})
+    /// and a health check that the gateway can reach them.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayService(this IHostApplicationBuilder builder)
     {
@@ -62,6 +65,8 @@ public static class GatewayServiceHosting
         services.AddHostedService<UsageFlusher>();
         builder.AddGatewayRestListener();
         builder.AddGatewayManagementApi();
+        builder.AddGatewayGrpcProxy();
+        builder.AddGatewayAccessLog();
         foreach (var backend in GatewayBackend.All)
         {
             builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));

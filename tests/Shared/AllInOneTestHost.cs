@@ -42,7 +42,7 @@ public sealed class HostUnderTest : IAsyncDisposable
     public static string[] Arguments(string root) =>
     [
         "--Sluice:Gateway:GrpcPort=0", "--Sluice:Ingestion:GrpcPort=0", "--Sluice:Query:GrpcPort=0", "--Sluice:Validation:GrpcPort=0",
-        "--Sluice:Admin:Port=0", "--Sluice:Query:DataApiPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1",
+        "--Sluice:Admin:Port=0", "--Sluice:Query:DataApiPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Gateway:GrpcProxyPort=0",
         "--Sluice:Gateway:DataDirectory=" + Path.Combine(root, "gateway"),
         "--Sluice:Query:DataDirectory=" + Path.Combine(root, "query"),
         "--Sluice:Validation:DataDirectory=" + Path.Combine(root, "validation"),

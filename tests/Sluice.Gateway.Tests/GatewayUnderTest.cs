@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sluice.Gateway.GrpcProxy;
 using Sluice.Gateway.Pipeline;
 using Sluice.Gateway.V1;
 using Sluice.ServiceDefaults;
@@ -28,11 +29,13 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         _ownsRoot = ownsRoot;
         var endpoint = app.Services.GetRequiredService<GatewayRestEndpoint>();
         var rest = endpoint.BaseAddress!;
+        ProxyAddress = app.Services.GetRequiredService<GatewayGrpcProxyEndpoint>().Address;
         var restPorts = new[]
         {
             endpoint.EndPoint!.Port,
             endpoint.PrivateBaseAddress is { } privateAddress ? new Uri(privateAddress).Port : -1,
             app.Services.GetRequiredService<Management.GatewayManagementListener>().EndPoint?.Port ?? -1,
+            ProxyAddress is { } proxy ? new Uri(proxy).Port : -1,
         };
         Http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(60) };
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -50,6 +53,9 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     public GatewayAdminService.GatewayAdminServiceClient Admin { get; }
 
+    /// <summary>The gRPC proxy listener's address (http://127.0.0.1:port), or null when it is off.</summary>
+    public string? ProxyAddress { get; }
+
     public static DateTime Deadline => DateTime.UtcNow.AddSeconds(30);
 
     public static async Task<GatewayUnderTest> StartAsync(TimeProvider? time = null, IEnumerable<string>? settings = null, string? root = null)
@@ -58,7 +64,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         root ??= Path.Combine(Path.GetTempPath(), "sluice-gateway-tests", Guid.NewGuid().ToString("N"));
         string[] args =
         [
-            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Admin:Port=-1",
+            "--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Gateway:GrpcProxyPort=0", "--Sluice:Admin:Port=-1",
             "--Sluice:Gateway:DataDirectory=" + root, "--Logging:LogLevel:Default=Warning",
             .. settings ?? [],
         ];

@@ -58,6 +58,7 @@ public sealed class SluiceHost : IAsyncDisposable
             ["Sluice:Query:DataApiPort"] = "0",
             ["Sluice:Gateway:RestPort"] = "0",
             ["Sluice:Gateway:ManagementPort"] = "-1",
+            ["Sluice:Gateway:GrpcProxyPort"] = "0",
             ["Sluice:Gateway:DataDirectory"] = Path.Combine(dataDirectory, "gateway"),
             ["Sluice:Query:DataDirectory"] = Path.Combine(dataDirectory, "query"),
             ["Sluice:Validation:DataDirectory"] = Path.Combine(dataDirectory, "validation"),

@@ -48,6 +48,7 @@ internal sealed class GatewayPipeline(
         }
         var context = new RequestContext(stage, Guid.NewGuid().ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "",
             request.Method, resource, request.Protocol, request.Headers.UserAgent.ToString(), time.GetUtcNow());
+        http.Features.Set(context); // For the access log, once the response is written.
         var test = http.Items.TryGetValue(TestInvocation.ItemKey, out var item) ? item as TestInvocation : null;
         if (test is not null)
         {

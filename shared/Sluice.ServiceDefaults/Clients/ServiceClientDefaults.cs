@@ -1,13 +1,10 @@
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
-using System.Net.Security;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using Grpc.Net.ClientFactory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Sluice.ServiceDefaults;
@@ -53,22 +50,7 @@ public static class ServiceClientDefaults
     public static IHttpClientBuilder AddSluiceServiceClient<TClient>(this IHostApplicationBuilder builder, string serviceName, string clientName, ServiceDescriptor service, params string[] idempotentMethods)
         where TClient : ClientBase
     {
-        var section = builder.Configuration.GetSection($"Sluice:Services:{serviceName}");
-        var options = new SluiceServiceClientOptions();
-        section.Bind(options);
-        if (options.Deadline <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException($"Sluice:Services:{serviceName}:Deadline must be positive.");
-        }
-        if (options.MaxReconnectBackoff <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException($"Sluice:Services:{serviceName}:MaxReconnectBackoff must be positive.");
-        }
-        Uri? configured = null;
-        if (!string.IsNullOrEmpty(options.Address) && !Uri.TryCreate(options.Address, UriKind.Absolute, out configured))
-        {
-            throw new InvalidOperationException($"Sluice:Services:{serviceName}:Address '{options.Address}' is not an absolute URI.");
-        }
+        var (options, configured) = SluiceServiceOptions.Read(builder.Configuration, serviceName);
         foreach (var method in idempotentMethods)
         {
             if (service.FindMethodByName(method) is null)
@@ -77,7 +59,7 @@ public static class ServiceClientDefaults
             }
         }
 
-        builder.Services.TryAddEnumerable(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<ResolverFactory, LocalServiceResolverFactory>());
+        builder.Services.AddSluiceLocalServiceResolver();
         return builder.Services.AddGrpcClient<TClient>(clientName, (provider, client) =>
             {
                 client.Address = configured
@@ -86,29 +68,17 @@ public static class ServiceClientDefaults
                         : throw new InvalidOperationException($"No address for the {serviceName} service: set Sluice:Services:{serviceName}:Address."));
             })
             .ConfigurePrimaryHttpMessageHandler(provider =>
-            {
-                var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-                if (configured is null && provider.GetService<ILocalServiceDirectory>()?.Find(serviceName)?.Certificate is { } trusted)
-                {
-                    // The host's own listener may present a self-signed certificate, and the
-                    // connection's host name is the service's name: trusted by its exact certificate.
-                    handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                        errors == SslPolicyErrors.None || (certificate is not null && certificate.GetCertHashString() == trusted.GetCertHashString());
-                }
-                return handler;
-            })
+                SluiceServiceOptions.CreateHandler(configured is null ? provider.GetService<ILocalServiceDirectory>()?.Find(serviceName) : null))
             .ConfigureChannel((provider, channel) =>
             {
                 if (configured is null && provider.GetService<ILocalServiceDirectory>()?.Find(serviceName) is { } local)
                 {
-                    // A sluice-local:// address names no scheme of HTTP: the channel is told whether to use TLS.
-                    channel.Credentials = local.Certificate is null ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl;
+                    channel.Credentials = SluiceServiceOptions.CredentialsOf(local);
                 }
             })
             .ConfigureChannel(channel =>
             {
-                channel.MaxReconnectBackoff = options.MaxReconnectBackoff;
-                channel.InitialReconnectBackoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.MaxReconnectBackoff.Ticks));
+                SluiceServiceOptions.ApplyReconnectBackoff(channel, options);
                 var reads = new MethodConfig
                 {
                     RetryPolicy = new RetryPolicy

@@ -50,7 +50,7 @@ const string Document = """
 
 var root = Path.Combine(Path.GetTempPath(), "sluice-gateway-bench", Guid.NewGuid().ToString("N"));
 var gateway = StandaloneServiceHost.Build(
-    ["--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Admin:Port=-1", "--Sluice:Gateway:DataDirectory=" + root,
+    ["--Sluice:Gateway:GrpcPort=0", "--Sluice:Gateway:RestPort=0", "--Sluice:Gateway:ManagementPort=-1", "--Sluice:Gateway:GrpcProxyPort=-1", "--Sluice:Admin:Port=-1", "--Sluice:Gateway:DataDirectory=" + root,
      "--Logging:LogLevel:Default=Warning", "--Sluice:Gateway:AccountThrottle:Rate=10000000", "--Sluice:Gateway:AccountThrottle:Burst=10000000"],
     "Gateway", 0, -1, builder => builder.AddGatewayService(), endpoints => endpoints.MapGatewayService());
 await gateway.StartAsync();
