@@ -20,4 +20,13 @@ internal static partial class IngestionLog
 
     [LoggerMessage(1005, LogLevel.Warning, "Job {JobId}: the landed dataset was not published; it is retried on restart.")]
     public static partial void PublishFailed(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(1010, LogLevel.Debug, "Stream {Stream}, shard {ShardId}: landed {Records} records as {Key}.")]
+    public static partial void StreamPartLanded(ILogger logger, string stream, string shardId, long records, string key);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Stream {Stream}: landing failed; the acknowledged records stay in the shard logs and are landed at the next try.")]
+    public static partial void StreamLandingFailed(ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(1012, LogLevel.Error, "Stream {Stream}, shard {ShardId}: the log could not be synced; the batch's records there were refused.")]
+    public static partial void StreamWriteFailed(ILogger logger, string stream, string shardId, Exception exception);
 }
