@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Sluice.Contracts;
@@ -40,23 +42,52 @@ internal sealed partial class IngestionGrpcService
         return new DeleteStreamResponse();
     }
 
-    public override Task<PutRecordsResponse> PutRecords(PutRecordsRequest request, ServerCallContext context) =>
-        Task.FromResult(streamWriter.Put(request, batch: null));
+    public override Task<PutRecordsResponse> PutRecords(PutRecordsRequest request, ServerCallContext context) => streamWriter.PutAsync(request);
 
     /// <summary>
     /// Bidirectional rather than client streaming with one final reply: a producer acts on each
     /// batch's throttled records while it pushes (it resends them), and the results of a long
-    /// push would otherwise pile up unbounded until its end.
+    /// push would otherwise pile up unbounded until its end. Batches are written in order as they
+    /// arrive and answered in order once synced, up to <see cref="PipelinedBatches"/> ahead, so
+    /// one fsync covers several batches.
     /// </summary>
     public override async Task PutRecordsStream(IAsyncStreamReader<PutRecordsRequest> requestStream, IServerStreamWriter<PutRecordsResponse> responseStream, ServerCallContext context)
     {
-        var batch = 0;
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        var cancellation = context.CancellationToken;
+        var pending = Channel.CreateBounded<PendingPut>(new BoundedChannelOptions(PipelinedBatches) { SingleReader = true, SingleWriter = true });
+        Exception? refused = null;
+        var appending = Task.Run(async () =>
         {
-            var response = streamWriter.Put(requestStream.Current, batch++);
-            await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                var batch = 0;
+                while (await requestStream.MoveNext(cancellation).ConfigureAwait(false))
+                {
+                    await pending.Writer.WriteAsync(streamWriter.Append(requestStream.Current, batch++), cancellation).ConfigureAwait(false);
+                }
+            }
+            catch (Exception exception)
+            {
+                // Answered after the batches before it.
+                refused = exception;
+            }
+            finally
+            {
+                pending.Writer.Complete();
+            }
+        }, cancellation);
+        await foreach (var put in pending.Reader.ReadAllAsync(cancellation).ConfigureAwait(false))
+        {
+            await responseStream.WriteAsync(await put.CompleteAsync().ConfigureAwait(false), cancellation).ConfigureAwait(false);
+        }
+        await appending.ConfigureAwait(false);
+        if (refused is not null)
+        {
+            ExceptionDispatchInfo.Throw(refused);
         }
     }
+
+    private const int PipelinedBatches = 8;
 
     private StreamDescription Describe(StreamRuntime stream)
     {

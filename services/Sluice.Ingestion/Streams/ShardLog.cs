@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 
 namespace Sluice.Ingestion.Streams;
 
@@ -7,21 +9,28 @@ internal sealed record LogSegment(int Shard, long Segment, long FirstSequence, s
 
 /// <summary>
 /// A shard's append-only log on local disk: NDJSON segments named
-/// {segment}.{first sequence}.{ingest date}.ndjson in the shard's folder. Records are appended to
-/// the current segment and made durable (fsync) once per batch before they are acknowledged. A
-/// segment is closed when it is due to land; the flusher lands closed segments in order and
-/// deletes them once their landing is checkpointed. The caller holds <see cref="Gate"/> around
-/// every call except <see cref="ClosedSegments"/>.
+/// {segment}.{first sequence}.{ingest date}.ndjson in the shard's folder. A batch's records are
+/// appended to the current segment (<see cref="Append"/>, <see cref="Write"/>, under
+/// <see cref="Gate"/>), then made durable by <see cref="SyncAsync"/> before they are acknowledged.
+/// Syncs are grouped: one fsync covers every batch written before it, so concurrent or pipelined
+/// batches share the disk's flush. A segment is closed when it is due to land; the flusher lands
+/// closed segments in order and deletes them once their landing is checkpointed.
 /// </summary>
 internal sealed class ShardLog : IDisposable
 {
     private readonly string _directory;
     private readonly int _shard;
     private readonly TimeProvider _time;
-    private FileStream? _current;
+    private readonly ArrayBufferWriter<byte> _pending = new(1 << 16);
+    // Held around an fsync and around closing the handle, so a sync never meets a closed file.
+    private readonly SemaphoreSlim _syncGate = new(1, 1);
+    private SafeFileHandle? _current;
+    private long _length;
     private long _segment;
-    private long _firstSequence;
     private long _openedAt;
+    private long _written;
+    private long _synced;
+    private bool _broken;
 
     /// <summary>
     /// Opens a shard's log after a start: segments up to <paramref name="landedSegment"/> are in the
@@ -53,79 +62,143 @@ internal sealed class ShardLog : IDisposable
             return;
         }
         var last = remaining[^1];
-        _current = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
-        var (length, lines) = WholeLines(_current);
-        _current.SetLength(length);
-        _current.Position = length;
+        long length, lines;
+        using (var file = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        {
+            (length, lines) = WholeLines(file);
+            file.SetLength(length);
+            file.Flush(flushToDisk: true);
+        }
+        _current = File.OpenHandle(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        _length = length;
         _segment = last.Segment;
-        _firstSequence = last.FirstSequence;
         NextSequence = last.FirstSequence + lines;
-        CurrentBytes = length;
         _openedAt = time.GetTimestamp();
     }
 
-    /// <summary>Held while appending, syncing and rotating.</summary>
+    /// <summary>Held while appending, writing and rotating.</summary>
     public Lock Gate { get; } = new();
 
     /// <summary>The sequence position the next record gets (records appended since the stream was created).</summary>
     public long NextSequence { get; private set; }
 
-    public long CurrentBytes { get; private set; }
+    /// <summary>After a failed fsync the state of the file is unknown: the shard refuses records until the service restarts.</summary>
+    public bool Broken => _broken;
 
-    /// <summary>Appends one NDJSON line (ending in '\n'); returns its sequence position. Not durable until <see cref="Sync"/>.</summary>
+    /// <summary>Adds one NDJSON line (ending in '\n') to the batch being written; returns its sequence position.</summary>
     public long Append(ReadOnlySpan<byte> line)
     {
-        if (_current is null)
-        {
-            _firstSequence = NextSequence;
-            var date = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            var path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{_segment:D12}.{_firstSequence:D20}.{date}.ndjson"));
-            _current = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
-            _openedAt = _time.GetTimestamp();
-            CurrentBytes = 0;
-        }
-        _current.Write(line);
-        CurrentBytes += line.Length;
+        _pending.Write(line);
         return NextSequence++;
     }
 
-    /// <summary>Writes the appended records through to the disk (fsync).</summary>
-    public void Sync() => _current?.Flush(flushToDisk: true);
-
-    /// <summary>Forgets records appended since the last sync that failed (the file is cut back on the next start).</summary>
-    public void Abandon()
+    /// <summary>Writes the lines appended since the last call to the current segment (not yet durable); returns the version <see cref="SyncAsync"/> waits for.</summary>
+    public long Write()
     {
-        var current = _current;
-        _current = null;
+        if (_pending.WrittenCount == 0)
+        {
+            return _written;
+        }
         try
         {
-            current?.Dispose();
+            if (_current is null)
+            {
+                var first = NextSequence - CountLines(_pending.WrittenSpan);
+                var date = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                var path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{_segment:D12}.{first:D20}.{date}.ndjson"));
+                _current = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+                _openedAt = _time.GetTimestamp();
+                _length = 0;
+            }
+            RandomAccess.Write(_current, _pending.WrittenSpan, _length);
+            _length += _pending.WrittenCount;
+            return ++_written;
         }
         catch (IOException)
         {
+            _broken = true;
+            throw;
         }
-        _segment++;
+        finally
+        {
+            _pending.ResetWrittenCount();
+        }
     }
 
-    /// <summary>Closes the current segment when it holds records and is due (large or old enough, or <paramref name="force"/>); the next append starts a new one.</summary>
-    public bool RotateIfDue(long partBytes, TimeSpan maxAge, bool force)
+    /// <summary>Makes everything written up to <paramref name="version"/> durable (fsync), sharing the flush with other waiters; false when the shard is broken.</summary>
+    public async ValueTask<bool> SyncAsync(long version)
     {
-        if (_current is null || CurrentBytes == 0)
+        if (Volatile.Read(ref _synced) >= version)
         {
+            return true;
+        }
+        await _syncGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_synced >= version)
+            {
+                return true;
+            }
+            if (_broken)
+            {
+                return false;
+            }
+            SafeFileHandle? handle;
+            long target;
+            lock (Gate)
+            {
+                handle = _current;
+                target = _written;
+            }
+            if (handle is not null)
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+            Volatile.Write(ref _synced, target);
+            return true;
+        }
+        catch (IOException)
+        {
+            _broken = true;
             return false;
         }
-        if (!force && CurrentBytes < partBytes && _time.GetElapsedTime(_openedAt) < maxAge)
+        finally
         {
-            return false;
+            _syncGate.Release();
         }
-        _current.Flush(flushToDisk: true);
-        _current.Dispose();
-        _current = null;
-        _segment++;
-        return true;
     }
 
-    /// <summary>Closed segments in order: every segment file but the one being appended to.</summary>
+    /// <summary>Closes the current segment when it holds records and is due (large or old enough, or <paramref name="force"/>); the next write starts a new one.</summary>
+    public async Task<bool> RotateIfDueAsync(long partBytes, TimeSpan maxAge, bool force, CancellationToken cancellationToken)
+    {
+        await _syncGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (Gate)
+            {
+                if (_current is null || _length == 0 || _broken)
+                {
+                    return false;
+                }
+                if (!force && _length < partBytes && _time.GetElapsedTime(_openedAt) < maxAge)
+                {
+                    return false;
+                }
+                RandomAccess.FlushToDisk(_current);
+                _current.Dispose();
+                _current = null;
+                _segment++;
+                Volatile.Write(ref _synced, _written);
+                return true;
+            }
+        }
+        finally
+        {
+            _syncGate.Release();
+        }
+    }
+
+    /// <summary>Closed segments in order: every segment file but the one being written to.</summary>
     public IReadOnlyList<LogSegment> ClosedSegments()
     {
         long current;
@@ -136,7 +209,23 @@ internal sealed class ShardLog : IDisposable
         return [.. List().Where(s => s.Segment < current)];
     }
 
-    public void Dispose() => _current?.Dispose();
+    public void Dispose()
+    {
+        _syncGate.Wait();
+        try
+        {
+            lock (Gate)
+            {
+                _current?.Dispose();
+                _current = null;
+                _broken = true;
+            }
+        }
+        finally
+        {
+            _syncGate.Release();
+        }
+    }
 
     private List<LogSegment> List()
     {
@@ -155,6 +244,8 @@ internal sealed class ShardLog : IDisposable
         return segments;
     }
 
+    private static long CountLines(ReadOnlySpan<byte> text) => text.Count((byte)'\n');
+
     /// <summary>The length up to the last '\n' and the number of lines before it.</summary>
     internal static (long Length, long Lines) WholeLines(FileStream file)
     {
@@ -164,13 +255,12 @@ internal sealed class ShardLog : IDisposable
         int read;
         while ((read = file.Read(buffer)) > 0)
         {
-            for (var i = 0; i < read; i++)
+            var span = buffer.AsSpan(0, read);
+            lines += span.Count((byte)'\n');
+            var last = span.LastIndexOf((byte)'\n');
+            if (last >= 0)
             {
-                if (buffer[i] == (byte)'\n')
-                {
-                    lines++;
-                    end = position + i + 1;
-                }
+                end = position + last + 1;
             }
             position += read;
         }

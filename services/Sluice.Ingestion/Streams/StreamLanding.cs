@@ -43,10 +43,7 @@ internal sealed class StreamLanding(
             }
             foreach (var log in stream.Logs)
             {
-                lock (log.Gate)
-                {
-                    log.RotateIfDue(settings.PartBytes, settings.PartMaxAge, force);
-                }
+                await log.RotateIfDueAsync(settings.PartBytes, settings.PartMaxAge, force, cancellationToken).ConfigureAwait(false);
                 foreach (var segment in log.ClosedSegments())
                 {
                     await LandSegmentAsync(stream, segment, cancellationToken).ConfigureAwait(false);

@@ -11,13 +11,17 @@ namespace Sluice.Ingestion.Streams;
 /// <summary>
 /// PutRecords: checks a batch whole (a malformed one is refused with every problem named by record
 /// index and field), then routes each record to its shard by hash, admits it through the shard's
-/// throttle, appends it to the shard's log and syncs the log once per shard before answering.
-/// Each record gets its own result: a sequence number, or why it was refused.
+/// throttle and writes it to the shard's log (<see cref="Append"/>); the answer waits until the
+/// logs are synced (<see cref="PendingPut.CompleteAsync"/>), so that a PutRecordsStream call can
+/// write its next batch while the previous one is being synced. Each record gets its own result:
+/// a sequence number, or why it was refused.
 /// </summary>
 internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamRecordWriter> logger)
 {
+    public async Task<PutRecordsResponse> PutAsync(PutRecordsRequest request) => await Append(request, batch: null).CompleteAsync().ConfigureAwait(false);
+
     /// <param name="batch">The batch's index in a PutRecordsStream call, named in errors; null for PutRecords.</param>
-    public PutRecordsResponse Put(PutRecordsRequest request, int? batch)
+    public PendingPut Append(PutRecordsRequest request, int? batch)
     {
         if (!SourceDefinitionParser.IsValidSourceName(request.StreamName))
         {
@@ -34,21 +38,19 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
             shards[i] = ShardHash.ShardOf(hash, shardCount);
         }
 
-        var results = new PutRecordsResultEntry[lines.Length];
-        var failed = 0;
+        var pending = new PendingPut(stream, lines.Length, logger);
         // Shards in the order their first record appears; a batch's records keep their order within each shard.
         foreach (var shard in shards.Distinct())
         {
             var log = stream.Logs[shard];
             var throttle = stream.Throttles[shard];
-            var shardId = ShardHash.ShardId(shard);
+            var accepted = new List<(int Index, long Position)>();
             lock (log.Gate)
             {
                 if (stream.Deleted)
                 {
                     throw new StreamNotFoundException(stream.Name);
                 }
-                var accepted = new List<(int Index, long Position)>();
                 for (var i = 0; i < lines.Length; i++)
                 {
                     if (shards[i] != shard)
@@ -56,17 +58,18 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
                         continue;
                     }
                     var entry = request.Records[i];
-                    if (!throttle.TryTake(entry.Data.Length + Encoding.UTF8.GetByteCount(entry.PartitionKey)))
+                    if (log.Broken)
                     {
-                        results[i] = new PutRecordsResultEntry
-                        {
-                            ErrorCode = StreamLimits.ThrottledCode,
-                            ErrorMessage = $"Rate exceeded for shard {shardId} in stream {stream.Name}.",
-                        };
-                        failed++;
-                        continue;
+                        pending.Refuse(i, StreamLimits.InternalFailureCode, "The shard's log failed; the service must be restarted before it takes records again.");
                     }
-                    accepted.Add((i, log.Append(lines[i].Span)));
+                    else if (!throttle.TryTake(entry.Data.Length + Encoding.UTF8.GetByteCount(entry.PartitionKey)))
+                    {
+                        pending.Refuse(i, StreamLimits.ThrottledCode, $"Rate exceeded for shard {ShardHash.ShardId(shard)} in stream {stream.Name}.");
+                    }
+                    else
+                    {
+                        accepted.Add((i, log.Append(lines[i].Span)));
+                    }
                 }
                 if (accepted.Count == 0)
                 {
@@ -74,29 +77,19 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
                 }
                 try
                 {
-                    log.Sync();
+                    pending.Written(shard, log.Write(), accepted);
                 }
                 catch (IOException exception)
                 {
-                    // Not durable, so not acknowledged: the producer retries these records.
-                    log.Abandon();
-                    IngestionLog.StreamWriteFailed(logger, stream.Name, shardId, exception);
+                    IngestionLog.StreamWriteFailed(logger, stream.Name, ShardHash.ShardId(shard), exception);
                     foreach (var (index, _) in accepted)
                     {
-                        results[index] = new PutRecordsResultEntry { ErrorCode = StreamLimits.InternalFailureCode, ErrorMessage = "The record could not be made durable; retry it." };
+                        pending.Refuse(index, StreamLimits.InternalFailureCode, "The record could not be written; retry it.");
                     }
-                    failed += accepted.Count;
-                    continue;
-                }
-                foreach (var (index, position) in accepted)
-                {
-                    results[index] = new PutRecordsResultEntry { ShardId = shardId, SequenceNumber = ShardHash.SequenceNumber(shard, position) };
                 }
             }
         }
-        var response = new PutRecordsResponse { FailedRecordCount = failed };
-        response.Records.Add(results);
-        return response;
+        return pending;
     }
 
     /// <summary>Every record's problems, or each record's NDJSON line (its data compacted onto one line when it spans several).</summary>
@@ -197,4 +190,45 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
     }
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
+}
+
+/// <summary>A batch written to its shards' logs, answered once they are synced.</summary>
+internal sealed class PendingPut(StreamRuntime stream, int count, ILogger logger)
+{
+    private readonly PutRecordsResultEntry[] _results = new PutRecordsResultEntry[count];
+    private readonly List<(int Shard, long Version, List<(int Index, long Position)> Records)> _written = [];
+    private int _failed;
+
+    public void Refuse(int index, string code, string message)
+    {
+        _results[index] = new PutRecordsResultEntry { ErrorCode = code, ErrorMessage = message };
+        _failed++;
+    }
+
+    public void Written(int shard, long version, List<(int Index, long Position)> records) => _written.Add((shard, version, records));
+
+    /// <summary>Waits for the logs to be synced: acknowledged records get their sequence numbers; those a failed sync left unsure are refused.</summary>
+    public async Task<PutRecordsResponse> CompleteAsync()
+    {
+        foreach (var (shard, version, records) in _written)
+        {
+            var shardId = ShardHash.ShardId(shard);
+            if (await stream.Logs[shard].SyncAsync(version).ConfigureAwait(false))
+            {
+                foreach (var (index, position) in records)
+                {
+                    _results[index] = new PutRecordsResultEntry { ShardId = shardId, SequenceNumber = ShardHash.SequenceNumber(shard, position) };
+                }
+                continue;
+            }
+            IngestionLog.StreamSyncFailed(logger, stream.Name, shardId);
+            foreach (var (index, _) in records)
+            {
+                Refuse(index, StreamLimits.InternalFailureCode, "The record could not be made durable; retry it.");
+            }
+        }
+        var response = new PutRecordsResponse { FailedRecordCount = _failed };
+        response.Records.Add(_results);
+        return response;
+    }
 }

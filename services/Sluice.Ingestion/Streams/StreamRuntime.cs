@@ -44,10 +44,7 @@ internal sealed class StreamRuntime : IDisposable
     {
         foreach (var log in Logs)
         {
-            lock (log.Gate)
-            {
-                log.Dispose();
-            }
+            log.Dispose();
         }
     }
 }
