@@ -279,7 +279,7 @@ public sealed class PushStreamTests : IAsyncLifetime
     }, builder => builder.Services.AddSingleton<TimeProvider>(_clock));
 
     /// <summary>Records {"id":"{stream}-{batch}-{i}","pad":"..."} with partition keys spread over many values.</summary>
-    private static PutRecordsRequest Batch(string stream, int batch, int count, int padding)
+    internal static PutRecordsRequest Batch(string stream, int batch, int count, int padding)
     {
         var request = new PutRecordsRequest { StreamName = stream };
         var pad = new string('p', padding);
@@ -316,7 +316,7 @@ public sealed class PushStreamTests : IAsyncLifetime
     }
 
     /// <summary>Polls DescribeStream until every acknowledged record has landed (a generous bound for a loaded machine).</summary>
-    private static async Task<StreamDescription> WaitLandedAsync(IngestionService.IngestionServiceClient client, string name)
+    internal static async Task<StreamDescription> WaitLandedAsync(IngestionService.IngestionServiceClient client, string name)
     {
         var until = DateTime.UtcNow.AddMinutes(2);
         while (true)
@@ -332,10 +332,12 @@ public sealed class PushStreamTests : IAsyncLifetime
     }
 
     /// <summary>The lake as a reader sees it: per shard (from the manifests), the landed lines in sequence order.</summary>
-    private Dictionary<string, List<string>> LandedLines(string stream, string prefix = "raw")
+    private Dictionary<string, List<string>> LandedLines(string stream, string prefix = "raw") => LandedLines(_directories.Objects, stream, prefix);
+
+    internal static Dictionary<string, List<string>> LandedLines(string objects, string stream, string prefix)
     {
         var parts = new List<(string Shard, string First, string Key, long Records)>();
-        foreach (var path in Directory.EnumerateFiles(Path.Combine(_directories.Objects, prefix, stream), "manifest.json", SearchOption.AllDirectories))
+        foreach (var path in Directory.EnumerateFiles(Path.Combine(objects, prefix, stream), "manifest.json", SearchOption.AllDirectories))
         {
             using var manifest = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = manifest.RootElement;
@@ -349,7 +351,7 @@ public sealed class PushStreamTests : IAsyncLifetime
             {
                 lines[part.Shard] = list = [];
             }
-            var content = File.ReadAllLines(Path.Combine(_directories.Objects, part.Key));
+            var content = File.ReadAllLines(Path.Combine(objects, part.Key));
             Assert.Equal(part.Records, content.Length);
             list.AddRange(content);
         }
