@@ -6,6 +6,9 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
+using MassTransit;
+using Sluice.Contracts.Messages;
+using Sluice.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Contracts;
 using Sluice.Ingestion.V1;
@@ -271,12 +274,46 @@ public sealed class PushStreamTests : IAsyncLifetime
         Assert.Equal("other", (await client.ListStreamsAsync(new ListStreamsRequest())).Streams.Single().Name);
     }
 
+    [Fact]
+    public async Task PutRecords_Landed_PublishesDatasetLandedForEveryPart()
+    {
+        var client = _host.Client;
+        await client.CreateStreamAsync(new CreateStreamRequest { Name = "announced", ShardCount = 2 });
+        long acknowledged = 0;
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var reply = await client.PutRecordsAsync(Batch("announced", batch, 300, 300));
+            acknowledged += reply.Records.Count(r => r.SequenceNumber.Length > 0);
+        }
+        await WaitLandedAsync(client, "announced");
+        var landedKeys = Directory.EnumerateFiles(Path.Combine(_directories.Objects, "raw", "announced"), "part-*.ndjson", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(_directories.Objects, path).Replace('\\', '/')).Order().ToList();
+
+        // Announcements follow the checkpoint; wait for them within a generous bound.
+        var announced = _host.Services.GetRequiredService<LandedAnnouncements>();
+        var until = DateTime.UtcNow.AddMinutes(1);
+        while (announced.For("announced").Sum(m => m.RecordCount) < acknowledged && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+        var messages = announced.For("announced");
+        Assert.Equal(acknowledged, messages.Sum(m => m.RecordCount));
+        Assert.Equal(landedKeys, messages.SelectMany(m => m.ObjectKeys).Order());
+        Assert.All(messages, m => Assert.True(Guid.TryParse(m.JobId, out _)));
+        Assert.Equal(messages.Count, messages.Select(m => m.JobId).Distinct().Count());
+    }
+
     private Task<IngestionHost> StartAsync(TimeSpan flushInterval) => IngestionHost.StartAsync(_directories, new Dictionary<string, string?>
     {
         ["Sluice:Ingestion:Streams:FlushInterval"] = flushInterval.ToString("c", CultureInfo.InvariantCulture),
         ["Sluice:Ingestion:Streams:PartMaxAge"] = "00:00:00",
         ["Sluice:Ingestion:Streams:PartBytes"] = "65536",
-    }, builder => builder.Services.AddSingleton<TimeProvider>(_clock));
+    }, builder =>
+    {
+        builder.Services.AddSingleton<TimeProvider>(_clock);
+        builder.Services.AddSingleton<LandedAnnouncements>();
+        builder.AddSluiceBusParticipant(bus => bus.AddConsumer<LandedAnnouncements.DatasetLandedRecorder>());
+    });
 
     /// <summary>Records {"id":"{stream}-{batch}-{i}","pad":"..."} with partition keys spread over many values.</summary>
     internal static PutRecordsRequest Batch(string stream, int batch, int count, int padding)
@@ -363,6 +400,32 @@ public sealed class PushStreamTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         return [.. error.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Field)];
+    }
+
+    /// <summary>The DatasetLanded messages seen on the bus.</summary>
+    public sealed class LandedAnnouncements
+    {
+        private readonly List<DatasetLanded> _messages = [];
+
+        public List<DatasetLanded> For(string source)
+        {
+            lock (_messages)
+            {
+                return [.. _messages.Where(m => m.Source == source)];
+            }
+        }
+
+        public sealed class DatasetLandedRecorder(LandedAnnouncements seen) : IConsumer<DatasetLanded>
+        {
+            public Task Consume(ConsumeContext<DatasetLanded> context)
+            {
+                lock (seen._messages)
+                {
+                    seen._messages.Add(context.Message);
+                }
+                return Task.CompletedTask;
+            }
+        }
     }
 
     /// <summary>A clock the test moves by hand; timers (the flusher's ticks) still run on real time.</summary>

@@ -74,8 +74,24 @@ internal sealed class StreamLanding(
         }
     }
 
+    // One publisher at a time (the flusher's, DeleteStream's), so no landing is announced twice.
+    private readonly SemaphoreSlim _publishing = new(1, 1);
+
     /// <summary>Publishes DatasetLanded for every landed part that has not had it (also those of a previous run).</summary>
     public async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        await _publishing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PublishUnannouncedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _publishing.Release();
+        }
+    }
+
+    private async Task PublishUnannouncedAsync(CancellationToken cancellationToken)
     {
         foreach (var part in store.UnpublishedStreamParts())
         {
