@@ -20,4 +20,16 @@ internal static partial class IngestionLog
 
     [LoggerMessage(1005, LogLevel.Warning, "Job {JobId}: the landed dataset was not published; it is retried on restart.")]
     public static partial void PublishFailed(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(1010, LogLevel.Debug, "Stream {Stream}, shard {ShardId}: landed {Records} records as {Key}.")]
+    public static partial void StreamPartLanded(ILogger logger, string stream, string shardId, long records, string key);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Stream {Stream}: landing failed; the acknowledged records stay in the shard logs and are landed at the next try.")]
+    public static partial void StreamLandingFailed(ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(1012, LogLevel.Error, "Stream {Stream}, shard {ShardId}: the log could not be written; the shard refuses records until the service restarts.")]
+    public static partial void StreamWriteFailed(ILogger logger, string stream, string shardId, Exception exception);
+
+    [LoggerMessage(1013, LogLevel.Error, "Stream {Stream}, shard {ShardId}: the log could not be synced to disk; the shard refuses records until the service restarts.")]
+    public static partial void StreamSyncFailed(ILogger logger, string stream, string shardId);
 }

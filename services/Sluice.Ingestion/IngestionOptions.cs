@@ -29,7 +29,34 @@ public sealed class IngestionOptions
     /// <summary>How often schedules are checked for a due run. Defaults to 1 second.</summary>
     public TimeSpan SchedulePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Push streams: shard limits, batch limits and landing (section Sluice:Ingestion:Streams).</summary>
+    public StreamOptions Streams { get; set; } = new();
+
     internal string DatabasePath => Path.Combine(DataDirectory, "ingestion.db");
 
     internal string SpoolDirectory => Path.Combine(DataDirectory, "spool");
+
+    internal string StreamsDirectory => Path.Combine(DataDirectory, "streams");
+}
+
+/// <summary>Settings of push streams, bound from "Sluice:Ingestion:Streams".</summary>
+public sealed class StreamOptions
+{
+    /// <summary>Records a shard admits per second (and in a burst). Defaults to 1,000, as a Kinesis shard.</summary>
+    public int ShardRecordsPerSecond { get; set; } = 1000;
+
+    /// <summary>Bytes (data plus partition key) a shard admits per second (and in a burst). Defaults to 1 MiB, as a Kinesis shard.</summary>
+    public long ShardBytesPerSecond { get; set; } = 1024 * 1024;
+
+    /// <summary>Most shards a stream may have. Defaults to 64.</summary>
+    public int MaxShards { get; set; } = 64;
+
+    /// <summary>A shard's part is landed once it holds this many bytes. Defaults to 8 MiB.</summary>
+    public long PartBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>A shard's part is landed once its first record is this old, even if small. Defaults to 30 seconds.</summary>
+    public TimeSpan PartMaxAge { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the flusher looks for parts to land. Defaults to 1 second.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

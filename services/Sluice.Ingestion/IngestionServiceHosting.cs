@@ -10,6 +10,7 @@ using Sluice.Ingestion.Messaging;
 using Sluice.Ingestion.Scheduling;
 using Sluice.Ingestion.Sources;
 using Sluice.Ingestion.Storage;
+using Sluice.Ingestion.Streams;
 using Sluice.ObjectStore;
 using Sluice.ServiceDefaults;
 
@@ -43,6 +44,12 @@ public static class IngestionServiceHosting
             .Validate(o => o.MaxDefinitionLength > 0, "Sluice:Ingestion:MaxDefinitionLength must be positive.")
             .Validate(o => o.SchedulePollInterval >= TimeSpan.FromMilliseconds(10), "Sluice:Ingestion:SchedulePollInterval must be at least 10 ms.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Sluice:Ingestion:DataDirectory is required.")
+            .Validate(o => o.Streams.ShardRecordsPerSecond > 0, "Sluice:Ingestion:Streams:ShardRecordsPerSecond must be positive.")
+            .Validate(o => o.Streams.ShardBytesPerSecond >= StreamLimits.MaxRecordBytes, "Sluice:Ingestion:Streams:ShardBytesPerSecond must be at least 1 MiB (one record's limit).")
+            .Validate(o => o.Streams.MaxShards is > 0 and <= 1024, "Sluice:Ingestion:Streams:MaxShards must be between 1 and 1024.")
+            .Validate(o => o.Streams.PartBytes >= 1024, "Sluice:Ingestion:Streams:PartBytes must be at least 1024.")
+            .Validate(o => o.Streams.PartMaxAge >= TimeSpan.Zero, "Sluice:Ingestion:Streams:PartMaxAge must not be negative.")
+            .Validate(o => o.Streams.FlushInterval >= TimeSpan.FromMilliseconds(10), "Sluice:Ingestion:Streams:FlushInterval must be at least 10 ms.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(provider => new IngestionStore(provider.GetRequiredService<IOptions<IngestionOptions>>().Value.DatabasePath));
@@ -52,6 +59,12 @@ public static class IngestionServiceHosting
         services.TryAddSingleton<JobManager>();
         services.TryAddSingleton<JobRunner>();
         services.TryAddSingleton<IngestionGrpcService>();
+        services.TryAddSingleton<StreamRegistry>();
+        services.TryAddSingleton<StreamLanding>();
+        services.TryAddSingleton<StreamRecordWriter>();
+        // A PutRecords batch may hold 5 MiB of records; the server-wide default is 4 MB.
+        services.AddGrpc().AddServiceOptions<IngestionGrpcService>(grpc =>
+            grpc.MaxReceiveMessageSize = Math.Max(grpc.MaxReceiveMessageSize ?? 0, StreamLimits.MaxBatchBytes + 1024 * 1024));
         // Sources with a ruleset register it with the validation service (Sluice:Services:Validation:Address).
         services.TryAddSingleton<RulesetSync>();
         builder.AddSluiceServiceClient<Validation.V1.ValidationService.ValidationServiceClient>("Validation", RulesetSync.ClientName,
@@ -60,6 +73,7 @@ public static class IngestionServiceHosting
         builder.AddSluiceServiceHealth(V1.IngestionService.Descriptor.FullName, ObjectStoreHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<JobWorker>();
         services.AddHostedService<ScheduleService>();
+        services.AddHostedService<StreamFlusher>();
         builder.AddSluiceBusParticipant(bus =>
         {
             bus.AddConsumer<StartIngestionConsumer>();

@@ -11,12 +11,15 @@ using Sluice.Ingestion.V1;
 
 namespace Sluice.Ingestion.Grpc;
 
-/// <summary>sluice.ingestion.v1.IngestionService: sources and jobs.</summary>
-internal sealed class IngestionGrpcService(
+/// <summary>sluice.ingestion.v1.IngestionService: sources and jobs (push streams in IngestionGrpcService.Streams.cs).</summary>
+internal sealed partial class IngestionGrpcService(
     SourceRegistry sources,
     IngestionStore store,
     JobManager jobs,
     JobNotifier notifier,
+    Streams.StreamRegistry streams,
+    Streams.StreamRecordWriter streamWriter,
+    Streams.StreamLanding streamLanding,
     IOptions<IngestionOptions> options) : IngestionService.IngestionServiceBase
 {
     private const int DefaultPageSize = 100;

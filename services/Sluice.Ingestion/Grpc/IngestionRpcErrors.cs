@@ -4,6 +4,7 @@ using Grpc.Core;
 using Sluice.Contracts;
 using Sluice.Ingestion.Jobs;
 using Sluice.Ingestion.Sources;
+using Sluice.Ingestion.Streams;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Ingestion.Grpc;
@@ -16,6 +17,13 @@ internal sealed class IngestionRpcExceptionMapper : IRpcExceptionMapper
         SourceDefinitionException invalid => RichStatus.InvalidArgument(invalid.Message, [.. invalid.Problems]),
         SourceNotFoundException notFound => NotFound("sluice.ingestion.v1.Source", notFound.Name, notFound.Message),
         JobNotFoundException notFound => NotFound("sluice.ingestion.v1.Job", notFound.JobId, notFound.Message),
+        StreamNotFoundException notFound => NotFound("sluice.ingestion.v1.Stream", notFound.Name, notFound.Message),
+        StreamExistsException exists => new Google.Rpc.Status
+        {
+            Code = (int)StatusCode.AlreadyExists,
+            Message = exists.Message,
+            Details = { Any.Pack(new ResourceInfo { ResourceType = "sluice.ingestion.v1.Stream", ResourceName = exists.Name, Description = exists.Message }) },
+        }.ToRpcException(),
         SourceExistsException exists => new Google.Rpc.Status
         {
             Code = (int)StatusCode.AlreadyExists,

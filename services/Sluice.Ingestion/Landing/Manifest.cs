@@ -25,6 +25,13 @@ internal sealed record Manifest
 
     public required DateTimeOffset LandedAt { get; init; }
 
+    /// <summary>For a push stream's part: its shard and the sequence numbers of its first and last record.</summary>
+    public string? ShardId { get; init; }
+
+    public string? FirstSequenceNumber { get; init; }
+
+    public string? LastSequenceNumber { get; init; }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

@@ -13,7 +13,7 @@ internal sealed record StoredSource(string Name, string DefinitionJson, long Ver
 /// with synchronous=FULL so a committed checkpoint survives a crash of the process or the machine.
 /// Calls are serialized: SQLite writes one at a time anyway, and its "async" calls are synchronous.
 /// </summary>
-internal sealed class IngestionStore : IDisposable
+internal sealed partial class IngestionStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
@@ -33,6 +33,7 @@ internal sealed class IngestionStore : IDisposable
             CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs(source, created_at);
             CREATE INDEX IF NOT EXISTS jobs_open ON jobs(final);
             """);
+        CreateStreamTables();
     }
 
     public StoredSource? GetSource(string name)

@@ -12,6 +12,12 @@ using Sluice.ServiceDefaults;
 // Ingests N records of about 1 KB from a local paged server into the local object store, and
 // compares the rate with merely fetching the same pages with an HttpClient that discards them
 // (the source's own limit). Usage: dotnet run -c Release -- [records=1000000] [pageSize=1000]
+// The push-stream mode (PushStreamBenchmark.cs): dotnet run -c Release -- push [records=200000] [batch=500] [shards=4]
+if (args is ["push", ..])
+{
+    await Sluice.Benchmarks.Ingestion.PushStreamBenchmark.RunAsync(args[1..]);
+    return;
+}
 var records = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
 var pageSize = args.Length > 1 ? int.Parse(args[1]) : 1000;
 var pageCount = (records + pageSize - 1) / pageSize;
