@@ -19,7 +19,9 @@ public sealed class PushStreamPipelineTests : IAsyncLifetime
     {
         var data = Path.Combine(Path.GetTempPath(), "sluice-ingestion-tests", Guid.NewGuid().ToString("N"));
         _host = await HostUnderTest.StartAsync(["--Sluice:Ingestion:DataDirectory=" + data, "--Logging:LogLevel:Default=Warning",
-            "--Sluice:Ingestion:Streams:PartMaxAge=00:00:00", "--Sluice:Ingestion:Streams:FlushInterval=00:00:00.100"]);
+            "--Sluice:Ingestion:Streams:PartMaxAge=00:00:00", "--Sluice:Ingestion:Streams:FlushInterval=00:00:00.100",
+            // Loads of parts that land at once run together, except into the same table.
+            "--Sluice:Query:Loading:MaxConcurrentLoads=4"]);
         _ingestion = new IngestionService.IngestionServiceClient(_host.ChannelTo("Ingestion"));
         _query = new QueryService.QueryServiceClient(_host.ChannelTo("Query"));
     }
@@ -29,9 +31,7 @@ public sealed class PushStreamPipelineTests : IAsyncLifetime
     [Fact]
     public async Task PushStream_WithRuleset_LandsValidatesAndLoadsEveryAcknowledgedRecordOnce()
     {
-        // One shard, and each batch loaded before the next is pushed: the query service's loader
-        // does not serialize loads into one table, and parts loaded at once were seen to be lost
-        // there (a CREATE TABLE race on a first load, and failed concurrent loads after it).
+        // Each batch loaded before the next is pushed: the table grows by exactly that batch.
         await _ingestion.CreateStreamAsync(new CreateStreamRequest { Name = "clicks", ShardCount = 1, Ruleset = "Rules = [ IsComplete \"id\", IsUnique \"id\" ]" });
         long acknowledged = 0;
         for (var batch = 0; batch < 3; batch++)
@@ -39,18 +39,35 @@ public sealed class PushStreamPipelineTests : IAsyncLifetime
             var reply = await _ingestion.PutRecordsAsync(PushStreamTests.Batch("clicks", batch, 200, 40));
             Assert.Equal(0, reply.FailedRecordCount);
             acknowledged += reply.Records.Count;
-            Assert.Equal(acknowledged, await LoadedAsync(acknowledged));
+            Assert.Equal(acknowledged, await LoadedAsync("clicks", acknowledged));
         }
     }
 
+    [Fact]
+    public async Task PushStream_FourShardsLandingAtOnce_EveryPartLoadedIntoTheOneTable()
+    {
+        // Parts of four shards land together and their loads run at once: the first ones race to
+        // create the table, the rest to write it. None may be lost.
+        await _ingestion.CreateStreamAsync(new CreateStreamRequest { Name = "taps", ShardCount = 4, Ruleset = "Rules = [ IsComplete \"id\" ]" });
+        long acknowledged = 0;
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var reply = await _ingestion.PutRecordsAsync(PushStreamTests.Batch("taps", batch, 200, 40));
+            Assert.Equal(0, reply.FailedRecordCount);
+            acknowledged += reply.Records.Count;
+        }
+
+        Assert.Equal(acknowledged, await LoadedAsync("taps", acknowledged));
+    }
+
     /// <summary>Rows in the table once it holds <paramref name="expected"/> (each landed part is validated and loaded on its own), or what it holds after a generous bound.</summary>
-    private async Task<long> LoadedAsync(long expected)
+    private async Task<long> LoadedAsync(string table, long expected)
     {
         var until = DateTime.UtcNow.AddMinutes(2);
         long loaded = -1;
         while (DateTime.UtcNow < until)
         {
-            var count = await QueryAsync("SELECT count(*), count(DISTINCT id) FROM clicks");
+            var count = await QueryAsync($"SELECT count(*), count(DISTINCT id) FROM {table}");
             if (count.Status == StatementStatus.Finished)
             {
                 var row = (await _query.GetStatementResultAsync(new GetStatementResultRequest { Id = count.Id })).Records[0];

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Text;
 using System.Text.Json;
@@ -13,20 +14,38 @@ namespace Sluice.Query.Loading;
 /// transaction: the table is created if absent, with a column per top-level field typed from the
 /// records (BIGINT, DOUBLE PRECISION, BOOLEAN, TEXT; objects and arrays as JSON text), and a
 /// _job_id column. An existing table keeps its types (new fields are added as columns), and the
-/// job's earlier rows are replaced, so a redelivered event loads once.
+/// job's earlier rows are replaced, so a redelivered event loads once. Loads into one table run
+/// one at a time: two first loads would both create the table, and concurrent writers of one
+/// table conflict (the loser's rows would be lost).
 /// </summary>
 internal sealed class DatasetLoader(ISqlEngine engine, IObjectStore objects, IOptions<DatasetLoadingOptions> options)
 {
     private const string JobColumn = "_job_id";
 
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _tables = new(StringComparer.Ordinal);
+
     public async Task<(string Table, long Rows)> LoadAsync(string jobId, string source, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         if (engine is not IConnectionSqlEngine sql)
         {
-            throw new InvalidOperationException("The configured warehouse engine cannot load datasets yet: only engines Sluice connects to itself (SQLite, PostgreSQL) can.");
+            throw new InvalidOperationException("The configured warehouse engine cannot load datasets yet: only engines Sluice connects to itself (DuckDB, PostgreSQL) can.");
         }
         var table = source.Replace('-', '_');
         var database = options.Value.Database ?? engine.DefaultDatabase ?? "dev";
+        var gate = _tables.GetOrAdd(database + "\n" + table, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (table, await LoadIntoAsync(sql, database, table, jobId, keys, cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<long> LoadIntoAsync(IConnectionSqlEngine sql, string database, string table, string jobId, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
         var inferred = await InferAsync(keys, cancellationToken).ConfigureAwait(false);
         var existing = await engine.DescribeTableAsync(database, null, table, cancellationToken).ConfigureAwait(false);
         var columns = existing.Count == 0
@@ -36,10 +55,9 @@ internal sealed class DatasetLoader(ISqlEngine engine, IObjectStore objects, IOp
         var added = inferred.Keys.Where(name => existing.Count > 0 && existing.All(e => e.Name != name)).ToList();
 
         Task<long> Run() => WriteAsync(sql, database, table, jobId, keys, columns, existing.Count == 0, added, cancellationToken);
-        var rows = sql.BlocksCallingThread
+        return sql.BlocksCallingThread
             ? await Task.Factory.StartNew(Run, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap().ConfigureAwait(false)
             : await Run().ConfigureAwait(false);
-        return (table, rows);
     }
 
     private async Task<long> WriteAsync(IConnectionSqlEngine sql, string database, string table, string jobId, IReadOnlyList<string> keys,

@@ -17,8 +17,14 @@ public sealed class DatasetLoadingOptions
     /// <summary>Rows per INSERT statement. Defaults to 500.</summary>
     public int BatchRows { get; set; } = 500;
 
-    /// <summary>Loads running at once. Defaults to 1: each writes one table in one transaction.</summary>
+    /// <summary>Loads running at once (loads into one table still run one at a time). Defaults to 1.</summary>
     public int MaxConcurrentLoads { get; set; } = 1;
+
+    /// <summary>Retries of a load that failed for a reason other than the data. Defaults to 3.</summary>
+    public int RetryLimit { get; set; } = 3;
+
+    /// <summary>The wait before each retry. Defaults to 2 seconds.</summary>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>The load step of the ingestion pipeline: a passing DatasetValidated becomes rows of the warehouse table named after its source.</summary>
@@ -30,6 +36,8 @@ public static class DatasetLoadingHosting
         builder.Services.AddOptions<DatasetLoadingOptions>().BindConfiguration(DatasetLoadingOptions.SectionName)
             .Validate(o => o.BatchRows is > 0 and <= 10_000, "Sluice:Query:Loading:BatchRows must be between 1 and 10000.")
             .Validate(o => o.MaxConcurrentLoads is > 0 and <= 64, "Sluice:Query:Loading:MaxConcurrentLoads must be between 1 and 64.")
+            .Validate(o => o.RetryLimit is >= 0 and <= 100, "Sluice:Query:Loading:RetryLimit must be between 0 and 100.")
+            .Validate(o => o.RetryInterval >= TimeSpan.Zero && o.RetryInterval <= TimeSpan.FromHours(1), "Sluice:Query:Loading:RetryInterval must be between 0 and 1 hour.")
             .ValidateOnStart();
         builder.AddSluiceObjectStore();
         // Several services of one host register the object store and its health check; keep one check.

@@ -1,14 +1,17 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Sluice.Contracts.Messages;
+using Sluice.ObjectStore;
 
 namespace Sluice.Query.Loading;
 
 /// <summary>
 /// Loads a dataset that passed its ruleset and answers DatasetLoaded, or DatasetLoadFailed with
-/// the reason. Datasets that did not pass are not loaded (the ingestion job shows why).
+/// the reason. Datasets that did not pass are not loaded (the ingestion job shows why). A failure
+/// that is not about the data (the warehouse or the object store unavailable for a while) is
+/// retried Sluice:Query:Loading:RetryLimit times before the load is reported failed.
 /// </summary>
-internal sealed class DatasetValidatedLoadConsumer(DatasetLoader loader, TimeProvider time) : IConsumer<DatasetValidated>
+internal sealed class DatasetValidatedLoadConsumer(DatasetLoader loader, TimeProvider time, IOptions<DatasetLoadingOptions> options) : IConsumer<DatasetValidated>
 {
     public async Task Consume(ConsumeContext<DatasetValidated> context)
     {
@@ -24,13 +27,35 @@ internal sealed class DatasetValidatedLoadConsumer(DatasetLoader loader, TimePro
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            if (!IsAboutTheData(exception) && context.GetRetryAttempt() < options.Value.RetryLimit)
+            {
+                throw; // The consumer's retry policy loads it again.
+            }
             await context.Publish(new DatasetLoadFailed { JobId = validated.JobId, Source = validated.Source, Error = exception.Message, FailedAt = time.GetUtcNow() }).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Failures a retry cannot mend: a record that is not an object, a field that cannot be a column, a part that does not exist.</summary>
+    private static bool IsAboutTheData(Exception exception) => exception is InvalidDataException or System.Text.Json.JsonException or ObjectNotFoundException;
 }
 
-/// <summary>Bounded concurrency for loads.</summary>
+/// <summary>Bounded concurrency for loads, and the retry policy of failures that are not about the data.</summary>
 internal sealed class DatasetValidatedLoadConsumerDefinition : ConsumerDefinition<DatasetValidatedLoadConsumer>
 {
-    public DatasetValidatedLoadConsumerDefinition(IOptions<DatasetLoadingOptions> options) => ConcurrentMessageLimit = options.Value.MaxConcurrentLoads;
+    private readonly DatasetLoadingOptions _options;
+
+    public DatasetValidatedLoadConsumerDefinition(IOptions<DatasetLoadingOptions> options)
+    {
+        _options = options.Value;
+        ConcurrentMessageLimit = _options.MaxConcurrentLoads;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DatasetValidatedLoadConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        if (_options.RetryLimit > 0)
+        {
+            consumerConfigurator.UseMessageRetry(retry => retry.Interval(_options.RetryLimit, _options.RetryInterval));
+        }
+    }
 }
