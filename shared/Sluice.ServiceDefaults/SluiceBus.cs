@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -117,24 +118,39 @@ public static class SluiceBus
             {
                 register(bus);
             }
+            // Every transport gets a message scheduler (ScheduleSend, saga schedules) on its own
+            // delay: the in-memory transport's delayed delivery, DelaySeconds on SQS, and delay
+            // queues on RabbitMQ, whose x-delay needs a plugin that is not installed.
             switch (options.Transport.ToLowerInvariant())
             {
                 case "inmemory":
-                    bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+                    bus.AddDelayedMessageScheduler();
+                    bus.UsingInMemory((context, transport) =>
+                    {
+                        transport.UseDelayedMessageScheduler();
+                        transport.ConfigureEndpoints(context);
+                    });
                     break;
                 case "rabbitmq":
                     var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
+                    bus.AddSingleton(_ => new RabbitMqDelayQueues(new Uri(uri)));
+                    bus.AddScoped<IMessageScheduler>(provider => new MessageScheduler(
+                        new RabbitMqTtlScheduleMessageProvider(provider.GetRequiredService<ISendEndpointProvider>(), provider.GetRequiredService<RabbitMqDelayQueues>()),
+                        provider.GetRequiredService<IBus>().Topology));
                     bus.UsingRabbitMq((context, transport) =>
                     {
                         transport.Host(new Uri(uri));
+                        transport.AddPrePipeSpecification(new RabbitMqTtlSchedulerFilter(context.GetRequiredService<RabbitMqDelayQueues>()));
                         transport.ConfigureEndpoints(context);
                     });
                     break;
                 case "amazonsqs":
                     var sqs = new SqsHostSettings { Region = options.AmazonSqs.Region, ServiceUrl = options.AmazonSqs.ServiceUrl, Scope = options.AmazonSqs.Scope };
+                    bus.AddDelayedMessageScheduler();
                     bus.UsingSluiceAmazonSqs((context, transport) =>
                     {
                         transport.Host(sqs);
+                        transport.UseDelayedMessageScheduler();
                         transport.ConfigureEndpoints(context);
                     });
                     break;
