@@ -145,7 +145,7 @@ public static class SluiceBus
                     });
                     break;
                 case "amazonsqs":
-                    var sqs = new SqsHostSettings { Region = options.AmazonSqs.Region, ServiceUrl = options.AmazonSqs.ServiceUrl, Scope = options.AmazonSqs.Scope };
+                    var sqs = AmazonSqsSettings(options.AmazonSqs);
                     bus.AddDelayedMessageScheduler();
                     bus.UsingSluiceAmazonSqs((context, transport) =>
                     {
@@ -159,6 +159,21 @@ public static class SluiceBus
             }
         });
         return builder;
+    }
+
+    /// <summary>The SQS host settings from "Sluice:Broker:AmazonSqs", checked now so a bad value fails the start naming its key.</summary>
+    private static SqsHostSettings AmazonSqsSettings(SluiceAmazonSqsOptions options)
+    {
+        var settings = new SqsHostSettings { Region = options.Region, ServiceUrl = options.ServiceUrl, Scope = options.Scope };
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentException exception)
+        {
+            throw new InvalidOperationException($"{SluiceBrokerOptions.SectionName}:AmazonSqs:{exception.Message}", exception);
+        }
+        return settings;
     }
 
     private static Participants GetParticipants(IHostApplicationBuilder builder)

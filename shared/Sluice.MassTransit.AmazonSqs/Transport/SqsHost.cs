@@ -1,3 +1,4 @@
+using MassTransit.Middleware;
 using Sluice.Transports.AmazonSqs.Configuration;
 
 namespace Sluice.Transports.AmazonSqs.Transport;
@@ -36,11 +37,24 @@ internal sealed class SqsHost(SqsHostConfiguration hostConfiguration)
     protected override void Probe(ProbeContext context) =>
         context.Set(new { Type = "Sluice.AmazonSQS", hostConfiguration.Settings.Region, ServiceUrl = hostConfiguration.Settings.ServiceUrl?.ToString() });
 
-    public async ValueTask DisposeConnectionAsync()
+    // Stopped by BaseHost.Stop after the receive endpoints: nothing uses the clients any more.
+    protected override IAgent[] GetAgentHandles() => [new ConnectionRelease(hostConfiguration)];
+
+    /// <summary>Releases the host's SQS and SNS clients when the bus stops.</summary>
+    private sealed class ConnectionRelease : Agent
     {
-        if (hostConfiguration.IsConnected)
+        private readonly SqsHostConfiguration _hostConfiguration;
+
+        public ConnectionRelease(SqsHostConfiguration hostConfiguration)
         {
-            await hostConfiguration.Connection.DisposeAsync().ConfigureAwait(false);
+            _hostConfiguration = hostConfiguration;
+            SetReady();
+        }
+
+        protected override async Task StopAgent(StopContext context)
+        {
+            await _hostConfiguration.ReleaseConnectionAsync().ConfigureAwait(false);
+            await base.StopAgent(context).ConfigureAwait(false);
         }
     }
 }
