@@ -10,7 +10,7 @@ namespace Sluice.ServiceDefaults;
 /// its own: MassTransit declares queues only with the arguments its endpoint addresses can carry,
 /// which include neither a TTL nor a dead-letter exchange.
 /// </summary>
-internal sealed class RabbitMqDelayQueues(Uri brokerUri) : IAsyncDisposable
+internal sealed class RabbitMqDelayQueues(Uri brokerUri) : IAsyncDisposable, IDisposable
 {
     // Declaring again renews the queue's x-expires lease; a queue used more often than this is
     // never idle long enough to expire while it holds a message (see IdleExpiry).
@@ -38,20 +38,12 @@ internal sealed class RabbitMqDelayQueues(Uri brokerUri) : IAsyncDisposable
         var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            // The destination as MassTransit declares it when sending there: a message dead-lettered
-            // to an exchange that does not exist is dropped.
-            await channel.ExchangeDeclareAsync(destination.Name, destination.ExchangeType, destination.Durable, destination.AutoDelete,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (destination.BindToQueue)
+            if (!await ExchangeExistsAsync(connection, destination.Name, cancellationToken).ConfigureAwait(false))
             {
-                var queue = destination.QueueName ?? destination.Name;
-                await channel.QueueDeclareAsync(queue, destination.Durable, exclusive: false, destination.AutoDelete, cancellationToken: cancellationToken)
-                    .ConfigureAwait(false);
-                await channel.QueueBindAsync(queue, destination.Name, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+                await DeclareDestinationAsync(connection, destination, cancellationToken).ConfigureAwait(false);
             }
-
             var ttl = (long)queueDelay.TotalMilliseconds;
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
             await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
             {
@@ -69,6 +61,41 @@ internal sealed class RabbitMqDelayQueues(Uri brokerUri) : IAsyncDisposable
         }
         _declared[name] = DateTime.UtcNow;
         return name;
+    }
+
+    /// <summary>Whether the exchange exists, asked passively: a passive declare of a missing one closes its channel.</summary>
+    private static async Task<bool> ExchangeExistsAsync(IConnection connection, string exchange, CancellationToken cancellationToken)
+    {
+        await using var probe = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await probe.ExchangeDeclarePassiveAsync(exchange, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == Constants.NotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The destination as MassTransit declares it when sending there, when it does not exist yet: a
+    /// message dead-lettered to a missing exchange is dropped. An existing one is left as it is
+    /// (a temporary endpoint's, say, whose flags a short address does not carry).
+    /// </summary>
+    private static async Task DeclareDestinationAsync(IConnection connection, RabbitMqEndpointAddress destination, CancellationToken cancellationToken)
+    {
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.ExchangeDeclareAsync(destination.Name, destination.ExchangeType, destination.Durable, destination.AutoDelete,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (destination.BindToQueue)
+        {
+            var queue = destination.QueueName ?? destination.Name;
+            await channel.QueueDeclareAsync(queue, destination.Durable, exclusive: false, destination.AutoDelete, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            await channel.QueueBindAsync(queue, destination.Name, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IConnection> ConnectAsync(CancellationToken cancellationToken)
@@ -101,6 +128,12 @@ internal sealed class RabbitMqDelayQueues(Uri brokerUri) : IAsyncDisposable
         "rabbitmqs" => new UriBuilder(uri) { Scheme = "amqps" }.Uri,
         _ => uri,
     };
+
+    public void Dispose()
+    {
+        _connection?.Dispose();
+        _connecting.Dispose();
+    }
 
     public async ValueTask DisposeAsync()
     {
