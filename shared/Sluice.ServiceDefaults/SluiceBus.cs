@@ -16,10 +16,14 @@ public sealed class SluiceBrokerOptions
     /// <summary>"InMemory" (embedded profile, one process), "RabbitMq" or "AmazonSqs" (durable profile). Defaults to InMemory.</summary>
     public string Transport { get; set; } = "InMemory";
 
-    /// <summary>RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq).</summary>
+    /// <summary>
+    /// RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq). Delayed
+    /// and scheduled sends wait in per-delay queues on this broker (see <see cref="RabbitMqDelayedDelivery"/>),
+    /// declared over a second connection to it.
+    /// </summary>
     public string? RabbitMqUri { get; set; }
 
-    /// <summary>Amazon SQS and SNS (Transport = AmazonSqs), bound from "Sluice:Broker:AmazonSqs".</summary>
+    /// <summary>Amazon SQS and SNS (Transport = AmazonSqs), bound from "Sluice:Broker:AmazonSqs" and checked when the bus is added.</summary>
     public SluiceAmazonSqsOptions AmazonSqs { get; set; } = new();
 
     /// <summary>
