@@ -8,8 +8,7 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
 {
     private readonly SqsBusConfiguration _busConfiguration;
     private readonly SqsTopologyConfiguration _topology;
-    private readonly Lock _connectionLock = new();
-    private SqsConnection? _connection;
+    private readonly Lazy<SqsConnection> _connection;
     private SqsHostSettings _settings = new();
 
     public SqsHostConfiguration(SqsBusConfiguration busConfiguration, SqsTopologyConfiguration topology)
@@ -18,6 +17,7 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
         _busConfiguration = busConfiguration;
         _topology = topology;
         BusTopology = new SqsBusTopology(this, topology);
+        _connection = new Lazy<SqsConnection>(() => new SqsConnection(_settings));
 
         // A failed receive (network, throttling, an SQS outage) restarts the endpoint's transport
         // with growing pauses instead of faulting the bus.
@@ -37,7 +37,7 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
         set
         {
             value.Validate();
-            if (IsConnected)
+            if (_connection.IsValueCreated)
             {
                 throw new InvalidOperationException("The SQS host settings cannot change once the bus has connected.");
             }
@@ -49,48 +49,11 @@ internal sealed class SqsHostConfiguration : BaseHostConfiguration<SqsReceiveEnd
         }
     }
 
-    /// <summary>The SQS and SNS clients, created on first use and again after <see cref="ReleaseConnectionAsync"/> (a bus started again).</summary>
-    public SqsConnection Connection
-    {
-        get
-        {
-            lock (_connectionLock)
-            {
-                return _connection ??= new SqsConnection(_settings);
-            }
-        }
-    }
+    public SqsConnection Connection => _connection.Value;
 
     public SqsTopologyConfiguration TopologyConfiguration => _topology;
 
-    public bool IsConnected
-    {
-        get
-        {
-            lock (_connectionLock)
-            {
-                return _connection is not null;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Disposes the SQS and SNS clients (their HTTP handlers and pending batches) once the bus has
-    /// stopped its endpoints; a later start creates new ones.
-    /// </summary>
-    public async ValueTask ReleaseConnectionAsync()
-    {
-        SqsConnection? connection;
-        lock (_connectionLock)
-        {
-            connection = _connection;
-            _connection = null;
-        }
-        if (connection is not null)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public bool IsConnected => _connection.IsValueCreated;
 
     public SqsBusTopology BusTopology { get; }
 

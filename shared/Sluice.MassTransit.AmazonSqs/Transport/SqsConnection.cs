@@ -185,16 +185,8 @@ internal sealed class SqsConnection : IAsyncDisposable
         return results;
     }
 
-    /// <summary>Whether the clients have been disposed (the bus stopped).</summary>
-    public bool IsDisposed { get; private set; }
-
     public async ValueTask DisposeAsync()
     {
-        if (IsDisposed)
-        {
-            return;
-        }
-        IsDisposed = true;
         foreach (var batcher in _sendBatchers.Values)
         {
             await batcher.DisposeAsync().ConfigureAwait(false);

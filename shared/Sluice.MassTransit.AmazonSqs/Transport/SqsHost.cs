@@ -1,4 +1,3 @@
-using MassTransit.Middleware;
 using Sluice.Transports.AmazonSqs.Configuration;
 
 namespace Sluice.Transports.AmazonSqs.Transport;
@@ -37,24 +36,11 @@ internal sealed class SqsHost(SqsHostConfiguration hostConfiguration)
     protected override void Probe(ProbeContext context) =>
         context.Set(new { Type = "Sluice.AmazonSQS", hostConfiguration.Settings.Region, ServiceUrl = hostConfiguration.Settings.ServiceUrl?.ToString() });
 
-    // Stopped by BaseHost.Stop after the receive endpoints: nothing uses the clients any more.
-    protected override IAgent[] GetAgentHandles() => [new ConnectionRelease(hostConfiguration)];
-
-    /// <summary>Releases the host's SQS and SNS clients when the bus stops.</summary>
-    private sealed class ConnectionRelease : Agent
+    public async ValueTask DisposeConnectionAsync()
     {
-        private readonly SqsHostConfiguration _hostConfiguration;
-
-        public ConnectionRelease(SqsHostConfiguration hostConfiguration)
+        if (hostConfiguration.IsConnected)
         {
-            _hostConfiguration = hostConfiguration;
-            SetReady();
-        }
-
-        protected override async Task StopAgent(StopContext context)
-        {
-            await _hostConfiguration.ReleaseConnectionAsync().ConfigureAwait(false);
-            await base.StopAgent(context).ConfigureAwait(false);
+            await hostConfiguration.Connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 }
