@@ -1,11 +1,12 @@
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
+using System.Text.RegularExpressions;
 
 namespace Sluice.Transports.AmazonSqs;
 
 /// <summary>Where the transport's SQS and SNS calls go and whose credentials sign them.</summary>
-public sealed class SqsHostSettings
+public sealed partial class SqsHostSettings
 {
     /// <summary>AWS region system name, e.g. "eu-west-1". Defaults to "us-east-1".</summary>
     public string Region { get; set; } = "us-east-1";
@@ -40,23 +41,42 @@ public sealed class SqsHostSettings
 
     internal RegionEndpoint RegionEndpoint => RegionEndpoint.GetBySystemName(Region);
 
-    internal void Validate()
+    /// <summary>The longest scope: it prefixes names SQS limits to 80 characters, and leaves room for the endpoint's own name.</summary>
+    public const int MaxScopeLength = 40;
+
+    /// <summary>
+    /// Checks the settings before anything connects; throws <see cref="ArgumentException"/> naming
+    /// the setting and what it accepts. Called by Host(settings); hosts may call it earlier.
+    /// </summary>
+    public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Region))
         {
-            throw new ArgumentException("The SQS host needs a region (e.g. us-east-1).");
+            throw new ArgumentException("Region is required: an AWS region name such as us-east-1.");
         }
-        if (ServiceUrl is { } url && !url.IsAbsoluteUri)
+        // RegionEndpoint.GetBySystemName accepts any text and invents an endpoint for it.
+        if (!RegionName().IsMatch(Region))
         {
-            throw new ArgumentException($"The SQS ServiceUrl '{url}' must be an absolute http(s) URL.");
+            throw new ArgumentException($"Region '{Region}' is not an AWS region name such as us-east-1 or eu-west-2.");
+        }
+        if (ServiceUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw new ArgumentException($"ServiceUrl '{url}' must be an absolute http or https URL, e.g. http://127.0.0.1:4566.");
         }
         if (MaxReceiveCount is < 1 or > 1000)
         {
             throw new ArgumentException($"MaxReceiveCount must be 1-1000 (SQS's redrive limit), not {MaxReceiveCount}.");
         }
-        if (Scope is { Length: > 0 } scope && !SqsEntityNames.IsValidName(scope))
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(15))
         {
-            throw new ArgumentException($"The scope '{scope}' may hold only letters, digits, '-' and '_'.");
+            throw new ArgumentException($"RequestTimeout must be positive and at most 15 minutes, not {RequestTimeout}.");
+        }
+        if (Scope is { Length: > 0 } scope && (!SqsEntityNames.IsValidName(scope) || scope.Length > MaxScopeLength))
+        {
+            throw new ArgumentException($"Scope '{scope}' may hold only letters, digits, '-' and '_', at most {MaxScopeLength} characters.");
         }
     }
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex RegionName();
 }

@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -15,10 +16,14 @@ public sealed class SluiceBrokerOptions
     /// <summary>"InMemory" (embedded profile, one process), "RabbitMq" or "AmazonSqs" (durable profile). Defaults to InMemory.</summary>
     public string Transport { get; set; } = "InMemory";
 
-    /// <summary>RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq).</summary>
+    /// <summary>
+    /// RabbitMQ address, e.g. amqp://user:pass@127.0.0.1:5672/vhost (Transport = RabbitMq). Delayed
+    /// and scheduled sends wait in per-delay queues on this broker (see <see cref="RabbitMqDelayedDelivery"/>),
+    /// declared over a second connection to it.
+    /// </summary>
     public string? RabbitMqUri { get; set; }
 
-    /// <summary>Amazon SQS and SNS (Transport = AmazonSqs), bound from "Sluice:Broker:AmazonSqs".</summary>
+    /// <summary>Amazon SQS and SNS (Transport = AmazonSqs), bound from "Sluice:Broker:AmazonSqs" and checked when the bus is added.</summary>
     public SluiceAmazonSqsOptions AmazonSqs { get; set; } = new();
 
     /// <summary>
@@ -117,24 +122,39 @@ public static class SluiceBus
             {
                 register(bus);
             }
+            // Every transport gets a message scheduler (ScheduleSend, saga schedules) on its own
+            // delay: the in-memory transport's delayed delivery, DelaySeconds on SQS, and delay
+            // queues on RabbitMQ, whose x-delay needs a plugin that is not installed.
             switch (options.Transport.ToLowerInvariant())
             {
                 case "inmemory":
-                    bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+                    bus.AddDelayedMessageScheduler();
+                    bus.UsingInMemory((context, transport) =>
+                    {
+                        transport.UseDelayedMessageScheduler();
+                        transport.ConfigureEndpoints(context);
+                    });
                     break;
                 case "rabbitmq":
                     var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
+                    bus.AddSingleton(_ => new RabbitMqDelayQueues(new Uri(uri)));
+                    bus.AddScoped<IMessageScheduler>(provider => new MessageScheduler(
+                        new RabbitMqTtlScheduleMessageProvider(provider.GetRequiredService<ISendEndpointProvider>(), provider.GetRequiredService<RabbitMqDelayQueues>()),
+                        provider.GetRequiredService<IBus>().Topology));
                     bus.UsingRabbitMq((context, transport) =>
                     {
                         transport.Host(new Uri(uri));
+                        transport.AddPrePipeSpecification(new RabbitMqTtlSchedulerFilter(context.GetRequiredService<RabbitMqDelayQueues>()));
                         transport.ConfigureEndpoints(context);
                     });
                     break;
                 case "amazonsqs":
-                    var sqs = new SqsHostSettings { Region = options.AmazonSqs.Region, ServiceUrl = options.AmazonSqs.ServiceUrl, Scope = options.AmazonSqs.Scope };
+                    var sqs = AmazonSqsSettings(options.AmazonSqs);
+                    bus.AddDelayedMessageScheduler();
                     bus.UsingSluiceAmazonSqs((context, transport) =>
                     {
                         transport.Host(sqs);
+                        transport.UseDelayedMessageScheduler();
                         transport.ConfigureEndpoints(context);
                     });
                     break;
@@ -143,6 +163,21 @@ public static class SluiceBus
             }
         });
         return builder;
+    }
+
+    /// <summary>The SQS host settings from "Sluice:Broker:AmazonSqs", checked now so a bad value fails the start naming its key.</summary>
+    private static SqsHostSettings AmazonSqsSettings(SluiceAmazonSqsOptions options)
+    {
+        var settings = new SqsHostSettings { Region = options.Region, ServiceUrl = options.ServiceUrl, Scope = options.Scope };
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentException exception)
+        {
+            throw new InvalidOperationException($"{SluiceBrokerOptions.SectionName}:AmazonSqs:{exception.Message}", exception);
+        }
+        return settings;
     }
 
     private static Participants GetParticipants(IHostApplicationBuilder builder)

@@ -23,6 +23,15 @@ public sealed class AmazonSqsStatementEventTests(FauxqsFixture fauxqs) : Stateme
     protected override IReadOnlyDictionary<string, string?> BusConfiguration() => fauxqs.BusConfiguration(_scope);
 }
 
+/// <summary>The saga's delayed re-checks on the SQS transport (DelaySeconds), inherited from the other transports' tests.</summary>
+[Collection(FauxqsCollection.Name)]
+public sealed class AmazonSqsStatementRecheckTests(FauxqsFixture fauxqs) : StatementRecheckTests
+{
+    private readonly string _scope = "r" + Guid.NewGuid().ToString("N")[..10];
+
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() => fauxqs.BusConfiguration(_scope);
+}
+
 /// <summary>DatasetLanded -> DatasetValidated on the SQS transport, answered exactly once, across a restart of the consumer.</summary>
 [Collection(FauxqsCollection.Name)]
 public sealed class AmazonSqsDatasetLandedTests(FauxqsFixture fauxqs) : IDisposable

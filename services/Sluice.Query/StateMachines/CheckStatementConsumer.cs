@@ -5,24 +5,17 @@ using Sluice.Query.Statements;
 namespace Sluice.Query.StateMachines;
 
 /// <summary>
-/// Waits until a <see cref="CheckStatement"/> is due, then asks the remote warehouse once
-/// (DescribeStatement) whether the statement has ended. Still running: answers the saga with
-/// <see cref="StatementStillRunning"/>, which sends the next check. Ended: the statement manager
-/// copies the result and publishes the end, which finalizes the saga.
+/// Asks the remote warehouse once (DescribeStatement) whether the statement has ended, when a
+/// <see cref="CheckStatement"/> is delivered: the transport has already held it for its delay (see
+/// <see cref="StatementStateMachine"/>). Still running: answers the saga with
+/// <see cref="StatementStillRunning"/>, which schedules the next check. Ended: the statement
+/// manager copies the result and publishes the end, which finalizes the saga.
 /// </summary>
 public sealed class CheckStatementConsumer(StatementManager manager, TimeProvider time) : IConsumer<CheckStatement>
 {
     public async Task Consume(ConsumeContext<CheckStatement> context)
     {
         var message = context.Message;
-        var now = time.GetUtcNow();
-        // Due relative to when it was sent, so a redelivered check does not wait the whole delay again.
-        var sentAt = context.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : now;
-        var wait = sentAt + message.Delay - now;
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, context.CancellationToken).ConfigureAwait(false);
-        }
         var check = await manager.CheckRemoteStatementAsync(message.StatementId, context.CancellationToken).ConfigureAwait(false);
         if (check.Outcome == RemoteCheckOutcome.Running)
         {
@@ -38,23 +31,21 @@ public sealed class CheckStatementConsumer(StatementManager manager, TimeProvide
 }
 
 /// <summary>
-/// Lets many checks wait at once: each holds only a timer while it waits, and a low limit would
-/// queue the checks of every running statement behind the longest delay.
+/// The checking endpoint, under a fixed name because the saga sends checks to it by address. A
+/// check holds its message only for one DescribeStatement call, so a modest limit serves many
+/// statements at once.
 /// </summary>
 public sealed class CheckStatementConsumerDefinition : ConsumerDefinition<CheckStatementConsumer>
 {
-    /// <summary>Checks waiting or running at once on one endpoint. Defaults to 256.</summary>
-    public const int ConcurrentChecks = 256;
+    /// <summary>The queue checks are sent to: "CheckStatement", the name the default formatter gave it before.</summary>
+    public const string QueueName = "CheckStatement";
+
+    /// <summary>Checks running at once on one endpoint. Defaults to 16.</summary>
+    public const int ConcurrentChecks = 16;
 
     public CheckStatementConsumerDefinition()
     {
+        EndpointName = QueueName;
         ConcurrentMessageLimit = ConcurrentChecks;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CheckStatementConsumer> consumerConfigurator,
-        IRegistrationContext context)
-    {
-        // RabbitMQ delivers at most PrefetchCount unacknowledged messages: as many as may wait.
-        endpointConfigurator.PrefetchCount = ConcurrentChecks;
     }
 }

@@ -12,7 +12,11 @@ namespace Sluice.Query.StateMachines;
 /// <summary>The query service's part of the message bus.</summary>
 public static class StatementBusRegistration
 {
-    /// <summary>Adds the statement saga (in-memory repository, one partition per statement) to a bus.</summary>
+    /// <summary>
+    /// Adds the statement saga (in-memory repository, one partition per statement) to a bus. The
+    /// bus needs a message scheduler for the saga's delayed re-checks (AddSluiceBus gives every
+    /// transport one; a bus built otherwise adds AddDelayedMessageScheduler and UseDelayedMessageScheduler).
+    /// </summary>
     public static IBusRegistrationConfigurator AddStatementSaga(this IBusRegistrationConfigurator bus)
     {
         bus.AddSagaStateMachine<StatementStateMachine, StatementState, StatementStateDefinition>().InMemoryRepository();

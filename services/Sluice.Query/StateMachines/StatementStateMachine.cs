@@ -7,22 +7,26 @@ namespace Sluice.Query.StateMachines;
 /// <summary>
 /// One saga per statement: Submitted → Started → ended, when the instance is finalized and
 /// removed. A statement on a remote warehouse (StatementStarted with a RemoteStatementId) is
-/// re-checked while Started: the saga sends <see cref="CheckStatement"/> with a delay that doubles
+/// re-checked while Started: the saga schedules <see cref="CheckStatement"/> with a delay that doubles
 /// per attempt up to Sluice:Query:Redshift:MaxStatusCheckDelay, and each
 /// <see cref="StatementStillRunning"/> answer asks for the next check, until
 /// <see cref="StatementEnded"/> arrives.
 /// </summary>
 /// <remarks>
-/// Why the delay travels in the message and is awaited by the checking consumer rather than
-/// scheduled: a saga Schedule needs a message scheduler, and neither Quartz/Hangfire nor
-/// RabbitMQ's delayed-exchange plugin is available here. An awaited delay in the consumer works
-/// the same on the in-memory transport and on RabbitMQ (the message stays unacknowledged while it
-/// waits, so a crash redelivers it), costs no broker features, and is bounded by the maximum
-/// delay, far below RabbitMQ's consumer acknowledgement timeout. The consumer's endpoint allows
-/// many concurrent waits (see <see cref="CheckStatementConsumerDefinition"/>).
+/// The wait between checks is the transport's, not a process's: the check is a scheduled send to
+/// the checking consumer's endpoint (<see cref="CheckStatementConsumerDefinition.QueueName"/>),
+/// held by the in-memory transport's delayed delivery, by SQS with DelaySeconds (hopping past
+/// fifteen minutes), or on RabbitMQ by a delay queue whose TTL dead-letters it to that endpoint
+/// (see Sluice.ServiceDefaults' RabbitMqDelayedDelivery; the delayed-exchange plugin is not
+/// available). On the durable transports a waiting check therefore survives a restart of the
+/// query service, and no consumer holds a message or a thread while it waits. The bus must have
+/// a message scheduler: AddSluiceBus gives every transport one.
 /// </remarks>
 public sealed class StatementStateMachine : MassTransitStateMachine<StatementState>
 {
+    /// <summary>Where checks go: the checking consumer's queue, on whichever transport the bus uses.</summary>
+    private static readonly Uri CheckAddress = new($"queue:{CheckStatementConsumerDefinition.QueueName}");
+
     private readonly RedshiftOptions _checks;
 
     public StatementStateMachine(IOptions<QueryOptions> options)
@@ -48,12 +52,12 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
         Initially(
             When(StatementSubmitted).Then(ctx => RecordSubmission(ctx.Saga, ctx.Message)).TransitionTo(Submitted),
             When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
-                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.Publish(ctx => NextCheck(ctx.Saga)))
+                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.ThenAsync(ScheduleNextCheck))
                 .TransitionTo(Started));
 
         During(Submitted,
             When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
-                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.Publish(ctx => NextCheck(ctx.Saga)))
+                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.ThenAsync(ScheduleNextCheck))
                 .TransitionTo(Started));
 
         During(Started,
@@ -63,7 +67,7 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
                     ctx.Saga.StatusChecks = Math.Max(ctx.Saga.StatusChecks, ctx.Message.Attempt);
                     ctx.Saga.LastRemoteStatus = ctx.Message.RemoteStatus;
                 })
-                .Publish(ctx => NextCheck(ctx.Saga)));
+                .ThenAsync(ScheduleNextCheck));
 
         During(Submitted, Started,
             When(StatementEnded).Then(ctx =>
@@ -100,6 +104,14 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
     {
         var doubled = first.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
         return doubled >= max.TotalMilliseconds ? max : TimeSpan.FromMilliseconds(doubled);
+    }
+
+    /// <summary>Sends the next check to the checking endpoint, due after its delay (send, not publish: one endpoint checks).</summary>
+    private Task ScheduleNextCheck<T>(BehaviorContext<StatementState, T> context)
+        where T : class
+    {
+        var check = NextCheck(context.Saga);
+        return context.ScheduleSend(CheckAddress, DateTime.UtcNow + check.Delay, check);
     }
 
     private CheckStatement NextCheck(StatementState saga)

@@ -117,6 +117,9 @@ internal sealed class SqsReceiveEndpointBuilder(SqsReceiveEndpointConfiguration 
         var queue = configuration.Settings.QueueName;
         context.GetOrAddPayload<IErrorTransport>(() => new SqsMoveTransport(SqsEntityNames.ErrorQueue(queue)));
         context.GetOrAddPayload<IDeadLetterTransport>(() => new SqsMoveTransport(SqsEntityNames.DeadLetterQueue(queue)));
+        // Message schedulers (UseDelayedMessageScheduler, saga schedules) read the bus topology
+        // from the consume context, as MassTransit's own transports provide it.
+        context.GetOrAddPayload<IBusTopology>(() => configuration.SqsHost.Topology);
         return context;
     }
 }

@@ -154,7 +154,9 @@ internal sealed class SqsMessageReceiver : ConsumerAgent<string>
             return false;
         }
         var remaining = DateTimeOffset.FromUnixTimeMilliseconds(dueAt) - DateTimeOffset.UtcNow;
-        if (remaining <= TimeSpan.FromMilliseconds(500))
+        // Delivered only once due, never early: a hop for the last fraction of a second costs one
+        // more send, an early delivery would break the delay's promise.
+        if (remaining <= TimeSpan.Zero)
         {
             return false;
         }
