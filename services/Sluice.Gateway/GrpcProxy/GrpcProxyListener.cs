@@ -42,18 +42,11 @@ internal static class GrpcProxyListener
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         var endpoint = new GatewayGrpcProxyEndpoint();
         builder.Services.AddSingleton(endpoint);
-        if (options.GrpcProxyPort < 0)
+        var proxy = options.GrpcProxy;
+        if (ExtraListeners.Parse(options.GrpcProxyPort, "Sluice:Gateway:GrpcProxyPort", proxy.BindAddress, "Sluice:Gateway:GrpcProxy:BindAddress") is not { } address)
         {
             return;
         }
-        if (options.GrpcProxyPort > 65535)
-        {
-            throw new InvalidOperationException($"Sluice:Gateway:GrpcProxyPort must be -1 (off), 0 (any free port) or a port number, not {options.GrpcProxyPort}.");
-        }
-        var proxy = options.GrpcProxy;
-        var address = IPAddress.TryParse(proxy.BindAddress, out var parsed)
-            ? parsed
-            : throw new InvalidOperationException($"Sluice:Gateway:GrpcProxy:BindAddress '{proxy.BindAddress}' is not an IP address.");
         if (proxy.MaxMessageBytes is < 1 or > 64 * 1024 * 1024)
         {
             throw new InvalidOperationException("Sluice:Gateway:GrpcProxy:MaxMessageBytes must be from 1 byte to 64 MB.");

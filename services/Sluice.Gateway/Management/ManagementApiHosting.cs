@@ -43,24 +43,12 @@ internal static class ManagementApiHosting
         builder.Services.AddSingleton<RestApiOperations>();
         builder.Services.AddSingleton<KeyAndPlanOperations>();
         builder.Services.AddSingleton<ManagementEndpoint>();
-        if (options.ManagementPort < 0)
+        if (ExtraListeners.Parse(options.ManagementPort, "Sluice:Gateway:ManagementPort", options.ManagementBindAddress, "Sluice:Gateway:ManagementBindAddress") is not { } address)
         {
             return;
         }
-        if (options.ManagementPort > 65535)
-        {
-            throw new InvalidOperationException($"Sluice:Gateway:ManagementPort must be -1 (off), 0 (any free port) or a port number, not {options.ManagementPort}.");
-        }
-        var address = IPAddress.TryParse(options.ManagementBindAddress, out var parsed)
-            ? parsed
-            : throw new InvalidOperationException($"Sluice:Gateway:ManagementBindAddress '{options.ManagementBindAddress}' is not an IP address.");
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(address, options.ManagementPort, listen =>
-        {
-            // The AWS CLI and SDKs speak HTTP/1.1 to API Gateway's control plane.
-            listen.Protocols = HttpProtocols.Http1;
-            listen.TagListener(ListenerName);
-            listener.Listen = listen;
-        }));
+        // The AWS CLI and SDKs speak HTTP/1.1 to API Gateway's control plane.
+        builder.Services.AddTaggedListener(address, options.ManagementPort, HttpProtocols.Http1, ListenerName, listen => listener.Listen = listen);
         builder.Services.AddHostedService<ManagementAnnouncer>();
     }
 

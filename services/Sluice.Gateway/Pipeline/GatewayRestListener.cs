@@ -41,35 +41,15 @@ internal static class GatewayRestListener
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         var endpoint = new GatewayRestEndpoint();
         builder.Services.AddSingleton(endpoint);
-        if (options.RestPort < 0)
+        if (ExtraListeners.Parse(options.RestPort, "Sluice:Gateway:RestPort", options.RestBindAddress, "Sluice:Gateway:RestBindAddress") is not { } address)
         {
             return;
         }
-        if (options.RestPort > 65535)
-        {
-            throw new InvalidOperationException($"Sluice:Gateway:RestPort must be -1 (off), 0 (any free port) or a port number, not {options.RestPort}.");
-        }
-        var address = IPAddress.TryParse(options.RestBindAddress, out var parsed)
-            ? parsed
-            : throw new InvalidOperationException($"Sluice:Gateway:RestBindAddress '{options.RestBindAddress}' is not an IP address.");
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(address, options.RestPort, listen =>
-        {
-            listen.Protocols = options.RestProtocols;
-            listen.TagListener(ListenerName);
-            endpoint.Listen = listen;
-        }));
+        builder.Services.AddTaggedListener(address, options.RestPort, options.RestProtocols, ListenerName, listen => endpoint.Listen = listen);
         var privateOptions = options.Private;
-        if (privateOptions.Port >= 0)
+        if (ExtraListeners.Parse(privateOptions.Port, "Sluice:Gateway:Private:Port", privateOptions.BindAddress, "Sluice:Gateway:Private:BindAddress") is { } privateAddress)
         {
-            var privateAddress = IPAddress.TryParse(privateOptions.BindAddress, out var parsedPrivate)
-                ? parsedPrivate
-                : throw new InvalidOperationException($"Sluice:Gateway:Private:BindAddress '{privateOptions.BindAddress}' is not an IP address.");
-            builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(privateAddress, privateOptions.Port, listen =>
-            {
-                listen.Protocols = options.RestProtocols;
-                listen.TagListener(PrivateListenerName);
-                endpoint.PrivateListen = listen;
-            }));
+            builder.Services.AddTaggedListener(privateAddress, privateOptions.Port, options.RestProtocols, PrivateListenerName, listen => endpoint.PrivateListen = listen);
         }
     }
 

@@ -43,20 +43,12 @@ public static partial class DataApiEndpoint
         var listener = new DataApiListener();
         builder.Services.AddSingleton(listener);
         builder.Services.AddSingleton<DataApiCredentials>();
-        if (options.DataApiPort < 0)
+        if (ExtraListeners.Parse(options.DataApiPort, "Sluice:Query:DataApiPort", options.DataApiBindAddress, "Sluice:Query:DataApiBindAddress") is not { } address)
         {
             return;
         }
-        var address = IPAddress.TryParse(options.DataApiBindAddress, out var parsed)
-            ? parsed
-            : throw new InvalidOperationException($"Sluice:Query:DataApiBindAddress '{options.DataApiBindAddress}' is not an IP address.");
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(address, options.DataApiPort, listen =>
-        {
-            // The AWS CLI and SDKs speak HTTP/1.1 to the Data API.
-            listen.Protocols = HttpProtocols.Http1;
-            listen.TagListener(ListenerName);
-            listener.Listen = listen;
-        }));
+        // The AWS CLI and SDKs speak HTTP/1.1 to the Data API.
+        builder.Services.AddTaggedListener(address, options.DataApiPort, HttpProtocols.Http1, ListenerName, listen => listener.Listen = listen);
         builder.Services.AddHostedService<DataApiAnnouncer>();
     }
 
