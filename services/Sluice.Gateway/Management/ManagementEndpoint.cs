@@ -79,7 +79,7 @@ internal sealed class ManagementEndpoint
         response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
         try
         {
-            var body = await ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false)
+            var body = await BoundedRequestBody.ReadAsync(http.Request, MaxBodyBytes, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new ManagementError("RequestEntityTooLargeException", StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {MaxBodyBytes} bytes.");
             var signature = _verifier.Verify(http.Request, body);
             if (!signature.IsAccepted)
@@ -126,26 +126,6 @@ internal sealed class ManagementEndpoint
         throw pathMatched
             ? new ManagementError("MethodNotAllowedException", StatusCodes.Status405MethodNotAllowed, $"{method} is not an operation on {path}.")
             : ManagementError.NotFound($"No API Gateway operation at {method} {path}.");
-    }
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 
     private static async Task WriteErrorAsync(HttpResponse response, ManagementError error)

@@ -63,7 +63,7 @@ public static partial class DataApiEndpoint
         var services = http.RequestServices;
         var response = http.Response;
         response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
-        var body = await ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false);
+        var body = await BoundedRequestBody.ReadAsync(http.Request, MaxBodyBytes, http.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
             await WriteErrorAsync(response, "SerializationException", $"The request body is larger than {MaxBodyBytes} bytes.").ConfigureAwait(false);
@@ -146,26 +146,6 @@ public static partial class DataApiEndpoint
             }
         }
         return request;
-    }
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 
     private static async Task WriteErrorAsync(HttpResponse response, string type, string message, int status = StatusCodes.Status400BadRequest, string? extra = null)
