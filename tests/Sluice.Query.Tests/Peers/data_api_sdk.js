@@ -7,29 +7,8 @@
 // GetStatementResultV2 page by page is {ok: true, pages, csv (the pages' CSVRecords joined), ...}. Exits 0 whenever the scenario
 // ran; non-zero means the peer itself crashed.
 
-const path = require('node:path');
-const { createRequire } = require('node:module');
-
-const repoRequire = createRequire(path.join(__dirname, '..', '..', '..', 'deploy', 'node', 'package.json'));
+const { repoRequire, argument, outcome } = require('../../Shared/peers/aws_sdk_peer.js');
 const sdk = repoRequire('@aws-sdk/client-redshift-data');
-
-function argument(name) {
-  const index = process.argv.indexOf(name);
-  if (index < 0 || index + 1 >= process.argv.length) {
-    throw new Error(`missing ${name}`);
-  }
-  return process.argv[index + 1];
-}
-
-async function outcome(call) {
-  try {
-    const response = await call();
-    delete response.$metadata;
-    return { ok: true, ...response };
-  } catch (error) {
-    return { error: error.name, message: error.message };
-  }
-}
 
 async function waitFinished(client, id) {
   const deadline = Date.now() + 60000;
