@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -75,35 +74,9 @@ public sealed class ManagementApiFixture : IAsyncLifetime
     /// <summary>Runs /usr/bin/aws apigateway with the arguments against the management API; its exit code, stdout and stderr.</summary>
     public async Task<(int Exit, string Stdout, string Stderr)> AwsAsync(IEnumerable<string> arguments, string accessKeyId = AccessKeyId, string secret = SecretAccessKey)
     {
-        var start = new ProcessStartInfo("/usr/bin/aws") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "apigateway" }.Concat(arguments).Concat(["--endpoint-url", Endpoint, "--region", "us-east-1", "--output", "json"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["AWS_ACCESS_KEY_ID"] = accessKeyId;
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = secret;
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        start.Environment["AWS_CONFIG_FILE"] = EmptyAwsFile;
-        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = EmptyAwsFile;
-        start.Environment["AWS_PAGER"] = "";
         // One attempt: a refused call is asserted, not retried.
-        start.Environment["AWS_MAX_ATTEMPTS"] = "1";
-        start.Environment.Remove("AWS_PROFILE");
-        start.Environment.Remove("AWS_SESSION_TOKEN");
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout, await stderr);
+        return await AwsCli.RunAsync(new[] { "apigateway" }.Concat(arguments).Concat(["--endpoint-url", Endpoint, "--region", "us-east-1", "--output", "json"]),
+            accessKeyId, secret, EmptyAwsFile, maxAttempts: 1);
     }
 
     /// <summary>Runs the CLI and parses its JSON output; a failed call fails the test with the CLI's error.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Sluice.Query.V1;
 
@@ -198,38 +197,7 @@ public sealed class DataApiCliTests(DataApiFixture fixture) : IClassFixture<Data
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> AwsAsync(string secret, params string[] arguments)
     {
-        var start = new ProcessStartInfo("/usr/bin/aws")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "redshift-data" }.Concat(arguments).Concat(["--endpoint-url", fixture.Host.DataApiUrl, "--output", "json"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["AWS_ACCESS_KEY_ID"] = DataApiFixture.AccessKeyId;
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = secret;
-        start.Environment["AWS_DEFAULT_REGION"] = "us-east-1";
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        start.Environment["AWS_CONFIG_FILE"] = fixture.EmptyAwsFile;
-        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = fixture.EmptyAwsFile;
-        start.Environment["AWS_PAGER"] = "";
-        start.Environment.Remove("AWS_PROFILE");
-        start.Environment.Remove("AWS_SESSION_TOKEN");
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout, await stderr);
+        return await AwsCli.RunAsync(new[] { "redshift-data" }.Concat(arguments).Concat(["--endpoint-url", fixture.Host.DataApiUrl, "--output", "json"]),
+            DataApiFixture.AccessKeyId, secret, fixture.EmptyAwsFile);
     }
 }
