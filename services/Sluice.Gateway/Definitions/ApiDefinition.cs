@@ -76,7 +76,24 @@ internal sealed record IntegrationDefinition(
     IReadOnlyList<string>? CacheKeyParameters = null)
 {
     /// <summary>The response whose pattern is "default" (or the first with no pattern), if any.</summary>
-    public IntegrationResponseDefinition? DefaultResponse => Responses.FirstOrDefault(r => r.IsDefault);
+    public IntegrationResponseDefinition? DefaultResponse { get; } = Responses.FirstOrDefault(r => r.IsDefault);
+
+    /// <summary>True when a response template needs the whole integration response body.</summary>
+    public bool HasResponseTemplates { get; } = Responses.Any(r => r.ResponseTemplates.Count > 0);
+
+    /// <summary>The first response whose selection pattern matches (a status code or an error message); null when none does.</summary>
+    public IntegrationResponseDefinition? SelectResponse(string selector)
+    {
+        for (var i = 0; i < Responses.Count; i++)
+        {
+            var response = Responses[i];
+            if (response.Selection?.IsMatch(selector) == true)
+            {
+                return response;
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>One entry of the integration's <c>responses</c>: a selection pattern and what the method returns.</summary>

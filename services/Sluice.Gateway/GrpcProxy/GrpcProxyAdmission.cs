@@ -49,17 +49,17 @@ internal sealed class GrpcProxyAdmission(GatewayState state, ThrottleBuckets buc
         var methodLimit = plan.ApiStages.SelectMany(s => s.MethodThrottles).Where(t => t.Key == route.ThrottleKey).Select(t => t.Value).FirstOrDefault();
         if (methodLimit is not null)
         {
-            if (!buckets.TryTake($"grpc-key-method:{plan.Id}:{key.Id}:{route.ThrottleKey}", methodLimit))
+            if (!buckets.TryTake(new ThrottleScope("grpc-key-method", plan.Id, key.Id, route.ThrottleKey), methodLimit))
             {
                 return Throttled($"the usage plan's throttle for {route.Path}", methodLimit);
             }
         }
-        else if (plan.Throttle is { } planLimit && !buckets.TryTake($"key:{plan.Id}:{key.Id}", planLimit))
+        else if (plan.Throttle is { } planLimit && !buckets.TryTake(new ThrottleScope("key", plan.Id, key.Id), planLimit))
         {
             // The same bucket as the key's REST requests: a plan's throttle is per key, whatever it calls.
             return Throttled("the usage plan's throttle", planLimit);
         }
-        if (!buckets.TryTake("account", _account))
+        if (!buckets.TryTake(ThrottleScope.Account, _account))
         {
             return Throttled("the gateway's account throttle", _account);
         }

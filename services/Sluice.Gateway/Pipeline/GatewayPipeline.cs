@@ -49,7 +49,7 @@ internal sealed class GatewayPipeline(
         var context = new RequestContext(stage, Guid.NewGuid().ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "",
             request.Method, resource, request.Protocol, request.Headers.UserAgent.ToString(), time.GetUtcNow());
         http.Features.Set(context); // For the access log, once the response is written.
-        var test = http.Items.TryGetValue(TestInvocation.ItemKey, out var item) ? item as TestInvocation : null;
+        var test = http.Features.Get<TestInvocation>();
         if (test is not null)
         {
             foreach (var (name, value) in test.StageVariables)
@@ -159,8 +159,7 @@ internal sealed class GatewayPipeline(
             }
         }
 
-        var needsBody = integration.Responses.Any(r => r.ResponseTemplates.Count > 0);
-        var call = new IntegrationCall(context, http, rawBody, transformed, integration.Type == IntegrationType.Mock ? "application/json" : request.ContentType ?? TemplateSelection.DefaultType, needsBody);
+        var call = new IntegrationCall(context, http, rawBody, transformed, integration.Type == IntegrationType.Mock ? "application/json" : request.ContentType ?? TemplateSelection.DefaultType, integration.HasResponseTemplates);
         MapRequestParameters(call);
         if (test is not null)
         {
@@ -197,14 +196,15 @@ internal sealed class GatewayPipeline(
         }
 
         IntegrationResult result;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
+        // A mock answers from its request template alone and cannot outlast a timeout: no timer for it.
+        using (var timeout = integration.Type == IntegrationType.Mock ? null : CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
         {
-            timeout.CancelAfter(integration.Timeout);
+            timeout?.CancelAfter(integration.Timeout);
             try
             {
-                result = await integrations.For(integration.Type).InvokeAsync(call, timeout.Token).ConfigureAwait(false);
+                result = await integrations.For(integration.Type).InvokeAsync(call, timeout?.Token ?? http.RequestAborted).ConfigureAwait(false);
             }
-            catch (Exception exception) when (timeout.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested
+            catch (Exception exception) when (timeout is { IsCancellationRequested: true } && !http.RequestAborted.IsCancellationRequested
                 && exception is OperationCanceledException or Grpc.Core.RpcException or HttpRequestException)
             {
                 await FailAsync(http, context, GatewayErrorKind.IntegrationTimeout).ConfigureAwait(false);
@@ -239,7 +239,7 @@ internal sealed class GatewayPipeline(
         {
             selected = result.ErrorMessage is null
                 ? integration.DefaultResponse
-                : integration.Responses.FirstOrDefault(r => r.Selection?.IsMatch(result.ErrorMessage) == true);
+                : integration.SelectResponse(result.ErrorMessage);
             if (result.ErrorMessage is not null && selected is null)
             {
                 GatewayLog.IntegrationFailed(logger, method.HttpMethod, method.ResourcePath, context.RequestId, result.ErrorMessage);
@@ -250,7 +250,7 @@ internal sealed class GatewayPipeline(
         else
         {
             var status = result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            selected = integration.Responses.FirstOrDefault(r => r.Selection?.IsMatch(status) == true) ?? integration.DefaultResponse;
+            selected = integration.SelectResponse(status) ?? integration.DefaultResponse;
         }
 
         var response = http.Response;
@@ -352,15 +352,15 @@ internal sealed class GatewayPipeline(
     {
         if (plan is not null)
         {
-            var planStage = plan.ApiStages.FirstOrDefault(s => s.ApiId == stage.Api.Id && s.Stage == stage.Stage.StageName);
+            var planStage = PlanStageOf(plan, stage);
             if (planStage?.MethodThrottles.TryGetValue(method.ThrottleKey, out var methodLimit) == true)
             {
-                if (!buckets.TryTake($"key-method:{plan.Id}:{key!.Id}:{method.ThrottleKey}", methodLimit))
+                if (!buckets.TryTake(new ThrottleScope("key-method", plan.Id, key!.Id, method.ThrottleKey), methodLimit))
                 {
                     return false;
                 }
             }
-            else if (plan.Throttle is { } planLimit && !buckets.TryTake($"key:{plan.Id}:{key!.Id}", planLimit))
+            else if (plan.Throttle is { } planLimit && !buckets.TryTake(new ThrottleScope("key", plan.Id, key!.Id), planLimit))
             {
                 return false;
             }
@@ -368,45 +368,97 @@ internal sealed class GatewayPipeline(
         var throttles = stage.Stage.MethodThrottles;
         if (throttles.TryGetValue(method.ThrottleKey, out var stageLimit))
         {
-            if (!buckets.TryTake($"stage-method:{stage.Api.Id}:{stage.Stage.StageName}:{method.ThrottleKey}", stageLimit))
+            if (!buckets.TryTake(new ThrottleScope("stage-method", stage.Api.Id, stage.Stage.StageName, method.ThrottleKey), stageLimit))
             {
                 return false;
             }
         }
-        else if (throttles.TryGetValue("*/*", out var stageDefault) && !buckets.TryTake($"stage-method:{stage.Api.Id}:{stage.Stage.StageName}:{method.ThrottleKey}", stageDefault))
+        else if (throttles.TryGetValue("*/*", out var stageDefault) && !buckets.TryTake(new ThrottleScope("stage-method", stage.Api.Id, stage.Stage.StageName, method.ThrottleKey), stageDefault))
         {
             return false;
         }
-        return buckets.TryTake("account", _account);
+        return buckets.TryTake(ThrottleScope.Account, _account);
     }
 
-    private async Task<byte[]?> ReadBodyAsync(HttpContext http)
+    private async ValueTask<byte[]?> ReadBodyAsync(HttpContext http)
     {
         var request = http.Request;
         if (request.ContentLength > _maxPayload)
         {
             return null;
         }
+        // Most data-API calls are GETs with no body: no buffer for them.
+        if (request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return [];
+        }
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = null;
         }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+        if (request.ContentLength is { } declared)
         {
-            if (buffer.Length + read > _maxPayload)
+            // The declared length is within the limit, and Kestrel ends the body there.
+            var exact = new byte[declared];
+            var filled = 0;
+            int count;
+            while (filled < exact.Length && (count = await request.Body.ReadAsync(exact.AsMemory(filled), http.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                return null;
+                filled += count;
             }
-            buffer.Write(chunk, 0, read);
+            return filled == exact.Length ? exact : exact[..filled];
+        }
+        using var buffer = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > _maxPayload)
+                {
+                    return null;
+                }
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         return buffer.ToArray();
     }
 
-    private static List<string> MissingParameters(MethodDefinition method, RequestParameters parameters) =>
-        [.. method.RequiredParameters.Where(p => string.IsNullOrWhiteSpace(parameters.Get(p.Location, p.Name))).Select(p => p.Name)];
+    private static PlanApiStage? PlanStageOf(UsagePlanRecord plan, DeployedStage stage)
+    {
+        // Indexed loops: a foreach over an IReadOnlyList boxes its enumerator on every request.
+        var stages = plan.ApiStages;
+        for (var i = 0; i < stages.Count; i++)
+        {
+            var planStage = stages[i];
+            if (planStage.ApiId == stage.Api.Id && planStage.Stage == stage.Stage.StageName)
+            {
+                return planStage;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The required parameters missing or blank; null when there are none.</summary>
+    private static List<string>? MissingParameters(MethodDefinition method, RequestParameters parameters)
+    {
+        List<string>? missing = null;
+        var requiredParameters = method.RequiredParameters;
+        for (var i = 0; i < requiredParameters.Count; i++)
+        {
+            var required = requiredParameters[i];
+            if (string.IsNullOrWhiteSpace(parameters.Get(required.Location, required.Name)))
+            {
+                (missing ??= []).Add(required.Name);
+            }
+        }
+        return missing;
+    }
 
     private static string? BodyProblem(MethodDefinition method, string? contentType, byte[] body)
     {
@@ -473,16 +525,26 @@ internal sealed class GatewayPipeline(
 
     private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, string> pathParameters)
     {
-        var path = pathParameters.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
-        var query = new Dictionary<string, object?>(StringComparer.Ordinal);
-        var multi = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (name, values) in request.Query)
+        var path = new Dictionary<string, object?>(pathParameters.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in pathParameters)
+        {
+            path[name] = value;
+        }
+        var queryValues = request.Query;
+        var query = new Dictionary<string, object?>(queryValues.Count, StringComparer.Ordinal);
+        var multi = new Dictionary<string, List<string>>(queryValues.Count, StringComparer.Ordinal);
+        foreach (var (name, values) in queryValues)
         {
             // API Gateway's single-value view keeps the last value.
             query[name] = values.Count > 0 ? values[^1] : "";
-            multi[name] = [.. values.Select(v => v ?? "")];
+            var all = new List<string>(values.Count);
+            foreach (var value in values)
+            {
+                all.Add(value ?? "");
+            }
+            multi[name] = all;
         }
-        var headers = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var headers = new Dictionary<string, object?>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
         {
             if (!name.StartsWith(':'))

@@ -16,7 +16,7 @@ internal sealed class RequestContext
     {
         Stage = stage;
         RequestId = requestId;
-        Identity = new Dictionary<string, object?>(StringComparer.Ordinal)
+        Identity = new Dictionary<string, object?>(6, StringComparer.Ordinal)
         {
             ["sourceIp"] = sourceIp,
             ["userAgent"] = userAgent,
@@ -26,18 +26,18 @@ internal sealed class RequestContext
             ["user"] = null,
         };
         Error = new Dictionary<string, object?>(StringComparer.Ordinal);
-        RequestOverride = new Dictionary<string, object?>(StringComparer.Ordinal)
+        RequestOverride = new Dictionary<string, object?>(3, StringComparer.Ordinal)
         {
             ["header"] = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase),
             ["querystring"] = new Dictionary<string, object?>(StringComparer.Ordinal),
             ["path"] = new Dictionary<string, object?>(StringComparer.Ordinal),
         };
-        ResponseOverride = new Dictionary<string, object?>(StringComparer.Ordinal)
+        ResponseOverride = new Dictionary<string, object?>(2, StringComparer.Ordinal)
         {
             ["header"] = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase),
             ["status"] = null,
         };
-        Variables = new Dictionary<string, object?>(StringComparer.Ordinal)
+        Variables = new Dictionary<string, object?>(VariableCount, StringComparer.Ordinal)
         {
             ["requestId"] = requestId,
             ["extendedRequestId"] = requestId,
@@ -49,7 +49,7 @@ internal sealed class RequestContext
             ["protocol"] = protocol,
             ["resourcePath"] = null,
             ["resourceId"] = null,
-            ["requestTime"] = now.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture),
+            ["requestTime"] = RequestTimeText(now),
             ["requestTimeEpoch"] = now.ToUnixTimeMilliseconds(),
             ["identity"] = Identity,
             ["authorizer"] = new Dictionary<string, object?>(StringComparer.Ordinal),
@@ -59,6 +59,12 @@ internal sealed class RequestContext
         };
         StageVariables = stage.Stage.Variables.ToDictionary(v => v.Key, v => (object?)v.Value, StringComparer.Ordinal);
     }
+
+    // Sized up front: every request builds these maps, and growing them is most of their cost.
+    private const int VariableCount = 17;
+
+    // The CLF time of the last second seen: requests in the same second share the text.
+    private static FormattedSecond? s_lastSecond;
 
     public DeployedStage Stage { get; }
 
@@ -95,8 +101,22 @@ internal sealed class RequestContext
         Error["validationErrorString"] = validationError;
     }
 
+    private static string RequestTimeText(DateTimeOffset now)
+    {
+        var second = now.ToUnixTimeSeconds();
+        if (Volatile.Read(ref s_lastSecond) is { } last && last.UnixSeconds == second)
+        {
+            return last.Text;
+        }
+        var text = now.ToUniversalTime().ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture);
+        Volatile.Write(ref s_lastSecond, new FormattedSecond(second, text));
+        return text;
+    }
+
+    private sealed record FormattedSecond(long UnixSeconds, string Text);
+
     /// <summary>The variables a template renders with: $input, $context, $stageVariables, $util.</summary>
-    public Dictionary<string, object?> TemplateVariables(InputVariable input) => new(StringComparer.Ordinal)
+    public Dictionary<string, object?> TemplateVariables(InputVariable input) => new(4, StringComparer.Ordinal)
     {
         ["input"] = input,
         ["context"] = Variables,

@@ -14,8 +14,6 @@ namespace Sluice.Gateway.Pipeline;
 /// </summary>
 internal sealed class TestInvocation
 {
-    public const string ItemKey = "sluice.gateway.test-invoke";
-
     private readonly StringBuilder _log = new();
     private readonly TimeProvider _time;
 
@@ -60,7 +58,7 @@ internal sealed class TestInvocation
         http.Request.ContentLength = body.Length;
         var output = new MemoryStream();
         http.Response.Body = output;
-        http.Items[ItemKey] = invocation;
+        http.Features.Set(invocation);
 
         var started = time.GetTimestamp();
         await services.GetRequiredService<GatewayPipeline>().HandleAsync(http).ConfigureAwait(false);

@@ -36,8 +36,26 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
     /// <summary>The enabled or disabled key whose value is <paramref name="value"/>, compared in constant time.</summary>
     public ApiKeyRecord? FindKey(string value)
     {
-        var hash = Hash(value);
-        return _snapshot.KeysByHash.TryGetValue(Convert.ToHexString(hash), out var key) && CryptographicOperations.FixedTimeEquals(hash, key.ValueHash) ? key : null;
+        // On every keyed request: hashed and looked up on the stack, with no allocation.
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var length = Encoding.UTF8.GetByteCount(value);
+        var rented = length > 256 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> utf8 = rented is null ? stackalloc byte[256] : rented;
+            SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(value, utf8)], hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+        Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
+        Convert.TryToHexString(hash, hex, out _);
+        return _snapshot.KeysByHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var key)
+            && CryptographicOperations.FixedTimeEquals(hash, key.ValueHash) ? key : null;
     }
 
     public async Task<(ApiRecord Api, ApiDefinition Definition)> ImportApiAsync(string? apiId, string document, CancellationToken cancellationToken)

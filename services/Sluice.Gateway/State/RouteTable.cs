@@ -19,50 +19,45 @@ internal sealed class RouteTable
     public (MethodDefinition Method, Dictionary<string, string> PathParameters)? Match(string path, string httpMethod)
     {
         var segments = Split(path);
-        (Route Route, Dictionary<string, string> Parameters, long Score)? best = null;
+        Route? best = null;
+        long bestScore = 0;
         foreach (var route in _routes)
         {
             if (route.Method.HttpMethod != httpMethod && route.Method.HttpMethod != "ANY")
             {
                 continue;
             }
-            if (TryMatch(route, segments, out var parameters, out var score))
+            if (Score(route, segments) is { } score)
             {
                 score = (score * 2) + (route.Method.HttpMethod == "ANY" ? 0 : 1);
-                if (best is null || score > best.Value.Score)
+                if (best is null || score > bestScore)
                 {
-                    best = (route, parameters, score);
+                    (best, bestScore) = (route, score);
                 }
             }
         }
-        return best is { } found ? (found.Route.Method, found.Parameters) : null;
+        // Parameters are read for the winner only: the routes tried on the way cost no allocation.
+        return best is null ? null : (best.Method, Parameters(best, segments));
     }
 
-    private static bool TryMatch(Route route, string[] segments, out Dictionary<string, string> parameters, out long score)
+    /// <summary>How specific the route's match of the segments is (literal over {param} over {proxy+}); null when it does not match.</summary>
+    private static long? Score(Route route, string[] segments)
     {
-        parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        score = 0;
+        long score = 0;
         var template = route.Segments;
         for (var i = 0; i < template.Length; i++)
         {
             var part = template[i];
-            if (part.StartsWith('{') && part.EndsWith("+}", StringComparison.Ordinal))
+            if (IsGreedy(part))
             {
-                if (i >= segments.Length || i != template.Length - 1)
-                {
-                    return false;
-                }
-                parameters[part[1..^2]] = string.Join('/', segments[i..]);
-                score = (score * 3) + 0;
-                return true;
+                return i < segments.Length && i == template.Length - 1 ? score * 3 : null;
             }
             if (i >= segments.Length)
             {
-                return false;
+                return null;
             }
-            if (part.StartsWith('{') && part.EndsWith('}'))
+            if (IsParameter(part))
             {
-                parameters[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
                 score = (score * 3) + 1;
             }
             else if (string.Equals(part, segments[i], StringComparison.Ordinal))
@@ -71,11 +66,35 @@ internal sealed class RouteTable
             }
             else
             {
-                return false;
+                return null;
             }
         }
-        return template.Length == segments.Length;
+        return template.Length == segments.Length ? score : null;
     }
+
+    private static Dictionary<string, string> Parameters(Route route, string[] segments)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var template = route.Segments;
+        for (var i = 0; i < template.Length; i++)
+        {
+            var part = template[i];
+            if (IsGreedy(part))
+            {
+                parameters[part[1..^2]] = string.Join('/', segments[i..]);
+                break;
+            }
+            if (IsParameter(part))
+            {
+                parameters[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
+            }
+        }
+        return parameters;
+    }
+
+    private static bool IsGreedy(string part) => part.StartsWith('{') && part.EndsWith("+}", StringComparison.Ordinal);
+
+    private static bool IsParameter(string part) => part.StartsWith('{') && part.EndsWith('}');
 
     private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
 

@@ -95,22 +95,33 @@ using (var check = new HttpClient())
     }
 }
 
-Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s, HTTP/1.1 keep-alive, {Environment.ProcessorCount} cores");
+Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s, HTTP/1.1 keep-alive, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 var direct = Wrk($"{bareAddress}/bench/pets/42?kind=dog", null, seconds, connections);
 var through = Wrk(gatewayUrl, key.Value, seconds, connections);
-Console.WriteLine($"{"",-10} {"req/s",10} {"p50 ms",8} {"p99 ms",8}");
-Console.WriteLine($"{"direct",-10} {direct.Rps,10:F0} {direct.P50,8:F3} {direct.P99,8:F3}");
-Console.WriteLine($"{"gateway",-10} {through.Rps,10:F0} {through.P50,8:F3} {through.P99,8:F3}");
+Console.WriteLine($"{"",-10} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"server CPU us/req",18} {"alloc B/req",12}");
+Console.WriteLine($"{"direct",-10} {direct.Rps,10:F0} {direct.P50,8:F3} {direct.P99,8:F3} {direct.CpuMicros,18:F1} {direct.AllocatedBytes,12:F0}");
+Console.WriteLine($"{"gateway",-10} {through.Rps,10:F0} {through.P50,8:F3} {through.P99,8:F3} {through.CpuMicros,18:F1} {through.AllocatedBytes,12:F0}");
 Console.WriteLine($"throughput ratio {through.Rps / direct.Rps:F2} (goal >= 0.7), p50 overhead {through.P50 - direct.P50:F3} ms (goal < 0.3)");
+
+// With 32 connections the latencies are mostly queueing (p50 is about connections / throughput);
+// one connection shows what the gateway adds to a single request.
+var directAlone = Wrk($"{bareAddress}/bench/pets/42?kind=dog", null, seconds, 1);
+var throughAlone = Wrk(gatewayUrl, key.Value, seconds, 1);
+Console.WriteLine($"one connection: direct p50 {directAlone.P50:F3} ms p99 {directAlone.P99:F3} ms, gateway p50 {throughAlone.P50:F3} ms p99 {throughAlone.P99:F3} ms, p50 overhead {throughAlone.P50 - directAlone.P50:F3} ms");
 
 await bare.StopAsync();
 await gateway.StopAsync();
 Directory.Delete(root, recursive: true);
 
-static (double Rps, double P50, double P99) Wrk(string url, string? key, int seconds, int connections)
+// Server CPU and allocated bytes per request (this process's, over the requests wrk completed)
+// are reported beside throughput: allocation is exact and CPU steadier than req/s when other work
+// shares the machine.
+static (double Rps, double P50, double P99, double CpuMicros, double AllocatedBytes) Wrk(string url, string? key, int seconds, int connections)
 {
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var argument in new[] { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency" })
+    foreach (var argument in new[] { connections > 1 ? "-t2" : "-t1", $"-c{connections}", $"-d{seconds}s", "--latency" })
     {
         start.ArgumentList.Add(argument);
     }
@@ -127,8 +138,11 @@ static (double Rps, double P50, double P99) Wrk(string url, string? key, int sec
     {
         throw new InvalidOperationException("wrk failed or saw errors:\n" + output + process.StandardError.ReadToEnd());
     }
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
     var rps = double.Parse(Regex.Match(output, @"Requests/sec:\s+([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
-    return (rps, Millis(output, "50%"), Millis(output, "99%"));
+    var requests = double.Parse(Regex.Match(output, @"(\d+) requests in").Groups[1].Value, CultureInfo.InvariantCulture);
+    return (rps, Millis(output, "50%"), Millis(output, "99%"), cpu.TotalMicroseconds / requests, allocated / requests);
 }
 
 static double Millis(string output, string percentile)
