@@ -33,6 +33,24 @@ public abstract class StatementEventTests
     }
 
     [Fact]
+    public async Task SubmitStatement_BurstOverTheCallersQuota_EveryStatementRunsNoneIsRefused()
+    {
+        // One active statement per caller: the others of the burst wait, held by the broker.
+        await using var host = await QueryHost.StartAsync(new Dictionary<string, string?> { ["MaxActiveStatementsPerCaller"] = "1" }, BusConfiguration());
+        await using var events = await EventRecorder.StartAsync(host);
+        var ids = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid().ToString()).ToList();
+
+        await Task.WhenAll(ids.Select(id => events.Bus.Publish(new SubmitStatement { StatementId = id, Database = "dev", Sql = "SELECT count(*) AS n FROM range(3000000)" })));
+
+        foreach (var id in ids)
+        {
+            var end = await events.FinishedAsync(id);
+            Assert.Equal(1, end.RowCount);
+        }
+        Assert.DoesNotContain(ids, events.SawFailed);
+    }
+
+    [Fact]
     public async Task SubmitStatement_InvalidByMessage_PublishesStatementFailed()
     {
         await using var host = await StartHostAsync();
@@ -168,6 +186,14 @@ public abstract class StatementEventTests
         public async Task<StatementFailed> FailedAsync(string id) => (StatementFailed)await WaitAsync(id, typeof(StatementFailed));
 
         public async Task<StatementEnded> EndedAsync(string id) => (StatementEnded)await WaitAsync(id, typeof(StatementEnded));
+
+        public bool SawFailed(string id)
+        {
+            lock (_sync)
+            {
+                return _seen.OfType<StatementFailed>().Any(m => m.StatementId == id);
+            }
+        }
 
         public bool SawFinished(string id)
         {
