@@ -54,8 +54,11 @@ internal sealed class ClauseRun
 /// <see cref="ClauseRun.Unsure"/> and the whole clause goes to DuckDB. Every operand is evaluated (no short
 /// circuit), so no row's unmodelled case is hidden behind another operand's answer.
 /// </summary>
-internal abstract class WhereNode
+internal abstract class WhereNode(params WhereNode[] children)
 {
+    /// <summary>Levels of nodes down to the deepest leaf (evaluation recurses that deep).</summary>
+    public int Depth { get; } = 1 + children.Select(child => child.Depth).DefaultIfEmpty(0).Max();
+
     public abstract SqlValue Evaluate(in RowView row, ClauseRun run);
 
     /// <summary>The clause columns this node reads.</summary>
@@ -81,21 +84,21 @@ internal sealed class LiteralNode(SqlType type, long integer = 0, decimal @decim
     };
 }
 
-internal sealed class NotNode(WhereNode operand) : WhereNode
+internal sealed class NotNode(WhereNode operand) : WhereNode(operand)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.Not(operand.Evaluate(row, run), run);
 
     public override IEnumerable<int> Columns() => operand.Columns();
 }
 
-internal sealed class AndNode(WhereNode left, WhereNode right) : WhereNode
+internal sealed class AndNode(WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.And(left.Evaluate(row, run), right.Evaluate(row, run), run);
 
     public override IEnumerable<int> Columns() => left.Columns().Concat(right.Columns());
 }
 
-internal sealed class OrNode(WhereNode left, WhereNode right) : WhereNode
+internal sealed class OrNode(WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run) =>
         Logic.Not(Logic.And(Logic.Not(left.Evaluate(row, run), run), Logic.Not(right.Evaluate(row, run), run), run), run);
@@ -103,7 +106,7 @@ internal sealed class OrNode(WhereNode left, WhereNode right) : WhereNode
     public override IEnumerable<int> Columns() => left.Columns().Concat(right.Columns());
 }
 
-internal sealed class IsNullNode(WhereNode operand, bool negated) : WhereNode
+internal sealed class IsNullNode(WhereNode operand, bool negated) : WhereNode(operand)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run) => SqlValue.Bool(operand.Evaluate(row, run).IsNull != negated);
 
@@ -120,7 +123,7 @@ internal enum ComparisonOperator
     GreaterOrEqual,
 }
 
-internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, WhereNode right) : WhereNode
+internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     public static bool TryOperator(string symbol, out ComparisonOperator op)
     {
@@ -164,7 +167,7 @@ internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, Wher
 }
 
 /// <summary><c>x BETWEEN a AND b</c> is <c>x &gt;= a AND x &lt;= b</c> (inclusive, unlike DQDL's own between).</summary>
-internal sealed class BetweenNode(WhereNode operand, WhereNode low, WhereNode high, bool negated) : WhereNode
+internal sealed class BetweenNode(WhereNode operand, WhereNode low, WhereNode high, bool negated) : WhereNode(operand, low, high)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {
@@ -179,7 +182,7 @@ internal sealed class BetweenNode(WhereNode operand, WhereNode low, WhereNode hi
 }
 
 /// <summary><c>x IN (a, b)</c>: TRUE on a match, else NULL if x or an item is NULL, else FALSE.</summary>
-internal sealed class InNode(WhereNode operand, WhereNode[] items, bool negated) : WhereNode
+internal sealed class InNode(WhereNode operand, WhereNode[] items, bool negated) : WhereNode([operand, .. items])
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {
@@ -199,7 +202,7 @@ internal sealed class InNode(WhereNode operand, WhereNode[] items, bool negated)
     public override IEnumerable<int> Columns() => operand.Columns().Concat(items.SelectMany(item => item.Columns()));
 }
 
-internal sealed class LikeNode(WhereNode operand, LikePattern pattern, bool negated) : WhereNode
+internal sealed class LikeNode(WhereNode operand, LikePattern pattern, bool negated) : WhereNode(operand)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {
@@ -224,7 +227,7 @@ internal sealed class LikeNode(WhereNode operand, LikePattern pattern, bool nega
     public override IEnumerable<int> Columns() => operand.Columns();
 }
 
-internal sealed class NegateNode(WhereNode operand) : WhereNode
+internal sealed class NegateNode(WhereNode operand) : WhereNode(operand)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {
@@ -253,7 +256,7 @@ internal sealed class NegateNode(WhereNode operand) : WhereNode
 /// DECIMAL with BIGINT or DECIMAL is exact (C# decimal), anything with DOUBLE is DOUBLE. Overflow, division by zero
 /// and non-finite results are left to DuckDB.
 /// </summary>
-internal sealed class ArithmeticNode(char op, WhereNode left, WhereNode right) : WhereNode
+internal sealed class ArithmeticNode(char op, WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {

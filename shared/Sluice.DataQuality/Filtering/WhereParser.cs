@@ -21,7 +21,7 @@ internal sealed class WhereParser
     private const int MaxLength = 8192;
 
     /// <summary>Deepest nesting accepted (each level is a recursive call).</summary>
-    private const int MaxDepth = 64;
+    private const int MaxDepth = 128;
 
     /// <summary>
     /// Words that DuckDB (PostgreSQL's grammar) reserves or gives a meaning that this subset does not model; as a bare
@@ -71,6 +71,10 @@ internal sealed class WhereParser
             {
                 throw new OutsideSubset($"'{parser.Peek.Text}' where the clause should end");
             }
+            if (root.Depth > MaxDepth)
+            {
+                throw new OutsideSubset($"nested deeper than {MaxDepth} levels");
+            }
             reason = null;
             return new WhereClause(text, root, parser._columns, [.. parser._columns.Select((_, i) => parser._arithmeticColumns.Contains(i))]);
         }
@@ -115,10 +119,7 @@ internal sealed class WhereParser
 
     private WhereNode Or()
     {
-        if (++_depth > MaxDepth)
-        {
-            throw new OutsideSubset($"nested deeper than {MaxDepth} levels");
-        }
+        Enter();
         var left = And();
         while (TakeKeyword("or"))
         {
@@ -126,6 +127,15 @@ internal sealed class WhereParser
         }
         _depth--;
         return left;
+    }
+
+    /// <summary>Bounds the parser's recursion (the tree's depth is checked once it is built).</summary>
+    private void Enter()
+    {
+        if (++_depth > MaxDepth)
+        {
+            throw new OutsideSubset($"nested deeper than {MaxDepth} levels");
+        }
     }
 
     private WhereNode And()
@@ -142,7 +152,10 @@ internal sealed class WhereParser
     {
         if (TakeKeyword("not"))
         {
-            return new NotNode(Not());
+            Enter();
+            var operand = Not();
+            _depth--;
+            return new NotNode(operand);
         }
         return Is();
     }
@@ -270,13 +283,13 @@ internal sealed class WhereParser
 
     private WhereNode Unary()
     {
-        if (TakeSymbol("-"))
+        if (Peek.Kind == TokenKind.Symbol && Peek.Text is "-" or "+")
         {
-            return new NegateNode(MarkArithmetic(Unary()));
-        }
-        if (TakeSymbol("+"))
-        {
-            return MarkArithmetic(Unary());
+            var minus = Take().Text == "-";
+            Enter();
+            var operand = MarkArithmetic(Unary());
+            _depth--;
+            return minus ? new NegateNode(operand) : operand;
         }
         return Primary();
     }
