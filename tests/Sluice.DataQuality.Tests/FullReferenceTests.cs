@@ -258,6 +258,29 @@ public class FullReferenceTests
     }
 
     [Theory]
+    [InlineData("NOT ", 1500, "att1 > 2", "nested deeper")]
+    [InlineData("- ", 3000, "att1 > 2", "nested deeper")]
+    [InlineData("(", 3000, "att1 > 2", "nested deeper")]
+    [InlineData("att1 > 0 AND ", 400, "att1 > 2", "nested deeper")]
+    [InlineData("att1 > 0 OR ", 1000, "att1 > 2", "longer than 8192")]
+    [InlineData("", 1, "abs(att1) > 2", "function abs")]
+    [InlineData("", 1, "att1 > 2 -- comment", "'--'")]
+    [InlineData("", 1, "att1 >", "incomplete expression")]
+    public async Task WhereClause_OutsideSubset_GoesToSqlEngineWithTheReason(string repeated, int times, string tail, string reason)
+    {
+        var clause = string.Concat(Enumerable.Repeat(repeated, times)) + tail + (repeated == "(" ? new string(')', times) : "");
+        var runner = new SelectingRunner(new() { [clause] = [2, 3, 4, 5] });
+
+        var scorecard = await Dq.EvaluateAsync($$"""Rules = [ RowCount = 4 where "{{clause}}" ]""", NumericValues, new EvaluationOptions { CustomSqlRunner = runner });
+
+        Assert.Equal(RuleOutcome.Passed, scorecard.Rules[0].Outcome);
+        var route = Assert.Single(scorecard.WhereClauses);
+        Assert.False(route.InProcess);
+        Assert.Contains(reason, route.SqlEngineReason, StringComparison.Ordinal);
+        Assert.Equal([clause], runner.Clauses);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task WhereClause_InSubsetWithoutSqlEngine_EvaluatedInTheSamePass(int parallelism)
