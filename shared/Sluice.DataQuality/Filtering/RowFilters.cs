@@ -103,6 +103,7 @@ internal sealed class RowFilters
     /// Keeps a value of the current row: where it lies in the row's JSON, or a copy when it does not lie there (an
     /// unescaped string, in a buffer the processor reuses); a null has no cell.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Capture(int[] captures, long row, ReadOnlySpan<byte> json, bool isNull, CellKind kind, ReadOnlySpan<byte> value)
     {
         var start = 0;
@@ -143,6 +144,7 @@ internal sealed class RowFilters
     }
 
     /// <summary>Evaluates every clause on the row just read (<paramref name="json"/>) and feeds the plans of those it selects.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndRow(long row, ReadOnlySpan<byte> json)
     {
         var arena = _arena.AsSpan(0, _arenaLength);
@@ -169,6 +171,7 @@ internal sealed class RowFilters
         _arenaLength = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Feed(Target target, long row, ReadOnlySpan<byte> json, ReadOnlySpan<byte> arena)
     {
         foreach (var (slot, index) in target.Feeds)
@@ -196,6 +199,7 @@ internal sealed class RowFilters
     }
 
     /// <summary>A value typed as DuckDB types it when its whole column holds that kind (checked after the pass).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ColumnValue Classify(in Captured captured, long row, ReadOnlySpan<byte> json, ReadOnlySpan<byte> arena, ref ObservedKinds observed)
     {
         if (captured.Row != row || captured.IsNull)
@@ -213,12 +217,12 @@ internal sealed class RowFilters
                 return ColumnCell.TryParseShortDecimal(text, out var number)
                     || (Utf8Parser.TryParse(text, out number, out var used) && used == text.Length && double.IsFinite(number))
                     ? new ColumnValue { Type = SqlType.Double, Double = number }
-                    : new ColumnValue { Unsure = "a number beyond DOUBLE" };
+                    : new ColumnValue { Unsure = UnsureValue.BeyondDouble };
             case CellKind.Number:
                 if (!Utf8Parser.TryParse(text, out long integer, out var consumed) || consumed != text.Length)
                 {
                     observed |= ObservedKinds.Huge;
-                    return new ColumnValue { Unsure = "an integer beyond BIGINT" };
+                    return new ColumnValue { Unsure = UnsureValue.BeyondBigInt };
                 }
                 observed |= integer is > LargestExactDouble or < -LargestExactDouble ? ObservedKinds.Integer | ObservedKinds.IntegerBeyondDouble : ObservedKinds.Integer;
                 return new ColumnValue { Type = SqlType.BigInt, Integer = integer };
@@ -246,7 +250,7 @@ internal sealed class RowFilters
                 return new ColumnValue { Type = SqlType.Varchar, Start = captured.Start, Length = captured.Length, InArena = captured.InArena };
             default:
                 observed |= ObservedKinds.Nested;
-                return new ColumnValue { Unsure = "a nested value" };
+                return new ColumnValue { Unsure = UnsureValue.Nested };
         }
     }
 
