@@ -48,7 +48,8 @@ public sealed class WhereClauseDifferentialTests
         var ndjson = GenerateRows(new Random(7), mixedNumbers: true);
         string[] clauses =
         [
-            "s = 'é'", "s > 'a' AND s < 'z'", "s LIKE 'a%'", "s LIKE '%\\%' ", "s LIKE 'a!%b' ESCAPE '!'", "s LIKE '_'", "s ILIKE 'A%'",
+            "s = 'é'", "s > 'a' AND s < 'z'", "s LIKE 'a%'", "s LIKE '%\\%' ", "s LIKE 'a!%b' ESCAPE '!'", "s LIKE 'a!_b' ESCAPE '!'", "s LIKE '%!%%' ESCAPE '!'", "s LIKE 'a!b' ESCAPE '!'", "s LIKE '%\\%' ESCAPE '\\'",
+            "s LIKE 'a%' ESCAPE ''", "s ILIKE '%É%'", "s LIKE '_'", "s ILIKE 'A%'",
             "s NOT LIKE '%a%'", "s IS NULL", "s IS NOT NULL", "NOT s = 'b'", "s IN ('a', 'é', NULL)", "s NOT IN ('a', NULL)", "s NOT IN ('a', 'b')",
             "n BETWEEN 2 AND 7", "n NOT BETWEEN 2 AND 7", "n % 3 = 1", "n / 2 > 2", "n * 1.5 >= 6", "-n < -3", "n + 1 = 5 OR n IS NULL",
             "x > 2.5", "x = 3", "x < '4.5'", "x BETWEEN 1 AND 4.25", "b", "NOT b", "b = 'true'", "b IS NOT NULL AND NOT b",

@@ -23,7 +23,7 @@ internal sealed class LikePattern
 
     public bool IgnoreCase { get; }
 
-    /// <summary>Null when the pattern is outside what is modelled: a dangling escape character, or non-ASCII with ILIKE.</summary>
+    /// <summary>Null when the pattern is outside what is modelled: an escape character not before %, _ or itself, or non-ASCII with ILIKE.</summary>
     public static LikePattern? TryCompile(string pattern, char? escape, bool ignoreCase)
     {
         if (ignoreCase && !Ascii.IsValid(pattern))
@@ -36,7 +36,8 @@ internal sealed class LikePattern
             var c = pattern[i];
             if (escape == c)
             {
-                if (++i == pattern.Length)
+                // Only %, _ and the escape character itself are escaped; DuckDB's handling of anything else is not modelled.
+                if (++i == pattern.Length || (pattern[i] != '%' && pattern[i] != '_' && pattern[i] != escape))
                 {
                     return null;
                 }

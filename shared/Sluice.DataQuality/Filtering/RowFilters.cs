@@ -260,7 +260,7 @@ internal sealed class RowFilters
     /// </summary>
     private static readonly SearchValues<byte> TemporalCharacters = SearchValues.Create("0123456789abcdefABCDEF-:/.+ TtZzMmPp{}"u8);
 
-    /// <summary>Null when every clause's answer stands; else, per clause text, why it needs DuckDB.</summary>
+    /// <summary>The clauses whose in-process answer does not stand (by text), each with why it needs DuckDB; empty when all stand.</summary>
     public static Dictionary<string, string> WhyNotInProcess(IReadOnlyList<RowFilters> processors)
     {
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
