@@ -20,4 +20,10 @@ internal static partial class ValidationLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Loaded the dataset into DuckDB for CustomSql and where clauses: {Rows} rows from {Files} file(s) in {ElapsedMilliseconds} ms")]
     public static partial void WhereCopyLoaded(ILogger logger, long rows, int files, double elapsedMilliseconds);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "Where clause {Clause} evaluated in process")]
+    public static partial void WhereClauseInProcess(ILogger logger, string clause);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Where clause {Clause} run on DuckDB: {Reason}")]
+    public static partial void WhereClauseOnSqlEngine(ILogger logger, string clause, string? reason);
 }

@@ -184,12 +184,15 @@ public class FullReferenceTests
         }
     }
 
-    [Fact]
-    public async Task WhereClause_RulesEvaluatedOverSelectedRows_OnePassPerClause()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WhereClause_RulesEvaluatedOverSelectedRows_OnePassPerClause(bool inProcess)
     {
         // deequ: IsPrimaryKey "att2" where "att1 > 2" passes (att2 = 0, 5, 6, 7 on those rows) though att2 repeats overall.
+        // The engine's selections are the rows the clauses select, so both ways give the same scorecard.
         var runner = new SelectingRunner(new() { ["att1 > 2"] = [2, 3, 4, 5], ["att1 > 9"] = [] });
-        var options = new EvaluationOptions { TimeProvider = Dq.Options().TimeProvider, CustomSqlRunner = runner };
+        var options = new EvaluationOptions { TimeProvider = Dq.Options().TimeProvider, CustomSqlRunner = runner, EvaluateWhereClausesInProcess = inProcess };
 
         var scorecard = await Dq.EvaluateAsync("""
             Rules = [
@@ -208,7 +211,10 @@ public class FullReferenceTests
         Assert.Equal(1.0, scorecard.Rules[0].Metrics["Column.att2.Uniqueness"]);
         Assert.Contains("nope = 1", scorecard.Rules[5].FailureMessage);
         Assert.Equal(6, scorecard.RowCount);
-        Assert.Equal(["att1 > 2", "att1 > 9", "nope = 1"], runner.Clauses.Order().ToList());
+        // In process, only the clause naming a column the data lacks goes to the engine (which then refuses it).
+        Assert.Equal(inProcess ? ["nope = 1"] : ["att1 > 2", "att1 > 9", "nope = 1"], runner.Clauses.Order().ToList());
+        Assert.Equal(inProcess ? [true, true, false] : [false, false, false], scorecard.WhereClauses.OrderBy(c => c.Clause).Select(c => c.InProcess));
+        Assert.Contains(inProcess ? "no key of the dataset is named nope" : "turned off", scorecard.WhereClauses.Single(c => c.Clause == "nope = 1").SqlEngineReason);
     }
 
     [Theory]
@@ -219,7 +225,7 @@ public class FullReferenceTests
         var part1 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[..3]) + "\n\n");
         var part2 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[3..]));
         var runner = new SelectingRunner(new() { ["att1 % 2 = 0"] = [5, 1, 3] });
-        var options = new EvaluationOptions { CustomSqlRunner = runner, MaxDegreeOfParallelism = parallel ? 2 : 1 };
+        var options = new EvaluationOptions { CustomSqlRunner = runner, MaxDegreeOfParallelism = parallel ? 2 : 1, EvaluateWhereClausesInProcess = false };
         var source = DatasetSource.FromNdjsonParts([_ => Task.FromResult<Stream>(new MemoryStream(part1)), _ => Task.FromResult<Stream>(new MemoryStream(part2))]);
 
         var scorecard = await RulesetEvaluator.EvaluateAsync(DqdlParser.Parse("""
@@ -233,7 +239,7 @@ public class FullReferenceTests
     public async Task WhereClause_EngineRowCountDiffers_IsError()
     {
         var runner = new SelectingRunner(new() { ["att1 > 2"] = [2, 3] }, rowCount: 5);
-        var options = new EvaluationOptions { CustomSqlRunner = runner };
+        var options = new EvaluationOptions { CustomSqlRunner = runner, EvaluateWhereClausesInProcess = false };
 
         var scorecard = await Dq.EvaluateAsync("""Rules = [ RowCount = 2 where "att1 > 2", RowCount = 6 ]""", NumericValues, options);
 
@@ -243,12 +249,61 @@ public class FullReferenceTests
     }
 
     [Fact]
-    public async Task WhereClause_WithoutSqlEngine_IsError()
+    public async Task WhereClause_OutsideSubsetWithoutSqlEngine_IsError()
     {
-        var result = await EvaluateOneAsync("""Completeness "att2" > 0.5 where "att1 > 2" """, NumericValues);
+        var result = await EvaluateOneAsync("""Completeness "att2" > 0.5 where "abs(att1) > 2" """, NumericValues);
 
         Assert.Equal(RuleOutcome.Error, result.Outcome);
         Assert.Contains("No SQL engine", result.FailureMessage);
+    }
+
+    [Theory]
+    [InlineData("NOT ", 1500, "att1 > 2", "nested deeper")]
+    [InlineData("- ", 3000, "att1 > 2", "nested deeper")]
+    [InlineData("(", 3000, "att1 > 2", "nested deeper")]
+    [InlineData("att1 > 0 AND ", 400, "att1 > 2", "nested deeper")]
+    [InlineData("att1 > 0 OR ", 1000, "att1 > 2", "longer than 8192")]
+    [InlineData("", 1, "abs(att1) > 2", "function abs")]
+    [InlineData("", 1, "att1 > 2 -- comment", "'--'")]
+    [InlineData("", 1, "att1 >", "incomplete expression")]
+    public async Task WhereClause_OutsideSubset_GoesToSqlEngineWithTheReason(string repeated, int times, string tail, string reason)
+    {
+        var clause = string.Concat(Enumerable.Repeat(repeated, times)) + tail + (repeated == "(" ? new string(')', times) : "");
+        var runner = new SelectingRunner(new() { [clause] = [2, 3, 4, 5] });
+
+        var scorecard = await Dq.EvaluateAsync($$"""Rules = [ RowCount = 4 where "{{clause}}" ]""", NumericValues, new EvaluationOptions { CustomSqlRunner = runner });
+
+        Assert.Equal(RuleOutcome.Passed, scorecard.Rules[0].Outcome);
+        var route = Assert.Single(scorecard.WhereClauses);
+        Assert.False(route.InProcess);
+        Assert.Contains(reason, route.SqlEngineReason, StringComparison.Ordinal);
+        Assert.Equal([clause], runner.Clauses);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task WhereClause_InSubsetWithoutSqlEngine_EvaluatedInTheSamePass(int parallelism)
+    {
+        var part1 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[..3]) + "\n\n");
+        var part2 = Encoding.UTF8.GetBytes(string.Join('\n', NumericValues[3..]));
+        var reads = 0;
+        var source = DatasetSource.FromNdjsonParts([_ => { reads++; return Task.FromResult<Stream>(new MemoryStream(part1)); }, _ => Task.FromResult<Stream>(new MemoryStream(part2))]);
+
+        var scorecard = await RulesetEvaluator.EvaluateAsync(DqdlParser.Parse("""
+            Rules = [
+                IsPrimaryKey "att2" where "att1 > 2",
+                Mean "att2" = 4.5 where "att1 > 2",
+                Sum "att1" = 12 where "att1 % 2 = 0",
+                RowCount = 3 where "att1 BETWEEN 2 AND 3 OR att1 IN (6, NULL) AND NOT att1 IS NULL",
+                RowCount = 6
+            ]
+            """), source, new EvaluationOptions { MaxDegreeOfParallelism = parallelism });
+
+        Assert.All(scorecard.Rules, rule => Assert.Equal(RuleOutcome.Passed, rule.Outcome));
+        Assert.All(scorecard.WhereClauses, clause => Assert.True(clause.InProcess, clause.SqlEngineReason));
+        Assert.Equal(3, scorecard.WhereClauses.Count);
+        Assert.Equal(1, reads);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public class ScorecardTests
     [Fact]
     public async Task WhereClause_WithoutSqlEngine_IsReportedAsError()
     {
-        var result = await Dq.EvaluateRuleAsync("Completeness \"status\" > 0.5 where \"total > 10\"", Orders);
+        var result = await Dq.EvaluateRuleAsync("Completeness \"status\" > 0.5 where \"round(total) > 10\"", Orders);
 
         Assert.Equal(RuleOutcome.Error, result.Outcome);
         Assert.Contains("where", result.FailureMessage);

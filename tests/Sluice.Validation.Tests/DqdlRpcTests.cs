@@ -102,6 +102,9 @@ public sealed class DqdlRpcTests(CountingObjectStoreHost fixture) : IClassFixtur
     [InlineData("amount > 0; SELECT 1", "';'")]
     [InlineData("amount > 0) OR (1 = 1", "closes a parenthesis")]
     [InlineData("amount IN (SELECT 1 FROM read_csv('/etc/passwd'))", "")]
+    [InlineData("amount >", "syntax error")]
+    [InlineData("amount = 1 = 1", "syntax error")]
+    [InlineData("status = 'shipped", "unterminated string")]
     public async Task EvaluateRuleset_BadWhereClause_OnlyItsRulesEndInError(string clause, string reason)
     {
         var scorecard = await EvaluateInlineAsync($$"""

@@ -40,6 +40,24 @@ public sealed class EmbeddedCustomSqlLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EvaluateRuleset_WhereClausesInTheSubset_ScoredWithoutTheCopyWhileOthersReachItsLimit()
+    {
+        // Five rows, more than the copy may hold: the clauses evaluated in process never load it; the one with a
+        // function goes to DuckDB and meets the limit.
+        var scorecard = await EvaluateInlineAsync("""
+            Rules = [
+                RowCount = 5,
+                RowCount = 3 where "status = 'shipped'",
+                Sum "amount" = 110 where "amount >= 20",
+                RowCount = 3 where "lower(status) = 'shipped'"
+            ]
+            """, OrdersDataset.Rows);
+
+        Assert.Equal([RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Passed, RuleOutcome.Error], scorecard.Rules.Select(r => r.Outcome));
+        Assert.EndsWith("(Sluice:Validation:CustomSql:MaxRows).", scorecard.Rules[3].FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EvaluateRuleset_InlineRowLargerThanMaxBytes_CustomSqlRuleErrorNamingTheLimit()
     {
         var scorecard = await EvaluateInlineAsync("""Rules = [ CustomSql "select count(*) from primary" = 1 ]""",

@@ -9,11 +9,12 @@ namespace Sluice.Validation.Rulesets;
 
 /// <summary>
 /// Runs DQDL rulesets on datasets: NDJSON parts in the object store, streamed one part at a time,
-/// or rows given inline. CustomSql rules, where clauses and rules comparing with reference datasets run
+/// or rows given inline. Where clauses in the subset the evaluator models run in its own pass (logged at debug level
+/// per clause, with the reason when DuckDB runs one instead). CustomSql rules, other where clauses and rules comparing with reference datasets run
 /// on an embedded DuckDB copy of the dataset made for the evaluation (<see cref="DuckDbDatasetCopies"/>),
 /// unless an <see cref="ICustomSqlRunner"/> is registered in the container: that one then runs them instead.
 /// </summary>
-internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, DuckDbDatasetCopies copies,
+internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, DuckDbDatasetCopies copies, ILogger<DatasetEvaluator> logger,
     ICustomSqlRunner? customSql = null)
 {
     /// <summary>What a key must end with to be read as a part when a dataset is given by prefix.</summary>
@@ -52,7 +53,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromNdjsonParts(parts), Options(datasetName, copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
-            return scorecard;
+            return LogWhereClauses(scorecard);
         }
         catch (InvalidDataException exception) when (current >= 0)
         {
@@ -73,7 +74,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         {
             var scorecard = await RulesetEvaluator.EvaluateAsync(ruleset, DatasetSource.FromRows(rows), Options("primary", copy, history), cancellationToken).ConfigureAwait(false);
             copy?.ThrowIfCopyFailedForAnotherReason();
-            return scorecard;
+            return LogWhereClauses(scorecard);
         }
         finally
         {
@@ -81,9 +82,25 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         }
     }
 
+    private Scorecard LogWhereClauses(Scorecard scorecard)
+    {
+        foreach (var clause in scorecard.WhereClauses)
+        {
+            if (clause.InProcess)
+            {
+                ValidationLog.WhereClauseInProcess(logger, clause.Clause);
+            }
+            else
+            {
+                ValidationLog.WhereClauseOnSqlEngine(logger, clause.Clause, clause.SqlEngineReason);
+            }
+        }
+        return scorecard;
+    }
+
     private static ValueTask DisposeAsync(DuckDbDatasetCopy? copy) => copy?.DisposeAsync() ?? ValueTask.CompletedTask;
 
-    /// <summary>The copy is made only if a CustomSql rule asks for it (the evaluator calls the runner for nothing else).</summary>
+    /// <summary>The copy is made only if a rule asks for it: CustomSql, a reference rule, or a where clause the evaluator does not run itself.</summary>
     private EvaluationOptions Options(string datasetName, DuckDbDatasetCopy? copy, IMetricHistory? history) => new()
     {
         MetricHistory = history,

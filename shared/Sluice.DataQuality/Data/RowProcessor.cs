@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Sluice.DataQuality.Filtering;
 using Sluice.DataQuality.Metrics;
 using Sluice.DataQuality.Values;
 
@@ -16,15 +17,20 @@ internal sealed class RowProcessor : IRowSink
     private readonly Dictionary<string, ColumnSlot> _slotsByName;
     private readonly ColumnSlot[] _slots;
     private readonly IRowEndHook[] _hooks;
+    private readonly RowFilters? _filters;
     private readonly List<KnownKey> _keys = [];
     private int[] _expectedKeyAt = new int[16];
     private byte[] _scratch = new byte[1024];
 
-    public RowProcessor(IReadOnlyDictionary<string, ColumnSlot> slots, IReadOnlyList<IRowEndHook> hooks)
+    /// <param name="slots">The plan's columns, by name.</param>
+    /// <param name="hooks">Called at the end of each row.</param>
+    /// <param name="filters">Where clauses evaluated on each row in this same pass, feeding their own plans; null: none.</param>
+    public RowProcessor(IReadOnlyDictionary<string, ColumnSlot> slots, IReadOnlyList<IRowEndHook> hooks, RowFilters? filters = null)
     {
         _slotsByName = new Dictionary<string, ColumnSlot>(slots, StringComparer.Ordinal);
         _slots = [.. slots.Values];
         _hooks = [.. hooks];
+        _filters = filters;
         Array.Fill(_expectedKeyAt, -1);
     }
 
@@ -45,7 +51,7 @@ internal sealed class RowProcessor : IRowSink
             if (!_keys.Exists(known => known.Utf8.AsSpan().SequenceEqual(key.Utf8)))
             {
                 _slotsByName.TryGetValue(Encoding.UTF8.GetString(key.Utf8), out var slot);
-                _keys.Add(new KnownKey(key.Utf8, slot));
+                _keys.Add(new KnownKey(key.Utf8, slot, null));
             }
         }
     }
@@ -64,9 +70,11 @@ internal sealed class RowProcessor : IRowSink
         var position = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var slot = _keys[ResolveKey(ref reader, position++)].Slot;
+            var key = _keys[ResolveKey(ref reader, position++)];
+            var slot = key.Slot;
             reader.Read();
-            if (slot is null || slot.SeenInRow == row)
+            var feedsSlot = slot is not null && slot.SeenInRow != row;
+            if (!feedsSlot && key.Captures is null)
             {
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                 {
@@ -75,29 +83,49 @@ internal sealed class RowProcessor : IRowSink
                 continue;
             }
 
-            slot.SeenInRow = row;
-            slot.Present = true;
+            var isNull = false;
+            CellKind kind;
+            scoped ReadOnlySpan<byte> value;
             switch (reader.TokenType)
             {
                 case JsonTokenType.Null:
-                    slot.AcceptNull();
+                    isNull = true;
+                    kind = default;
+                    value = default;
                     break;
                 case JsonTokenType.String:
-                    var text = reader.ValueIsEscaped ? Unescape(ref reader) : reader.ValueSpan;
-                    var stringCell = new ColumnCell(CellKind.String, text);
-                    slot.Accept(ref stringCell);
+                    kind = CellKind.String;
+                    value = reader.ValueIsEscaped ? Unescape(ref reader) : reader.ValueSpan;
                     break;
                 case JsonTokenType.StartObject:
                 case JsonTokenType.StartArray:
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
-                    var nested = new ColumnCell(CellKind.Complex, json[start..(int)reader.BytesConsumed]);
-                    slot.Accept(ref nested);
+                    kind = CellKind.Complex;
+                    value = json[start..(int)reader.BytesConsumed];
                     break;
                 default:
-                    var cell = new ColumnCell(ColumnCell.KindOf(reader.TokenType), reader.ValueSpan);
-                    slot.Accept(ref cell);
+                    kind = ColumnCell.KindOf(reader.TokenType);
+                    value = reader.ValueSpan;
                     break;
+            }
+            if (feedsSlot)
+            {
+                slot!.SeenInRow = row;
+                slot.Present = true;
+                if (isNull)
+                {
+                    slot.AcceptNull();
+                }
+                else
+                {
+                    var cell = new ColumnCell(kind, value);
+                    slot.Accept(ref cell);
+                }
+            }
+            if (key.Captures is { } captures)
+            {
+                _filters!.Capture(captures, row, json, isNull, kind, value);
             }
         }
         // Reading past the object's end makes the reader reject trailing content on the line.
@@ -117,6 +145,7 @@ internal sealed class RowProcessor : IRowSink
         {
             hook.EndRow();
         }
+        _filters?.EndRow(row, json);
     }
 
     private ReadOnlySpan<byte> Unescape(ref Utf8JsonReader reader)
@@ -159,7 +188,7 @@ internal sealed class RowProcessor : IRowSink
         {
             var name = reader.GetString()!;
             _slotsByName.TryGetValue(name, out var slot);
-            _keys.Add(new KnownKey(Encoding.UTF8.GetBytes(name), slot));
+            _keys.Add(new KnownKey(Encoding.UTF8.GetBytes(name), slot, _filters?.CapturesFor(name)));
             index = _keys.Count - 1;
         }
         _expectedKeyAt[position] = index;
@@ -169,5 +198,8 @@ internal sealed class RowProcessor : IRowSink
     private static bool NameEquals(ref Utf8JsonReader reader, byte[] utf8) =>
         reader.ValueIsEscaped ? reader.ValueTextEquals(utf8) : reader.ValueSpan.SequenceEqual(utf8);
 
-    private readonly record struct KnownKey(byte[] Utf8, ColumnSlot? Slot);
+    /// <param name="Utf8">The key as written.</param>
+    /// <param name="Slot">The plan's column of that name; null when no rule reads it.</param>
+    /// <param name="Captures">What the row filters keep of the key's value (see <see cref="RowFilters.CapturesFor"/>); null: nothing.</param>
+    private readonly record struct KnownKey(byte[] Utf8, ColumnSlot? Slot, int[]? Captures);
 }

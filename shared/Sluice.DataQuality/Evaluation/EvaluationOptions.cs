@@ -29,6 +29,13 @@ public sealed class EvaluationOptions
     /// </summary>
     public IMetricHistory? MetricHistory { get; init; }
 
+    /// <summary>
+    /// Whether <c>where</c> clauses in the subset Sluice models (comparisons, AND/OR/NOT, IN, IS NULL, LIKE, BETWEEN,
+    /// arithmetic on columns and literals) are evaluated in the main pass, as DuckDB would answer them; the others, and
+    /// all of them when false, run on <see cref="CustomSqlRunner"/>. Defaults to true.
+    /// </summary>
+    public bool EvaluateWhereClausesInProcess { get; init; } = true;
+
     /// <summary>Longest time one regular-expression match may take before the rule ends in Error. Defaults to 1 second.</summary>
     public TimeSpan RegexMatchTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

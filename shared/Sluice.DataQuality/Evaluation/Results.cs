@@ -44,13 +44,18 @@ public sealed class RuleResult
 public sealed class Scorecard
 {
     /// <summary>Creates a scorecard.</summary>
-    public Scorecard(double score, IReadOnlyList<RuleResult> rules, long rowCount, IReadOnlyList<AnalyzerResult>? analyzers = null)
+    public Scorecard(double score, IReadOnlyList<RuleResult> rules, long rowCount, IReadOnlyList<AnalyzerResult>? analyzers = null,
+        IReadOnlyList<WhereClauseEvaluation>? whereClauses = null)
     {
         Score = score;
         Rules = rules;
         RowCount = rowCount;
         Analyzers = analyzers ?? [];
+        WhereClauses = whereClauses ?? [];
     }
+
+    /// <summary>Each distinct <c>where</c> clause of the evaluated rules and where it was evaluated.</summary>
+    public IReadOnlyList<WhereClauseEvaluation> WhereClauses { get; }
 
     /// <summary>The metrics of the <c>Analyzers</c> section, in order; they do not count towards the score.</summary>
     public IReadOnlyList<AnalyzerResult> Analyzers { get; }
@@ -81,3 +86,9 @@ public sealed class AnalyzerResult
     /// <summary>Why the metrics could not be computed; null when they were.</summary>
     public string? Error { get; }
 }
+
+/// <summary>How one <c>where</c> clause was evaluated.</summary>
+/// <param name="Clause">The clause as written.</param>
+/// <param name="InProcess">True when evaluated in the evaluator's own pass; false when run on the SQL engine.</param>
+/// <param name="SqlEngineReason">Why the SQL engine ran it (outside the modelled subset, or the data's column types); null when in process.</param>
+public sealed record WhereClauseEvaluation(string Clause, bool InProcess, string? SqlEngineReason);

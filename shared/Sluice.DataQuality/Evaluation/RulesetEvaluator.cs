@@ -1,4 +1,5 @@
 using Sluice.DataQuality.Data;
+using Sluice.DataQuality.Filtering;
 using Sluice.DataQuality.Model;
 
 namespace Sluice.DataQuality.Evaluation;
@@ -8,8 +9,10 @@ namespace Sluice.DataQuality.Evaluation;
 /// stream by, then each rule is judged. CustomSql statements run on the injected engine meanwhile. NDJSON
 /// is evaluated by <see cref="EvaluationOptions.MaxDegreeOfParallelism"/> workers (the bytes are still read
 /// once) whose accumulators are merged exactly, so the scorecard does not depend on the degree of parallelism.
-/// Rules with a <c>where</c> clause are evaluated by one more pass per distinct clause over the rows the SQL engine
-/// selects (<see cref="ICustomSqlRunner.SelectRowsAsync"/>).
+/// Rules with a <c>where</c> clause are evaluated in the same pass when the clause is in the subset
+/// <see cref="WhereParser"/> reads and the data confirms DuckDB would type its columns alike; any other clause is run
+/// on the SQL engine (<see cref="ICustomSqlRunner.SelectRowsAsync"/>) and its rules get one more pass over the rows it
+/// selects. <see cref="Scorecard.WhereClauses"/> tells which way each clause went.
 /// </summary>
 public static class RulesetEvaluator
 {
@@ -31,16 +34,32 @@ public static class RulesetEvaluator
 
         var main = new EvaluationPlan(options, options.TimeProvider.GetUtcNow());
         var filtered = new Dictionary<string, EvaluationPlan>(StringComparer.Ordinal);
+        // Per clause: compiled for the pass, or why the SQL engine runs it instead.
+        var compiled = new Dictionary<string, WhereClause>(StringComparer.Ordinal);
+        var onSqlEngine = new Dictionary<string, string>(StringComparer.Ordinal);
         EvaluationPlan PlanFor(SimpleRule rule)
         {
             if (!Filters(rule))
             {
                 return main;
             }
-            if (!filtered.TryGetValue(rule.WhereClause!, out var plan))
+            var clause = rule.WhereClause!;
+            if (!filtered.TryGetValue(clause, out var plan))
             {
                 plan = new EvaluationPlan(options, main.Now, main.Regexes);
-                filtered.Add(rule.WhereClause!, plan);
+                filtered.Add(clause, plan);
+                if (!options.EvaluateWhereClausesInProcess)
+                {
+                    onSqlEngine.Add(clause, "evaluation in process is turned off");
+                }
+                else if (WhereParser.TryParse(clause, out var outside) is { } where)
+                {
+                    compiled.Add(clause, where);
+                }
+                else
+                {
+                    onSqlEngine.Add(clause, $"outside the subset evaluated in process: {outside}");
+                }
             }
             return plan;
         }
@@ -48,14 +67,22 @@ public static class RulesetEvaluator
         var evaluators = ruleset.Rules.Select(rule => RuleEvaluator.Create(rule, PlanFor)).ToList();
         var analyzers = ruleset.Analyzers.Select(analyzer => new SimpleRuleEvaluator(analyzer, PlanFor(analyzer), analyzer: true)).ToList();
         var simpleRules = ruleset.Rules.SelectMany(rule => rule.SimpleRules()).Concat(ruleset.Analyzers).ToList();
+        var inProcess = compiled.Values.Select(clause => new FilteredRules(clause, filtered[clause.Text],
+            simpleRules.Where(rule => Filters(rule) && rule.WhereClause == clause.Text).ToList())).ToList();
 
         using var customSqlCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         main.StartCustomSql(customSqlCancellation.Token);
-        // The where clauses run on the SQL engine while the main pass reads the data.
-        var selections = filtered.Keys.ToDictionary(clause => clause, clause => SelectAsync(clause, options, customSqlCancellation.Token), StringComparer.Ordinal);
+        // The clauses outside the subset run on the SQL engine while the main pass reads the data.
+        var selections = onSqlEngine.Keys.ToDictionary(clause => clause, clause => SelectAsync(clause, options, customSqlCancellation.Token), StringComparer.Ordinal);
         try
         {
-            await PassAsync(main, simpleRules.Where(rule => !Filters(rule)).ToList(), dataset, cancellationToken).ConfigureAwait(false);
+            var fallBack = await PassAsync(main, simpleRules.Where(rule => !Filters(rule)).ToList(), inProcess, dataset, cancellationToken).ConfigureAwait(false);
+            foreach (var (clause, reason) in fallBack)
+            {
+                // The data showed the in-process answer might differ from DuckDB's: the SQL engine decides.
+                onSqlEngine.Add(clause, reason);
+                selections.Add(clause, SelectAsync(clause, options, customSqlCancellation.Token));
+            }
         }
         catch
         {
@@ -72,9 +99,10 @@ public static class RulesetEvaluator
             throw;
         }
         await main.WaitForCustomSqlAsync().ConfigureAwait(false);
-        if (filtered.Count > 0)
+        if (selections.Count > 0)
         {
-            await FilteredPassAsync(filtered, selections, dataset, main.Facts.RowCount, cancellationToken).ConfigureAwait(false);
+            var plans = onSqlEngine.Keys.ToDictionary(clause => clause, clause => filtered[clause], StringComparer.Ordinal);
+            await FilteredPassAsync(plans, selections, dataset, main.Facts.RowCount, cancellationToken).ConfigureAwait(false);
         }
 
         var results = evaluators.Select(evaluator => evaluator.Evaluate()).ToList();
@@ -83,7 +111,8 @@ public static class RulesetEvaluator
             .ToList();
         var passed = results.Count(result => result.Outcome == RuleOutcome.Passed);
         var score = results.Count == 0 ? 1.0 : passed / (double)results.Count;
-        return new Scorecard(score, results, main.Facts.RowCount, analyzerResults);
+        var whereClauses = filtered.Keys.Select(clause => new WhereClauseEvaluation(clause, !onSqlEngine.ContainsKey(clause), onSqlEngine.GetValueOrDefault(clause))).ToList();
+        return new Scorecard(score, results, main.Facts.RowCount, analyzerResults, whereClauses);
     }
 
     /// <summary>A rule evaluated over the rows its where clause selects (a clause its type does not take makes it an Error instead).</summary>
@@ -154,30 +183,72 @@ public static class RulesetEvaluator
 
     /// <summary>
     /// One pass of <paramref name="dataset"/> into <paramref name="plan"/> (whose rules are <paramref name="rules"/>), with
-    /// parallel workers whose plans register the same rules in the same order and are merged after the pass.
+    /// parallel workers whose plans register the same rules in the same order and are merged after the pass. The
+    /// <paramref name="filters"/> are evaluated on every row of the same pass, each worker feeding its own plans of them;
+    /// those are merged into the clause's plan only if the data confirms the answer (see <see cref="RowFilters"/>).
+    /// Returns the clauses it could not confirm, with the reason.
     /// </summary>
-    private static async Task PassAsync(EvaluationPlan plan, List<SimpleRule> rules, DatasetSource dataset, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, string>> PassAsync(EvaluationPlan plan, List<SimpleRule> rules, List<FilteredRules> filters,
+        DatasetSource dataset, CancellationToken cancellationToken)
     {
         var options = plan.Options;
-        var processor = new RowProcessor(plan.Slots, plan.Hooks);
         var workerCount = dataset.CanReadInParallel ? options.MaxDegreeOfParallelism - 1 : 0;
-        var workers = new List<(EvaluationPlan Plan, RowProcessor Processor)>(workerCount);
-        for (var i = 0; i < workerCount; i++)
+        var workers = new List<(EvaluationPlan Plan, RowProcessor Processor, RowFilters? Filters, List<EvaluationPlan> FilterPlans)>(workerCount + 1);
+        for (var i = 0; i <= workerCount; i++)
         {
-            var workerPlan = new EvaluationPlan(options, plan.Now, plan.Regexes);
-            foreach (var rule in rules)
+            var workerPlan = plan;
+            if (i > 0)
             {
-                _ = new SimpleRuleEvaluator(rule, workerPlan);
+                workerPlan = new EvaluationPlan(options, plan.Now, plan.Regexes);
+                foreach (var rule in rules)
+                {
+                    _ = new SimpleRuleEvaluator(rule, workerPlan);
+                }
             }
-            workers.Add((workerPlan, new RowProcessor(workerPlan.Slots, workerPlan.Hooks)));
+            var filterPlans = filters.Select(filter =>
+            {
+                var filterPlan = new EvaluationPlan(options, plan.Now, plan.Regexes);
+                foreach (var rule in filter.Rules)
+                {
+                    _ = new SimpleRuleEvaluator(rule, filterPlan);
+                }
+                return filterPlan;
+            }).ToList();
+            var rowFilters = filters.Count == 0 ? null : new RowFilters([.. filters.Select((filter, index) => (filter.Clause, filterPlans[index]))]);
+            workers.Add((workerPlan, new RowProcessor(workerPlan.Slots, workerPlan.Hooks, rowFilters), rowFilters, filterPlans));
         }
-        List<RowProcessor> processors = [processor, .. workers.Select(worker => worker.Processor)];
-        await dataset.ReadAsync(processors, options.BufferSize, cancellationToken).ConfigureAwait(false);
-        foreach (var (workerPlan, workerProcessor) in workers)
+        var processor = workers[0].Processor;
+        await dataset.ReadAsync([.. workers.Select(worker => worker.Processor)], options.BufferSize, cancellationToken).ConfigureAwait(false);
+        foreach (var (workerPlan, workerProcessor, _, _) in workers.Skip(1))
         {
             plan.MergeFrom(workerPlan);
             processor.MergeFrom(workerProcessor);
         }
         plan.Facts = new DatasetFacts(processor.RowCount, processor.ColumnCount, processor.ColumnNames);
+        if (filters.Count == 0)
+        {
+            return [];
+        }
+
+        var unconfirmed = RowFilters.WhyNotInProcess([.. workers.Select(worker => worker.Filters!)]);
+        for (var f = 0; f < filters.Count; f++)
+        {
+            var filter = filters[f];
+            if (unconfirmed.ContainsKey(filter.Clause.Text))
+            {
+                continue;
+            }
+            long selected = 0;
+            foreach (var worker in workers)
+            {
+                filter.Plan.MergeFrom(worker.FilterPlans[f]);
+                selected += worker.Filters!.SelectedRows(f);
+            }
+            filter.Plan.Facts = new DatasetFacts(selected, processor.ColumnCount, processor.ColumnNames);
+        }
+        return unconfirmed;
     }
+
+    /// <summary>A where clause evaluated in the pass, the plan its rules were registered on, and those rules in registration order.</summary>
+    private sealed record FilteredRules(WhereClause Clause, EvaluationPlan Plan, List<SimpleRule> Rules);
 }

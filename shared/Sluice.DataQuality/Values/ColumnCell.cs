@@ -74,7 +74,7 @@ internal ref struct ColumnCell
     /// 2^53 and the power of ten is exact, so one IEEE division gives the correctly rounded value (Clinger's
     /// fast path). Anything else (exponents, more digits) goes to the general parser.
     /// </summary>
-    private static bool TryParseShortDecimal(ReadOnlySpan<byte> text, out double value)
+    internal static bool TryParseShortDecimal(ReadOnlySpan<byte> text, out double value)
     {
         value = 0;
         var index = 0;
