@@ -19,12 +19,17 @@ internal sealed class PartSpool : IAsyncDisposable
     private readonly string _keyPrefix;
     private readonly long _partBytes;
     private readonly List<LandedPart> _parts;
+    private readonly CuratedZone? _curated;
+    private readonly List<LandedPart> _curatedParts;
     private readonly byte[] _newline = [(byte)'\n'];
     private FileStream _file;
 
-    /// <summary>Opens (or reopens at the checkpoint) the spool of a job.</summary>
-    public PartSpool(IObjectStore store, string spoolDirectory, string keyPrefix, long partBytes, IReadOnlyList<LandedPart> parts, long spoolBytes, long spoolRecords)
+    /// <summary>Opens (or reopens at the checkpoint) the spool of a job; with <paramref name="curated"/>, each part also gets its Parquet copy.</summary>
+    public PartSpool(IObjectStore store, string spoolDirectory, string keyPrefix, long partBytes, IReadOnlyList<LandedPart> parts, long spoolBytes, long spoolRecords,
+        CuratedZone? curated = null, IReadOnlyList<LandedPart>? curatedParts = null)
     {
+        _curated = curated;
+        _curatedParts = [.. curatedParts ?? []];
         _store = store;
         _spoolDirectory = spoolDirectory;
         _keyPrefix = keyPrefix;
@@ -36,6 +41,9 @@ internal sealed class PartSpool : IAsyncDisposable
     }
 
     public IReadOnlyList<LandedPart> Parts => _parts;
+
+    /// <summary>The Parquet copies of <see cref="Parts"/>, one each, when the source has a curated zone.</summary>
+    public IReadOnlyList<LandedPart> CuratedParts => _curatedParts;
 
     /// <summary>Bytes of the current part so far.</summary>
     public long Bytes => _file.Length;
@@ -72,18 +80,27 @@ internal sealed class PartSpool : IAsyncDisposable
         }
         var key = PartKey(_parts.Count);
         _file.Position = 0;
-        string checksum;
-        using (var sha = SHA256.Create())
+        var checksum = await PutWithChecksumAsync(_store, key, _file, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
+        if (_curated is not null)
         {
-            await using var hashing = new CryptoStream(_file, sha, CryptoStreamMode.Read, leaveOpen: true);
-            await _store.PutAsync(key, hashing, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
-            checksum = Convert.ToHexStringLower(sha.Hash!);
+            _curatedParts.Add(await _curated.LandAsync(_file, _parts.Count, cancellationToken).ConfigureAwait(false));
         }
         _parts.Add(new LandedPart(key, Records, _file.Length, checksum));
         await _file.DisposeAsync().ConfigureAwait(false);
         File.Delete(SpoolPath);
         _file = OpenSpool(0);
         Records = 0;
+    }
+
+    /// <summary>Puts <paramref name="content"/> from its position to its end as <paramref name="key"/>; returns the SHA-256 of what was put, in lowercase hex.</summary>
+    public static async Task<string> PutWithChecksumAsync(IObjectStore store, string key, Stream content, string contentType, CancellationToken cancellationToken)
+    {
+        using var sha = SHA256.Create();
+        await using (var hashing = new CryptoStream(content, sha, CryptoStreamMode.Read, leaveOpen: true))
+        {
+            await store.PutAsync(key, hashing, contentType, cancellationToken).ConfigureAwait(false);
+        }
+        return Convert.ToHexStringLower(sha.Hash!);
     }
 
     /// <summary>Removes the spool directory once the job has ended.</summary>

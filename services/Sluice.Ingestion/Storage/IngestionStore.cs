@@ -34,6 +34,7 @@ internal sealed partial class IngestionStore : IDisposable
             CREATE INDEX IF NOT EXISTS jobs_open ON jobs(final);
             """);
         CreateStreamTables();
+        CreateSourceStateTables();
     }
 
     public StoredSource? GetSource(string name)
@@ -68,12 +69,18 @@ internal sealed partial class IngestionStore : IDisposable
         }
     }
 
+    /// <summary>Removes a source with its curated schema and the trigger objects it has seen (a new source of that name starts afresh).</summary>
     public bool DeleteSource(string name)
     {
         lock (_gate)
         {
+            using var transaction = _connection.BeginTransaction();
             using var command = Command("DELETE FROM sources WHERE name = $name", ("$name", name));
-            return command.ExecuteNonQuery() == 1;
+            command.Transaction = transaction;
+            var deleted = command.ExecuteNonQuery() == 1;
+            DeleteSourceState(name, transaction);
+            transaction.Commit();
+            return deleted;
         }
     }
 
