@@ -115,8 +115,8 @@ internal sealed partial class IngestionStore : IDisposable
     {
         lock (_gate)
         {
-            using var command = Command("INSERT OR IGNORE INTO jobs(id, source, created_at, body, final) VALUES ($id, $source, $created, $body, 0)",
-                ("$id", job.JobId), ("$source", job.Source), ("$created", Time(job.CreatedAt)), ("$body", JsonSerializer.Serialize(job)));
+            using var command = Command("INSERT OR IGNORE INTO jobs(id, source, created_at, body, final) VALUES ($id, $source, $created, $body, $final)",
+                ("$id", job.JobId), ("$source", job.Source), ("$created", Time(job.CreatedAt)), ("$body", JsonSerializer.Serialize(job)), ("$final", job.NeedsWork ? 0 : 1));
             return command.ExecuteNonQuery() == 1;
         }
     }
