@@ -91,11 +91,15 @@ public sealed class ObjectTriggerTests : IAsyncLifetime
 
         Upload("uploads/customers/broken.ndjson", "{\"id\": 1}\n{\"id\": 2}\n{\"id\": 3,,}\n{\"id\": 4}\n");
         Upload("uploads/customers/no-id.ndjson", "{\"id\": 1}\n{\"name\": \"who\"}\n");
+        Upload("uploads/customers/broken-array.json", "[{\"id\": 1},\n {\"id\": 2,]\n");
         var broken = await JobForAsync(_host.Client, "customer-lookup", "uploads/customers/broken.ndjson");
+        var brokenArray = await JobForAsync(_host.Client, "customer-lookup", "uploads/customers/broken-array.json");
         var noId = await JobForAsync(_host.Client, "customer-lookup", "uploads/customers/no-id.ndjson");
 
         Assert.Equal(JobState.Failed, broken.State);
         Assert.Contains("Trigger object 'uploads/customers/broken.ndjson' line 3: not a JSON value", broken.Error);
+        Assert.Equal(JobState.Failed, brokenArray.State);
+        Assert.Contains("Trigger object 'uploads/customers/broken-array.json' line 2: not a valid JSON array", brokenArray.Error);
         Assert.Equal(JobState.Failed, noId.State);
         Assert.Contains("Trigger object 'uploads/customers/no-id.ndjson' line 2: the record has no string or number at 'id' to fill {id}", noId.Error);
         Assert.Empty(_api.CustomerCalls);

@@ -46,16 +46,16 @@ internal sealed class CuratedSchema
     public IReadOnlyList<CuratedColumn> Columns { get; }
 
     /// <summary>
-    /// The column a field goes to, or -1 when it is rescued: no column yet, a name reserved or too
-    /// long, or one that differs from a column's only by case (SQL engines fold case, so both could
-    /// not be read).
+    /// The column a field goes to, or -1 when it has none (see <see cref="CanAdd"/>: a name reserved,
+    /// too long, or differing from a column's only by case, which SQL engines fold).
     /// </summary>
     public int IndexOf(string name) =>
         _byName.TryGetValue(name, out var index) ? index : -1;
 
-    /// <summary>Whether a field without a column may get one.</summary>
+    /// <summary>Whether a field without a column may get one (not a name Parquet.Net reads as a nested path).</summary>
     public bool CanAdd(string name) =>
         name.Length is > 0 and <= MaxNameLength
+        && !name.Contains(Parquet.Schema.ParquetSchema.PathSeparatorChar)
         && !name.Equals(RescuedColumn, StringComparison.OrdinalIgnoreCase)
         && !_byFoldedName.ContainsKey(name);
 
