@@ -10,7 +10,9 @@ namespace Sluice.Ingestion.Landing;
 /// directory, flushed to disk before each checkpoint; a part that reaches the roll size is put
 /// under its final key in one all-or-nothing write of the object store (the spool file is the
 /// temporary copy), so a reader never sees half a part. After a crash the spool is cut back to
-/// the checkpointed length, which drops whatever was written after the last checkpoint.
+/// the checkpointed length, which drops whatever was written after the last checkpoint. A rolled
+/// spool is kept aside until the next roll: a crash after the roll but before its checkpoint
+/// resumes from the checkpoint before, whose bytes are then taken back.
 /// </summary>
 internal sealed class PartSpool : IAsyncDisposable
 {
@@ -87,7 +89,7 @@ internal sealed class PartSpool : IAsyncDisposable
         }
         _parts.Add(new LandedPart(key, Records, _file.Length, checksum));
         await _file.DisposeAsync().ConfigureAwait(false);
-        File.Delete(SpoolPath);
+        File.Move(SpoolPath, RolledPath, overwrite: true);
         _file = OpenSpool(0);
         Records = 0;
     }
@@ -120,8 +122,17 @@ internal sealed class PartSpool : IAsyncDisposable
 
     private string SpoolPath => Path.Combine(_spoolDirectory, "current.ndjson");
 
+    /// <summary>The spool of the part rolled last, until the next roll.</summary>
+    private string RolledPath => Path.Combine(_spoolDirectory, "rolled.ndjson");
+
     private FileStream OpenSpool(long length)
     {
+        // Shorter than its checkpoint: the crash came between a roll and the checkpoint recording
+        // it (every later checkpoint is behind the bytes it counts), so the rolled spool is the one.
+        if (length > 0 && File.Exists(RolledPath) && (!File.Exists(SpoolPath) || new FileInfo(SpoolPath).Length < length))
+        {
+            File.Move(RolledPath, SpoolPath, overwrite: true);
+        }
         var file = new FileStream(SpoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         if (file.Length < length)
         {
