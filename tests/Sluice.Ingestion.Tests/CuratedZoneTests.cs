@@ -178,23 +178,7 @@ public sealed class S3CuratedZoneTests(FauxqsFixture fauxqs) : IClassFixture<Fau
         _api = await TestApiServer.StartAsync(1500);
         var s3 = fauxqs.CreateOptions();
         _prefix = s3.Prefix!;
-        _host = await IngestionHost.StartAsync(_directories, S3Settings(s3, new() { ["Sluice:Ingestion:PartBytes"] = "32768" }));
-    }
-
-    internal static Dictionary<string, string?> S3Settings(Sluice.ObjectStore.S3ObjectStoreOptions s3, Dictionary<string, string?> more)
-    {
-        var settings = new Dictionary<string, string?>(more)
-        {
-            ["Sluice:ObjectStore:Provider"] = "S3",
-            ["Sluice:ObjectStore:S3:Bucket"] = s3.Bucket,
-            ["Sluice:ObjectStore:S3:Prefix"] = s3.Prefix,
-            ["Sluice:ObjectStore:S3:ServiceUrl"] = s3.ServiceUrl,
-            ["Sluice:ObjectStore:S3:Region"] = s3.Region,
-            ["Sluice:ObjectStore:S3:AccessKey"] = s3.AccessKey,
-            ["Sluice:ObjectStore:S3:SecretKey"] = s3.SecretKey,
-            ["Sluice:ObjectStore:S3:ForcePathStyle"] = "true",
-        };
-        return settings;
+        _host = await IngestionHost.StartAsync(_directories, IngestionHost.S3Settings(s3, new Dictionary<string, string?> { ["Sluice:Ingestion:PartBytes"] = "32768" }));
     }
 
     public async Task DisposeAsync()

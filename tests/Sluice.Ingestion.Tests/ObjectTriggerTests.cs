@@ -146,7 +146,7 @@ public sealed class S3ObjectTriggerTests(FauxqsFixture fauxqs) : IClassFixture<F
         _api = await TestApiServer.StartAsync(300);
         var s3 = fauxqs.CreateOptions();
         _prefix = s3.Prefix!;
-        _settings = S3CuratedZoneTests.S3Settings(s3, ObjectTriggerTests.FastPolling);
+        _settings = IngestionHost.S3Settings(s3, ObjectTriggerTests.FastPolling);
         _host = await IngestionHost.StartAsync(_directories, _settings);
     }
 

@@ -110,6 +110,26 @@ internal sealed partial class IngestionStore : IDisposable
         }
     }
 
+    /// <summary>Every source in name order, read a page at a time (what background services go through on each tick).</summary>
+    public IEnumerable<StoredSource> EachSource()
+    {
+        const int PageSize = 200;
+        var after = "";
+        while (true)
+        {
+            var page = ListSources(after, PageSize);
+            foreach (var source in page)
+            {
+                yield return source;
+            }
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+            after = page[^1].Name;
+        }
+    }
+
     /// <summary>Inserts a job; false when its id is taken (a repeated StartIngestion command).</summary>
     public bool InsertJob(JobRecord job)
     {

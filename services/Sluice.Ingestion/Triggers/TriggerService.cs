@@ -22,26 +22,16 @@ internal sealed class TriggerService(IngestionStore store, IObjectStore objects,
         using var timer = new PeriodicTimer(options.Value.Triggers.PollInterval, time);
         do
         {
-            var after = "";
-            while (true)
+            foreach (var source in store.EachSource())
             {
-                var page = store.ListSources(after, 200);
-                foreach (var source in page)
+                try
                 {
-                    try
-                    {
-                        await PollAsync(source, stoppingToken).ConfigureAwait(false);
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException)
-                    {
-                        IngestionLog.TriggerPollFailed(logger, source.Name, exception);
-                    }
+                    await PollAsync(source, stoppingToken).ConfigureAwait(false);
                 }
-                if (page.Count < 200)
+                catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    break;
+                    IngestionLog.TriggerPollFailed(logger, source.Name, exception);
                 }
-                after = page[^1].Name;
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
