@@ -21,6 +21,9 @@ internal static partial class IngestionLog
     [LoggerMessage(1005, LogLevel.Warning, "Job {JobId}: the landed dataset was not published; it is retried on restart.")]
     public static partial void PublishFailed(ILogger logger, string jobId, Exception exception);
 
+    [LoggerMessage(1006, LogLevel.Warning, "The trigger prefix of source {Source} could not be listed; it is tried again at the next poll.")]
+    public static partial void TriggerPollFailed(ILogger logger, string source, Exception exception);
+
     [LoggerMessage(1010, LogLevel.Debug, "Stream {Stream}, shard {ShardId}: landed {Records} records as {Key}.")]
     public static partial void StreamPartLanded(ILogger logger, string stream, string shardId, long records, string key);
 

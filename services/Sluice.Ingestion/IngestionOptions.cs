@@ -32,6 +32,9 @@ public sealed class IngestionOptions
     /// <summary>Push streams: shard limits, batch limits and landing (section Sluice:Ingestion:Streams).</summary>
     public StreamOptions Streams { get; set; } = new();
 
+    /// <summary>Jobs started by objects landing under a source's trigger prefix (section Sluice:Ingestion:Triggers).</summary>
+    public TriggerOptions Triggers { get; set; } = new();
+
     internal string DatabasePath => Path.Combine(DataDirectory, "ingestion.db");
 
     internal string SpoolDirectory => Path.Combine(DataDirectory, "spool");
@@ -59,4 +62,14 @@ public sealed class StreamOptions
 
     /// <summary>How often the flusher looks for parts to land. Defaults to 1 second.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Settings of object-landed triggers, bound from "Sluice:Ingestion:Triggers".</summary>
+public sealed class TriggerOptions
+{
+    /// <summary>How often each trigger prefix is listed for new objects. Defaults to 5 seconds.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest trigger object read, in bytes; a larger one fails its job. Defaults to 16 MiB.</summary>
+    public long MaxObjectBytes { get; set; } = 16L * 1024 * 1024;
 }

@@ -11,6 +11,7 @@ using Sluice.Ingestion.Scheduling;
 using Sluice.Ingestion.Sources;
 using Sluice.Ingestion.Storage;
 using Sluice.Ingestion.Streams;
+using Sluice.Ingestion.Triggers;
 using Sluice.ObjectStore;
 using Sluice.ServiceDefaults;
 
@@ -50,6 +51,8 @@ public static class IngestionServiceHosting
             .Validate(o => o.Streams.PartBytes >= 1024, "Sluice:Ingestion:Streams:PartBytes must be at least 1024.")
             .Validate(o => o.Streams.PartMaxAge >= TimeSpan.Zero, "Sluice:Ingestion:Streams:PartMaxAge must not be negative.")
             .Validate(o => o.Streams.FlushInterval >= TimeSpan.FromMilliseconds(10), "Sluice:Ingestion:Streams:FlushInterval must be at least 10 ms.")
+            .Validate(o => o.Triggers.PollInterval >= TimeSpan.FromMilliseconds(10), "Sluice:Ingestion:Triggers:PollInterval must be at least 10 ms.")
+            .Validate(o => o.Triggers.MaxObjectBytes is >= 1 and <= 1024L * 1024 * 1024, "Sluice:Ingestion:Triggers:MaxObjectBytes must be between 1 and 1073741824 (1 GiB).")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(provider => new IngestionStore(provider.GetRequiredService<IOptions<IngestionOptions>>().Value.DatabasePath));
@@ -73,6 +76,7 @@ public static class IngestionServiceHosting
         builder.AddSluiceServiceHealth(V1.IngestionService.Descriptor.FullName, ObjectStoreHealthCheck.Tag, HealthDefaults.BusTag);
         services.AddHostedService<JobWorker>();
         services.AddHostedService<ScheduleService>();
+        services.AddHostedService<TriggerService>();
         services.AddHostedService<StreamFlusher>();
         builder.AddSluiceBusParticipant(bus =>
         {

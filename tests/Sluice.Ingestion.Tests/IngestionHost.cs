@@ -62,6 +62,23 @@ public sealed class IngestionHost : IAsyncDisposable
         return new IngestionHost(app, address);
     }
 
+    /// <summary>Settings that put the service's object store on an S3-compatible server (fauxqs), plus <paramref name="more"/>.</summary>
+    public static Dictionary<string, string?> S3Settings(Sluice.ObjectStore.S3ObjectStoreOptions s3, IReadOnlyDictionary<string, string?> more)
+    {
+        var settings = new Dictionary<string, string?>(more)
+        {
+            ["Sluice:ObjectStore:Provider"] = "S3",
+            ["Sluice:ObjectStore:S3:Bucket"] = s3.Bucket,
+            ["Sluice:ObjectStore:S3:Prefix"] = s3.Prefix,
+            ["Sluice:ObjectStore:S3:ServiceUrl"] = s3.ServiceUrl,
+            ["Sluice:ObjectStore:S3:Region"] = s3.Region,
+            ["Sluice:ObjectStore:S3:AccessKey"] = s3.AccessKey,
+            ["Sluice:ObjectStore:S3:SecretKey"] = s3.SecretKey,
+            ["Sluice:ObjectStore:S3:ForcePathStyle"] = "true",
+        };
+        return settings;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();

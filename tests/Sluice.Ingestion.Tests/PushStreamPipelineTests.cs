@@ -60,6 +60,43 @@ public sealed class PushStreamPipelineTests : IAsyncLifetime
         Assert.Equal(acknowledged, await LoadedAsync("taps", acknowledged));
     }
 
+    [Fact]
+    public async Task PushStream_LandedPart_IsAJobThatWatchJobFollowsThroughThePipeline()
+    {
+        await _ingestion.CreateStreamAsync(new CreateStreamRequest { Name = "views", ShardCount = 1, Ruleset = "Rules = [ IsComplete \"id\" ]" });
+        await _ingestion.CreateStreamAsync(new CreateStreamRequest { Name = "strict", ShardCount = 1, Ruleset = "Rules = [ RowCount > 1000 ]" });
+        var views = await _ingestion.PutRecordsAsync(PushStreamTests.Batch("views", 0, 120, 40));
+        var strict = await _ingestion.PutRecordsAsync(PushStreamTests.Batch("strict", 0, 30, 40));
+        Assert.Equal(0, views.FailedRecordCount + strict.FailedRecordCount);
+
+        var loaded = await WatchLandingAsync("views");
+        Assert.Equal(JobTrigger.Stream, loaded.Trigger);
+        Assert.Equal(JobPhase.Loaded, loaded.Phase);
+        Assert.Equal("views", loaded.Table);
+        Assert.Equal(120, loaded.Records);
+        Assert.Single(loaded.PartKeys);
+
+        var rejected = await WatchLandingAsync("strict");
+        Assert.Equal(JobPhase.Rejected, rejected.Phase);
+        Assert.Contains("The ruleset failed", rejected.Error);
+    }
+
+    /// <summary>Waits (bounded) for the stream's first landing to be listed as a job, then follows it with WatchJob to its end.</summary>
+    private async Task<Job> WatchLandingAsync(string stream)
+    {
+        var until = DateTime.UtcNow.AddMinutes(2);
+        Job? landing;
+        while ((landing = (await _ingestion.ListJobsAsync(new ListJobsRequest { Source = stream })).Jobs.FirstOrDefault()) is null)
+        {
+            Assert.True(DateTime.UtcNow < until, $"stream {stream} landed nothing within two minutes");
+            await Task.Delay(100);
+        }
+        var updates = await Jobs.WatchToEndAsync(_ingestion, landing.JobId);
+        // Phases only move forward (landed, validated, then loaded or rejected); the watch may join late.
+        Assert.Equal(updates.Select(u => u.Phase).Order(), updates.Select(u => u.Phase));
+        return updates[^1];
+    }
+
     /// <summary>Rows in the table once it holds <paramref name="expected"/> (each landed part is validated and loaded on its own), or what it holds after a generous bound.</summary>
     private async Task<long> LoadedAsync(string table, long expected)
     {

@@ -18,18 +18,7 @@ public sealed class S3LandingTests(FauxqsFixture fauxqs) : IClassFixture<FauxqsF
     {
         _api = await TestApiServer.StartAsync(2000);
         var s3 = fauxqs.CreateOptions();
-        _host = await IngestionHost.StartAsync(_directories, new Dictionary<string, string?>
-        {
-            ["Sluice:Ingestion:PartBytes"] = "32768",
-            ["Sluice:ObjectStore:Provider"] = "S3",
-            ["Sluice:ObjectStore:S3:Bucket"] = s3.Bucket,
-            ["Sluice:ObjectStore:S3:Prefix"] = s3.Prefix,
-            ["Sluice:ObjectStore:S3:ServiceUrl"] = s3.ServiceUrl,
-            ["Sluice:ObjectStore:S3:Region"] = s3.Region,
-            ["Sluice:ObjectStore:S3:AccessKey"] = s3.AccessKey,
-            ["Sluice:ObjectStore:S3:SecretKey"] = s3.SecretKey,
-            ["Sluice:ObjectStore:S3:ForcePathStyle"] = "true",
-        });
+        _host = await IngestionHost.StartAsync(_directories, IngestionHost.S3Settings(s3, new Dictionary<string, string?> { ["Sluice:Ingestion:PartBytes"] = "32768" }));
     }
 
     public async Task DisposeAsync()

@@ -56,6 +56,12 @@ public sealed class TestApiServer : IAsyncDisposable
 
     public int Requests => _attempts.Values.Sum();
 
+    /// <summary>What GET /documents answers as { data: [...] }: free-form records a test changes between runs.</summary>
+    public string DocumentsJson { get; set; } = "[]";
+
+    /// <summary>GET /v1/customers/{id} calls, by id.</summary>
+    public ConcurrentDictionary<long, int> CustomerCalls { get; } = new();
+
     public enum Fault { TooManyRequests, ServerError, Truncated, Slow, Unavailable }
 
     /// <summary>snake_case, as the APIs the presets imitate write their fields.</summary>
@@ -131,6 +137,17 @@ public sealed class TestApiServer : IAsyncDisposable
             }
             await Answer(http, "keyed", offset / limit, new { results = Records.Skip(offset).Take(limit).ToList() });
         });
+
+        // Stripe: one customer by id (404 for an unknown one), counted per id.
+        app.MapGet("/v1/customers/{id:long}", (long id) =>
+        {
+            CustomerCalls.AddOrUpdate(id, 1, (_, n) => n + 1);
+            var record = Records.FirstOrDefault(r => r.Id == id);
+            return record is null ? Results.NotFound() : Results.Json(record, Json);
+        });
+
+        app.MapGet("/documents", (HttpContext http) =>
+            Results.Text($"{{\"data\":{DocumentsJson}}}", "application/json"));
 
         app.MapGet("/always500", (HttpContext http) =>
         {

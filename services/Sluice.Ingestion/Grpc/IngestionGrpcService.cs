@@ -166,8 +166,9 @@ internal sealed partial class IngestionGrpcService(
         }
     }
 
-    private static Source ToProto(StoredSource source) => new()
+    private Source ToProto(StoredSource source) => new()
     {
+        CuratedSchemaJson = store.GetCuratedSchema(source.Name) ?? "",
         Name = source.Name,
         DefinitionJson = source.DefinitionJson,
         Version = source.Version,
@@ -197,8 +198,10 @@ internal sealed partial class IngestionGrpcService(
             UpdatedAt = Timestamp.FromDateTimeOffset(job.UpdatedAt),
             FullRefresh = job.FullRefresh,
             Table = job.Table ?? "",
+            TriggerObjectKey = job.TriggerObjectKey ?? "",
         };
         proto.PartKeys.AddRange(job.Parts.Select(p => p.Key));
+        proto.CuratedPartKeys.AddRange(job.CuratedParts.Select(p => p.Key));
         return proto;
     }
 }

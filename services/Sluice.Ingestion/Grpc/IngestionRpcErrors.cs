@@ -30,6 +30,12 @@ internal sealed class IngestionRpcExceptionMapper : IRpcExceptionMapper
             Message = exists.Message,
             Details = { Any.Pack(new ResourceInfo { ResourceType = "sluice.ingestion.v1.Source", ResourceName = exists.Name, Description = exists.Message }) },
         }.ToRpcException(),
+        SourceNeedsTriggerException needsTrigger => new Google.Rpc.Status
+        {
+            Code = (int)StatusCode.FailedPrecondition,
+            Message = needsTrigger.Message,
+            Details = { Any.Pack(new PreconditionFailure { Violations = { new PreconditionFailure.Types.Violation { Type = "TRIGGER", Subject = needsTrigger.Name, Description = needsTrigger.Message } } }) },
+        }.ToRpcException(),
         _ => null,
     };
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Sluice.Ingestion.Sources;
 using Sluice.Ingestion.Storage;
 using Sluice.Ingestion.V1;
 
@@ -8,6 +9,13 @@ namespace Sluice.Ingestion.Jobs;
 
 /// <summary>A source that does not exist.</summary>
 internal sealed class SourceNotFoundException(string name) : Exception($"Source '{name}' does not exist.")
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>A source whose requests need a trigger record's values, started without one.</summary>
+internal sealed class SourceNeedsTriggerException(string name, string placeholder)
+    : Exception($"Source '{name}' fills {{{placeholder}}} from the records of objects landing under its trigger prefix; it runs when one lands, not on demand.")
 {
     public string Name { get; } = name;
 }
@@ -34,12 +42,39 @@ internal sealed class JobManager(IngestionStore store, JobNotifier notifier, IOp
     /// <summary>Creates and queues a job; with a caller-chosen <paramref name="jobId"/> a repeat returns the job already made.</summary>
     public JobRecord Start(string source, bool fullRefresh, JobTrigger trigger, string? jobId = null)
     {
-        if (store.GetSource(source) is null)
+        var stored = store.GetSource(source) ?? throw new SourceNotFoundException(source);
+        if (SourceDefinitionParser.Placeholders(SourceDefinitionParser.FromStoredJson(stored.DefinitionJson)) is [var placeholder, ..])
         {
-            throw new SourceNotFoundException(source);
+            throw new SourceNeedsTriggerException(source, placeholder);
         }
+        var job = NewJob(source, fullRefresh, trigger, jobId);
+        if (!store.InsertJob(job))
+        {
+            return store.GetJob(job.JobId)!;
+        }
+        Enqueue(job.JobId);
+        return job;
+    }
+
+    /// <summary>
+    /// Creates and queues the job of a trigger object's version, unless the source has had it: the
+    /// object's record and the job are stored together. Null when it was seen before.
+    /// </summary>
+    public JobRecord? StartForObject(string source, string key, string version)
+    {
+        var job = NewJob(source, fullRefresh: false, JobTrigger.Object, jobId: null) with { TriggerObjectKey = key };
+        if (!store.InsertTriggeredJob(key, version, job))
+        {
+            return null;
+        }
+        Enqueue(job.JobId);
+        return job;
+    }
+
+    private JobRecord NewJob(string source, bool fullRefresh, JobTrigger trigger, string? jobId)
+    {
         var now = time.GetUtcNow();
-        var job = new JobRecord
+        return new JobRecord
         {
             JobId = jobId ?? Guid.NewGuid().ToString(),
             Source = source,
@@ -49,12 +84,6 @@ internal sealed class JobManager(IngestionStore store, JobNotifier notifier, IOp
             UpdatedAt = now,
             IngestDate = now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         };
-        if (!store.InsertJob(job))
-        {
-            return store.GetJob(job.JobId)!;
-        }
-        Enqueue(job.JobId);
-        return job;
     }
 
     public void Enqueue(string jobId) => _queue.Writer.TryWrite(jobId);

@@ -9,6 +9,7 @@ using Sluice.Ingestion.Landing;
 using Sluice.Ingestion.Runner;
 using Sluice.Ingestion.Sources;
 using Sluice.Ingestion.Storage;
+using Sluice.Ingestion.Triggers;
 using Sluice.Ingestion.V1;
 using Sluice.ObjectStore;
 
@@ -135,10 +136,19 @@ internal sealed class JobRunner(
         }
 
         using var pipeline = new SourceHttpPipeline(definition, Primary, definitions.ResolveSecret, options.Value.MaxPageBytes, () => Interlocked.Increment(ref retries.Value));
-        var pager = new SourcePager(definition, pipeline.Client, job.StartWatermark);
-        var cursor = PageCursor.FromJson(job.Checkpoint) ?? pager.First();
+        // A job started by an object landing makes one request (with its pages) per record of the object.
+        var requests = job.TriggerObjectKey is { } triggerKey
+            ? await TriggerRecords.ReadAsync(objects, triggerKey, SourceDefinitionParser.Placeholders(definition), options.Value.Triggers.MaxObjectBytes, cancellationToken).ConfigureAwait(false)
+            : null;
+        SourcePager PagerFor(PageCursor? cursor) => new(definition, pipeline.Client, job.StartWatermark, requests?[cursor?.Request ?? 0]);
+        var cursor = PageCursor.FromJson(job.Checkpoint) ?? PagerFor(null).First() with { Request = requests is null ? null : 0 };
+        var pager = PagerFor(cursor);
         var keyPrefix = $"{definition.DestinationPrefix}/{job.Source}/ingest_date={job.IngestDate}/{job.JobId}";
-        await using var spool = new PartSpool(objects, SpoolPath(job.JobId), keyPrefix, options.Value.PartBytes, job.Parts, job.SpoolBytes, job.SpoolRecords);
+        var spoolPath = SpoolPath(job.JobId);
+        var curated = definition.Curated is { } zone
+            ? new CuratedZone(objects, store, job.Source, $"{zone.Prefix}/{job.Source}/ingest_date={job.IngestDate}/{job.JobId}", spoolPath)
+            : null;
+        await using var spool = new PartSpool(objects, spoolPath, keyPrefix, options.Value.PartBytes, job.Parts, job.SpoolBytes, job.SpoolRecords, curated, job.CuratedParts);
         var buffer = new MemoryStream();
         await using var writer = new Utf8JsonWriter(buffer);
         var watermarkField = definition.Incremental?.Field;
@@ -162,6 +172,12 @@ internal sealed class JobRunner(
                 }
             }
             var next = page.Next with { Watermark = watermark };
+            if (next.Done && requests is not null && cursor.Request + 1 < requests.Count)
+            {
+                // This record's request is paged through: the next record's starts at its first page.
+                next = pager.First() with { Request = cursor.Request + 1, Watermark = watermark };
+                pager = PagerFor(next);
+            }
             await spool.CommitAsync(final: next.Done, cancellationToken).ConfigureAwait(false);
             job = job with
             {
@@ -172,6 +188,7 @@ internal sealed class JobRunner(
                 Checkpoint = next.ToJson(),
                 Cursor = next.Describe(),
                 Parts = spool.Parts,
+                CuratedParts = spool.CuratedParts,
                 SpoolBytes = spool.Bytes,
                 SpoolRecords = spool.Records,
                 Watermark = watermark,
@@ -184,7 +201,7 @@ internal sealed class JobRunner(
         // Reached also when a restart finds the last page already checkpointed.
         await spool.CommitAsync(final: true, cancellationToken).ConfigureAwait(false);
         var landedAt = time.GetUtcNow();
-        var manifest = Manifest.Of(job, spool.Parts, landedAt);
+        var manifest = Manifest.Of(job, spool.Parts, curated is null ? null : spool.CuratedParts, landedAt);
         var manifestKey = keyPrefix + "/manifest.json";
         using (var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(manifest, Manifest.Json)))
         {
@@ -195,6 +212,7 @@ internal sealed class JobRunner(
             State = JobState.Succeeded,
             Phase = JobPhase.Landed,
             Parts = spool.Parts,
+            CuratedParts = spool.CuratedParts,
             SpoolBytes = 0,
             SpoolRecords = 0,
             ManifestKey = manifestKey,

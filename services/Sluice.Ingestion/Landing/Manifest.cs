@@ -13,6 +13,12 @@ internal sealed record Manifest
 
     public required IReadOnlyList<ManifestPart> Parts { get; init; }
 
+    /// <summary>The Parquet copies of the parts in the curated zone (same order); null when the source has none.</summary>
+    public IReadOnlyList<ManifestPart>? CuratedParts { get; init; }
+
+    /// <summary>For a job started by an object landing: the object whose records drove its requests.</summary>
+    public string? TriggerObjectKey { get; init; }
+
     public required long Records { get; init; }
 
     public required long Bytes { get; init; }
@@ -38,11 +44,13 @@ internal sealed record Manifest
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static Manifest Of(JobRecord job, IReadOnlyList<LandedPart> parts, DateTimeOffset landedAt) => new()
+    public static Manifest Of(JobRecord job, IReadOnlyList<LandedPart> parts, IReadOnlyList<LandedPart>? curatedParts, DateTimeOffset landedAt) => new()
     {
         JobId = job.JobId,
         Source = job.Source,
         Parts = [.. parts.Select(p => new ManifestPart(p.Key, p.Records, p.Bytes, p.Sha256))],
+        CuratedParts = curatedParts?.Select(p => new ManifestPart(p.Key, p.Records, p.Bytes, p.Sha256)).ToList(),
+        TriggerObjectKey = job.TriggerObjectKey,
         Records = parts.Sum(p => p.Records),
         Bytes = parts.Sum(p => p.Bytes),
         StartWatermark = job.StartWatermark,

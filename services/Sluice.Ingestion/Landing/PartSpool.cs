@@ -10,7 +10,9 @@ namespace Sluice.Ingestion.Landing;
 /// directory, flushed to disk before each checkpoint; a part that reaches the roll size is put
 /// under its final key in one all-or-nothing write of the object store (the spool file is the
 /// temporary copy), so a reader never sees half a part. After a crash the spool is cut back to
-/// the checkpointed length, which drops whatever was written after the last checkpoint.
+/// the checkpointed length, which drops whatever was written after the last checkpoint. A rolled
+/// spool is kept aside until the next roll: a crash after the roll but before its checkpoint
+/// resumes from the checkpoint before, whose bytes are then taken back.
 /// </summary>
 internal sealed class PartSpool : IAsyncDisposable
 {
@@ -19,12 +21,17 @@ internal sealed class PartSpool : IAsyncDisposable
     private readonly string _keyPrefix;
     private readonly long _partBytes;
     private readonly List<LandedPart> _parts;
+    private readonly CuratedZone? _curated;
+    private readonly List<LandedPart> _curatedParts;
     private readonly byte[] _newline = [(byte)'\n'];
     private FileStream _file;
 
-    /// <summary>Opens (or reopens at the checkpoint) the spool of a job.</summary>
-    public PartSpool(IObjectStore store, string spoolDirectory, string keyPrefix, long partBytes, IReadOnlyList<LandedPart> parts, long spoolBytes, long spoolRecords)
+    /// <summary>Opens (or reopens at the checkpoint) the spool of a job; with <paramref name="curated"/>, each part also gets its Parquet copy.</summary>
+    public PartSpool(IObjectStore store, string spoolDirectory, string keyPrefix, long partBytes, IReadOnlyList<LandedPart> parts, long spoolBytes, long spoolRecords,
+        CuratedZone? curated = null, IReadOnlyList<LandedPart>? curatedParts = null)
     {
+        _curated = curated;
+        _curatedParts = [.. curatedParts ?? []];
         _store = store;
         _spoolDirectory = spoolDirectory;
         _keyPrefix = keyPrefix;
@@ -36,6 +43,9 @@ internal sealed class PartSpool : IAsyncDisposable
     }
 
     public IReadOnlyList<LandedPart> Parts => _parts;
+
+    /// <summary>The Parquet copies of <see cref="Parts"/>, one each, when the source has a curated zone.</summary>
+    public IReadOnlyList<LandedPart> CuratedParts => _curatedParts;
 
     /// <summary>Bytes of the current part so far.</summary>
     public long Bytes => _file.Length;
@@ -72,18 +82,27 @@ internal sealed class PartSpool : IAsyncDisposable
         }
         var key = PartKey(_parts.Count);
         _file.Position = 0;
-        string checksum;
-        using (var sha = SHA256.Create())
+        var checksum = await PutWithChecksumAsync(_store, key, _file, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
+        if (_curated is not null)
         {
-            await using var hashing = new CryptoStream(_file, sha, CryptoStreamMode.Read, leaveOpen: true);
-            await _store.PutAsync(key, hashing, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
-            checksum = Convert.ToHexStringLower(sha.Hash!);
+            _curatedParts.Add(await _curated.LandAsync(_file, _parts.Count, cancellationToken).ConfigureAwait(false));
         }
         _parts.Add(new LandedPart(key, Records, _file.Length, checksum));
         await _file.DisposeAsync().ConfigureAwait(false);
-        File.Delete(SpoolPath);
+        File.Move(SpoolPath, RolledPath, overwrite: true);
         _file = OpenSpool(0);
         Records = 0;
+    }
+
+    /// <summary>Puts <paramref name="content"/> from its position to its end as <paramref name="key"/>; returns the SHA-256 of what was put, in lowercase hex.</summary>
+    public static async Task<string> PutWithChecksumAsync(IObjectStore store, string key, Stream content, string contentType, CancellationToken cancellationToken)
+    {
+        using var sha = SHA256.Create();
+        await using (var hashing = new CryptoStream(content, sha, CryptoStreamMode.Read, leaveOpen: true))
+        {
+            await store.PutAsync(key, hashing, contentType, cancellationToken).ConfigureAwait(false);
+        }
+        return Convert.ToHexStringLower(sha.Hash!);
     }
 
     /// <summary>Removes the spool directory once the job has ended.</summary>
@@ -103,8 +122,17 @@ internal sealed class PartSpool : IAsyncDisposable
 
     private string SpoolPath => Path.Combine(_spoolDirectory, "current.ndjson");
 
+    /// <summary>The spool of the part rolled last, until the next roll.</summary>
+    private string RolledPath => Path.Combine(_spoolDirectory, "rolled.ndjson");
+
     private FileStream OpenSpool(long length)
     {
+        // Shorter than its checkpoint: the crash came between a roll and the checkpoint recording
+        // it (every later checkpoint is behind the bytes it counts), so the rolled spool is the one.
+        if (length > 0 && File.Exists(RolledPath) && (!File.Exists(SpoolPath) || new FileInfo(SpoolPath).Length < length))
+        {
+            File.Move(RolledPath, SpoolPath, overwrite: true);
+        }
         var file = new FileStream(SpoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         if (file.Length < length)
         {

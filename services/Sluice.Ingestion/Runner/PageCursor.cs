@@ -19,6 +19,9 @@ internal sealed record PageCursor
 
     public bool Done { get; init; }
 
+    /// <summary>For a job driven by a trigger object: the record (from 0) whose request is being paged.</summary>
+    public int? Request { get; init; }
+
     /// <summary>The greatest watermark value seen so far.</summary>
     public string? Watermark { get; init; }
 
@@ -28,6 +31,7 @@ internal sealed record PageCursor
 
     /// <summary>What WatchJob shows.</summary>
     public string Describe() => Done ? ""
+        : Request is { } request ? $"record {request + 1}: " + (this with { Request = null }).Describe()
         : Page is { } page ? $"page {page}"
         : Offset is { } offset ? $"offset {offset}"
         : Cursor is { } cursor ? $"cursor {cursor}"

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Sluice.Ingestion.Sources;
@@ -16,8 +17,12 @@ internal sealed class SourcePage(JsonDocument document, JsonElement records, Pag
     public void Dispose() => document.Dispose();
 }
 
-/// <summary>Builds each page's request from the cursor, reads it, and works out the next cursor by the source's pagination.</summary>
-internal sealed class SourcePager(SourceDefinition definition, HttpClient client, string? startWatermark)
+/// <summary>
+/// Builds each page's request from the cursor, reads it, and works out the next cursor by the
+/// source's pagination. <paramref name="bindings"/> fill the {placeholders} of path and query (a
+/// trigger record's values).
+/// </summary>
+internal sealed class SourcePager(SourceDefinition definition, HttpClient client, string? startWatermark, IReadOnlyDictionary<string, string>? bindings = null)
 {
     private readonly PaginationDefinition _pagination = definition.Pagination;
 
@@ -61,6 +66,13 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
             try
             {
                 var records = JsonPath.Navigate(document.RootElement, definition.RecordsPath);
+                if (records is { ValueKind: JsonValueKind.Object } single && _pagination.Type == PaginationType.None)
+                {
+                    // One resource (GET /users/{id}) is one record; paged APIs answer arrays.
+                    records = WrapInArray(single, out var wrapper);
+                    document.Dispose();
+                    document = wrapper;
+                }
                 if (records is not { ValueKind: JsonValueKind.Array } array)
                 {
                     throw new SourceRunException($"GET {Describe(uri)}: the records path '{definition.RecordsPath}' does not lead to an array in the page.");
@@ -76,13 +88,31 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
         }
     }
 
+    private static JsonElement WrapInArray(JsonElement record, out JsonDocument wrapper)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            record.WriteTo(writer);
+            writer.WriteEndArray();
+        }
+        wrapper = JsonDocument.Parse(buffer.WrittenMemory);
+        return wrapper.RootElement;
+    }
+
+    private string Fill(string template, bool escape) => bindings is null ? template
+        : SourceDefinitionParser.Placeholder().Replace(template, match => bindings.TryGetValue(match.Groups[1].Value, out var value)
+            ? (escape ? Uri.EscapeDataString(value) : value)
+            : match.Value);
+
     private Uri RequestUri(PageCursor cursor)
     {
         if (cursor.NextUrl is { } next)
         {
             return new Uri(next);
         }
-        var query = new List<KeyValuePair<string, string>>(definition.Query);
+        var query = definition.Query.Select(p => new KeyValuePair<string, string>(p.Key, Fill(p.Value, escape: false))).ToList();
         if (_pagination.SizeParam is { } size)
         {
             query.Add(new(size, _pagination.PageSize.ToString(CultureInfo.InvariantCulture)));
@@ -104,7 +134,7 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
             query.Add(new(incremental.Param!, startWatermark));
         }
         var baseUrl = definition.BaseUrl!.TrimEnd('/');
-        var path = definition.Path.Length == 0 ? "" : "/" + definition.Path.TrimStart('/');
+        var path = definition.Path.Length == 0 ? "" : "/" + Fill(definition.Path, escape: true).TrimStart('/');
         var queryText = string.Join("&", query.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
         return new Uri(baseUrl + path + (queryText.Length == 0 ? "" : "?" + queryText));
     }

@@ -20,26 +20,16 @@ internal sealed class ScheduleService(IngestionStore store, JobManager jobs, IOp
         using var timer = new PeriodicTimer(options.Value.SchedulePollInterval, time);
         do
         {
-            var after = "";
-            while (true)
+            foreach (var source in store.EachSource())
             {
-                var page = store.ListSources(after, 200);
-                foreach (var source in page)
+                try
                 {
-                    try
-                    {
-                        RunIfDue(source);
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException)
-                    {
-                        IngestionLog.ScheduleFailed(logger, source.Name, exception);
-                    }
+                    RunIfDue(source);
                 }
-                if (page.Count < 200)
+                catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    break;
+                    IngestionLog.ScheduleFailed(logger, source.Name, exception);
                 }
-                after = page[^1].Name;
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));

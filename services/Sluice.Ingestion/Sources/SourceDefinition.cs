@@ -39,6 +39,12 @@ internal sealed class SourceDefinition
     /// <summary>The zone prefix parts land under. Defaults to raw.</summary>
     public string DestinationPrefix { get; set; } = "raw";
 
+    /// <summary>A Parquet copy of each part in a curated zone; null for none (see <see cref="CuratedDefinition"/>).</summary>
+    public CuratedDefinition? Curated { get; set; }
+
+    /// <summary>Jobs started by objects landing under a prefix of the object store; null for none.</summary>
+    public TriggerDefinition? Trigger { get; set; }
+
     /// <summary>The DQDL ruleset the landed dataset is checked with (registered with the validation service for this source); null for none.</summary>
     public string? Ruleset { get; set; }
 
@@ -170,4 +176,20 @@ internal sealed class ScheduleDefinition
 
     /// <summary>Or run on a five-field cron expression, in UTC.</summary>
     public string? Cron { get; set; }
+}
+
+internal sealed class CuratedDefinition
+{
+    /// <summary>The zone prefix the Parquet parts land under: {prefix}/{source}/ingest_date=.../{jobId}/part-00000.parquet. Defaults to curated.</summary>
+    public string Prefix { get; set; } = "curated";
+}
+
+internal sealed class TriggerDefinition
+{
+    /// <summary>
+    /// The object-store prefix watched (e.g. uploads/customers/): each object landing under it starts
+    /// one job, whose records (NDJSON or a JSON array) fill the {placeholders} of path and query, one
+    /// request (with its pages) per record.
+    /// </summary>
+    public string? Prefix { get; set; }
 }

@@ -30,6 +30,12 @@ internal sealed partial class SourceDefinitionParser(IConfiguration configuratio
     [GeneratedRegex("^[a-z0-9][a-z0-9_/=-]{0,200}$")]
     private static partial Regex Prefix();
 
+    [GeneratedRegex("^[A-Za-z0-9_=-][A-Za-z0-9_.=/-]{0,500}/$")]
+    private static partial Regex TriggerPrefix();
+
+    /// <summary>A {placeholder} of path or query, filled from a trigger record: a dotted path into it.</summary>
+    [GeneratedRegex(@"\{([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\}")]
+    public static partial Regex Placeholder();
 
 
     public static bool IsValidSourceName(string name) => SourceName().IsMatch(name);
@@ -182,9 +188,49 @@ internal sealed partial class SourceDefinitionParser(IConfiguration configuratio
         {
             problems.Add(($"{p}.destinationPrefix", $"'{d.DestinationPrefix}' must be lowercase letters, digits, '_', '-', '=' and inner '/' (e.g. raw)."));
         }
+        if (d.Curated is { } curated && (!Prefix().IsMatch(curated.Prefix) || curated.Prefix.Contains("//") || curated.Prefix.EndsWith('/') || curated.Prefix == d.DestinationPrefix))
+        {
+            problems.Add(($"{p}.curated.prefix", $"'{curated.Prefix}' must be lowercase letters, digits, '_', '-', '=' and inner '/' (e.g. curated), other than destinationPrefix."));
+        }
+        CheckTrigger(d, problems, p);
         if (d.Ruleset is { Length: > 65_536 })
         {
             problems.Add(($"{p}.ruleset", "is longer than 65536 characters."));
+        }
+    }
+
+    /// <summary>The placeholders of path and query values, in order of appearance.</summary>
+    public static IReadOnlyList<string> Placeholders(SourceDefinition d) =>
+        [.. Placeholder().Matches(d.Path).Concat(d.Query.Values.SelectMany(v => Placeholder().Matches(v))).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal)];
+
+    private static void CheckTrigger(SourceDefinition d, List<(string, string)> problems, string p)
+    {
+        var placeholders = Placeholders(d);
+        if (d.Trigger is not { } trigger)
+        {
+            if (placeholders.Count > 0)
+            {
+                problems.Add(($"{p}.path", $"has the placeholder {{{placeholders[0]}}}, which only the records of a trigger object can fill; add trigger.prefix."));
+            }
+            return;
+        }
+        if (placeholders.Count > 0 && d.Schedule is not null)
+        {
+            problems.Add(($"{p}.schedule", $"a source whose path or query has placeholders ({{{placeholders[0]}}}) runs only for trigger objects, not on a schedule."));
+        }
+        var prefix = trigger.Prefix ?? "";
+        if (!TriggerPrefix().IsMatch(prefix) || prefix.Contains("//") || prefix.Split('/').Any(s => s is "." or ".."))
+        {
+            problems.Add(($"{p}.trigger.prefix", $"'{prefix}' must be an object-store prefix ending with '/' (letters, digits, '_', '-', '.', '=' and '/'), e.g. uploads/customers/."));
+            return;
+        }
+        // The source's own landing would trigger it again, and again.
+        foreach (var zone in new[] { d.DestinationPrefix, d.Curated?.Prefix }.OfType<string>())
+        {
+            if (prefix.StartsWith(zone + "/", StringComparison.Ordinal) || (zone + "/").StartsWith(prefix, StringComparison.Ordinal))
+            {
+                problems.Add(($"{p}.trigger.prefix", $"'{prefix}' overlaps the zone '{zone}/' the source lands in: its own parts would trigger it."));
+            }
         }
     }
 

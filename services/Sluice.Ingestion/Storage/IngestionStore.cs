@@ -34,6 +34,7 @@ internal sealed partial class IngestionStore : IDisposable
             CREATE INDEX IF NOT EXISTS jobs_open ON jobs(final);
             """);
         CreateStreamTables();
+        CreateSourceStateTables();
     }
 
     public StoredSource? GetSource(string name)
@@ -68,12 +69,18 @@ internal sealed partial class IngestionStore : IDisposable
         }
     }
 
+    /// <summary>Removes a source with its curated schema and the trigger objects it has seen (a new source of that name starts afresh).</summary>
     public bool DeleteSource(string name)
     {
         lock (_gate)
         {
+            using var transaction = _connection.BeginTransaction();
             using var command = Command("DELETE FROM sources WHERE name = $name", ("$name", name));
-            return command.ExecuteNonQuery() == 1;
+            command.Transaction = transaction;
+            var deleted = command.ExecuteNonQuery() == 1;
+            DeleteSourceState(name, transaction);
+            transaction.Commit();
+            return deleted;
         }
     }
 
@@ -103,13 +110,33 @@ internal sealed partial class IngestionStore : IDisposable
         }
     }
 
+    /// <summary>Every source in name order, read a page at a time (what background services go through on each tick).</summary>
+    public IEnumerable<StoredSource> EachSource()
+    {
+        const int PageSize = 200;
+        var after = "";
+        while (true)
+        {
+            var page = ListSources(after, PageSize);
+            foreach (var source in page)
+            {
+                yield return source;
+            }
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+            after = page[^1].Name;
+        }
+    }
+
     /// <summary>Inserts a job; false when its id is taken (a repeated StartIngestion command).</summary>
     public bool InsertJob(JobRecord job)
     {
         lock (_gate)
         {
-            using var command = Command("INSERT OR IGNORE INTO jobs(id, source, created_at, body, final) VALUES ($id, $source, $created, $body, 0)",
-                ("$id", job.JobId), ("$source", job.Source), ("$created", Time(job.CreatedAt)), ("$body", JsonSerializer.Serialize(job)));
+            using var command = Command("INSERT OR IGNORE INTO jobs(id, source, created_at, body, final) VALUES ($id, $source, $created, $body, $final)",
+                ("$id", job.JobId), ("$source", job.Source), ("$created", Time(job.CreatedAt)), ("$body", JsonSerializer.Serialize(job)), ("$final", job.NeedsWork ? 0 : 1));
             return command.ExecuteNonQuery() == 1;
         }
     }

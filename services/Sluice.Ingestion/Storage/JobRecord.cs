@@ -38,6 +38,12 @@ internal sealed record JobRecord
     /// <summary>The parts uploaded so far.</summary>
     public IReadOnlyList<LandedPart> Parts { get; init; } = [];
 
+    /// <summary>Their Parquet copies in the curated zone, when the source has one.</summary>
+    public IReadOnlyList<LandedPart> CuratedParts { get; init; } = [];
+
+    /// <summary>For a job started by an object landing: the object's key and version (size and time), whose records drive the requests.</summary>
+    public string? TriggerObjectKey { get; init; }
+
     /// <summary>Bytes and records of the part being written (in the local spool) at the checkpoint.</summary>
     public long SpoolBytes { get; init; }
 

@@ -31,6 +31,8 @@ internal sealed class ShardLog : IDisposable
     private long _written;
     private long _synced;
     private bool _broken;
+    // The current segment was created since the directory was last synced.
+    private bool _entryUnsynced;
 
     /// <summary>
     /// Opens a shard's log after a start: segments up to <paramref name="landedSegment"/> are in the
@@ -42,7 +44,7 @@ internal sealed class ShardLog : IDisposable
         _directory = directory;
         _shard = shard;
         _time = time;
-        Directory.CreateDirectory(directory);
+        DirectorySync.CreateDurably(directory);
         _segment = landedSegment + 1;
         NextSequence = landedSequence;
         var remaining = new List<LogSegment>();
@@ -107,6 +109,7 @@ internal sealed class ShardLog : IDisposable
                 var date = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 var path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{_segment:D12}.{first:D20}.{date}.ndjson"));
                 _current = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+                _entryUnsynced = true;
                 _openedAt = _time.GetTimestamp();
                 _length = 0;
             }
@@ -145,14 +148,25 @@ internal sealed class ShardLog : IDisposable
             }
             SafeFileHandle? handle;
             long target;
+            bool entryUnsynced;
             lock (Gate)
             {
                 handle = _current;
                 target = _written;
+                entryUnsynced = _entryUnsynced;
             }
             if (handle is not null)
             {
                 RandomAccess.FlushToDisk(handle);
+            }
+            if (entryUnsynced)
+            {
+                // The segment cannot change meanwhile: rotating it waits for the sync gate held here.
+                DirectorySync.Flush(_directory);
+                lock (Gate)
+                {
+                    _entryUnsynced = false;
+                }
             }
             Volatile.Write(ref _synced, target);
             return true;
@@ -185,6 +199,11 @@ internal sealed class ShardLog : IDisposable
                     return false;
                 }
                 RandomAccess.FlushToDisk(_current);
+                if (_entryUnsynced)
+                {
+                    DirectorySync.Flush(_directory);
+                    _entryUnsynced = false;
+                }
                 _current.Dispose();
                 _current = null;
                 _segment++;

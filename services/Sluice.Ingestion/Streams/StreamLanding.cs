@@ -18,7 +18,8 @@ namespace Sluice.Ingestion.Streams;
 /// derived from (stream, shard, segment). Keys being deterministic, a segment landed again after a
 /// crash (before its checkpoint) overwrites the same objects with the same bytes, so every record
 /// is in the lake exactly once. The checkpoint (the part's row) is written, then the segment is
-/// deleted, then DatasetLanded is published (again at the next start if that failed).
+/// deleted, then DatasetLanded is published (again at the next start if that failed). Each landed
+/// part is also a job (trigger STREAM, id = landing id) that the pipeline's events move on.
 /// </summary>
 internal sealed class StreamLanding(
     StreamRegistry streams,
@@ -155,6 +156,25 @@ internal sealed class StreamLanding(
         {
             await objects.PutAsync(manifestKey, content, "application/json", cancellationToken).ConfigureAwait(false);
         }
+        // The landing as a job, so WatchJob follows it through the pipeline. Its DatasetLanded is the
+        // stream's to publish (below), hence LandedPublished; a landing made again after a crash
+        // finds its job already there.
+        store.InsertJob(new JobRecord
+        {
+            JobId = landingId,
+            Source = stream.Name,
+            State = V1.JobState.Succeeded,
+            Phase = V1.JobPhase.Landed,
+            Trigger = V1.JobTrigger.Stream,
+            CreatedAt = now,
+            UpdatedAt = now,
+            IngestDate = segment.IngestDate,
+            Records = records,
+            Bytes = bytes,
+            Parts = [new LandedPart(key, records, bytes, checksum)],
+            ManifestKey = manifestKey,
+            LandedPublished = true,
+        });
         store.InsertStreamPart(new StreamPart(stream.Name, segment.Shard, segment.Segment, key, manifestKey, segment.FirstSequence, records, bytes, checksum, false));
         File.Delete(segment.Path);
         IngestionLog.StreamPartLanded(logger, stream.Name, shardId, records, key);
