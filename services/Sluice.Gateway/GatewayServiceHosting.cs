@@ -43,9 +43,15 @@ public static class GatewayServiceHosting
                 "Sluice:Gateway:Private:AllowCidrs and DenyCidrs take CIDR ranges such as 10.0.0.0/8.")
             .Validate(o => o.ManagementAccessKeys.All(k => k.AccessKeyId.Length > 0 && k.SecretAccessKey.Length > 0),
                 "Each Sluice:Gateway:ManagementAccessKeys entry needs an AccessKeyId and a SecretAccessKey.")
+            .Validate(o => o.Store != GatewayStoreKind.Postgres || !string.IsNullOrWhiteSpace(o.PostgresConnectionString),
+                "Sluice:Gateway:PostgresConnectionString is required when Sluice:Gateway:Store is Postgres.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.PostgresConnectionString) || IsConnectionString(o.PostgresConnectionString),
+                "Sluice:Gateway:PostgresConnectionString is not an Npgsql connection string (Host=...;Username=...;Database=...).")
+            .Validate(o => o.StoreRefreshInterval >= TimeSpan.FromMilliseconds(100) && o.StoreRefreshInterval <= TimeSpan.FromHours(1),
+                "Sluice:Gateway:StoreRefreshInterval must be from 100 ms to 1 hour.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IGatewayStore>(provider => new SqliteGatewayStore(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
+        services.TryAddSingleton(CreateStore);
         services.TryAddSingleton<ThrottleBuckets>();
         services.TryAddSingleton<UsageMeter>();
         services.TryAddSingleton<GatewayState>();
@@ -63,6 +69,7 @@ public static class GatewayServiceHosting
         services.AddRpcExceptionMapper<GatewayRpcExceptionMapper>();
         services.AddHostedService<GatewayStartup>();
         services.AddHostedService<UsageFlusher>();
+        services.AddHostedService<GatewayStateRefresher>();
         builder.AddGatewayRestListener();
         builder.AddGatewayManagementApi();
         builder.AddGatewayGrpcProxy();
@@ -73,6 +80,27 @@ public static class GatewayServiceHosting
         }
         services.AddHealthChecks().AddCheck<BackendsHealthCheck>("backends", tags: [BackendsHealthCheck.Tag]);
         return builder;
+    }
+
+    private static IGatewayStore CreateStore(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        return options.Store == GatewayStoreKind.Postgres
+            ? new PostgresGatewayStore(options.PostgresConnectionString!)
+            : new SqliteGatewayStore(options.DatabasePath);
+    }
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public static IEndpointRouteBuilder MapGatewayService(this IEndpointRouteBuilder endpoints)

@@ -23,12 +23,35 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly Dictionary<string, ApiDefinition> _definitions = new(StringComparer.Ordinal);
     private volatile GatewaySnapshot _snapshot = GatewaySnapshot.Empty;
+    private long _loadedVersion = -1;
 
     public GatewaySnapshot Snapshot => _snapshot;
 
     public IGatewayStore Store => store;
 
-    public Task LoadAsync(CancellationToken cancellationToken) => ChangeAsync(() => Task.CompletedTask, cancellationToken);
+    /// <summary>Creates or migrates the store's schema and loads what it holds.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await ChangeAsync(() => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reloads when the store changed since the last load: another gateway sharing it made a
+    /// change. Quota counts are then seeded again from the store, so they include its usage too.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false) == Interlocked.Read(ref _loadedVersion))
+        {
+            return;
+        }
+        await ChangeAsync(() =>
+        {
+            usage.ForgetAll();
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The SHA-256 of a key value, hex: what is stored and looked up.</summary>
     public static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
@@ -99,8 +122,9 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             var api = (await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == apiId)
                 ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
-            stage = new StageRecord(apiId, stageName, NewId(6), api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache);
-            await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
+            var deployment = new DeploymentRecord(apiId, NewId(6), "", api.Document, Now());
+            stage = new StageRecord(apiId, stageName, deployment.Id, api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache, existing?.AccessLog);
+            await store.SaveDeploymentAsync(deployment, stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stage!;
     }
@@ -121,7 +145,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
                 throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             }
             var stages = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.ApiId == apiId).ToList();
-            var deployment = stages.FirstOrDefault(s => s.DeploymentId == deploymentId)
+            var deployment = (await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(d => d.ApiId == apiId && d.Id == deploymentId)
                 ?? throw new GatewayNotFoundException($"No deployment '{deploymentId}' of API '{apiId}'.");
             if (stages.Any(s => s.StageName == stageName))
             {
@@ -343,6 +367,8 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
 
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
+        // Read first: a change landing during the reload then leaves the version behind, so the next refresh reloads again.
+        var version = await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false);
         var stages = new Dictionary<(string, string), DeployedStage>();
         foreach (var stage in await store.ListStagesAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -375,6 +401,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             }
         }
         _snapshot = new GatewaySnapshot(stages.ToFrozenDictionary(), keys, plans.ToFrozenDictionary());
+        Interlocked.Exchange(ref _loadedVersion, version);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
