@@ -101,8 +101,9 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
 
     /// <summary>Deploys the API's current document to a stage, created or replaced.</summary>
     public async Task<StageRecord> DeployAsync(string apiId, string stageName, IReadOnlyDictionary<string, string> variables,
-        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null)
+        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null, string deploymentDescription = "")
     {
+        CheckDescription(deploymentDescription);
         if (cache is not null)
         {
             StageCacheRules.Check(cache);
@@ -112,17 +113,14 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
         }
         CheckVariables(variables);
-        foreach (var (key, limit) in methodThrottles)
-        {
-            CheckThrottle("method_throttles[" + key + "]", limit);
-        }
+        CheckMethodThrottles(methodThrottles);
         StageRecord? stage = null;
         await ChangeAsync(async () =>
         {
             var api = (await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == apiId)
                 ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
-            var deployment = new DeploymentRecord(apiId, NewId(6), "", api.Document, Now());
+            var deployment = new DeploymentRecord(apiId, NewId(6), deploymentDescription, api.Document, Now());
             stage = new StageRecord(apiId, stageName, deployment.Id, api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache, existing?.AccessLog);
             await store.SaveDeploymentAsync(deployment, stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
