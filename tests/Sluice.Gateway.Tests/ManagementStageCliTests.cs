@@ -149,6 +149,111 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
         Assert.All(await StatusesAsync($"/{apiId}/live/items", value, 3), s => Assert.Equal(HttpStatusCode.OK, s));
     }
 
+    [Fact]
+    public async Task UpdateStage_AccessLogSettings_LinesInTheStagesFileInEachFormat()
+    {
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(Documents.Hello()))).GetProperty("id").GetString()!;
+        await fixture.AwsJsonAsync("create-deployment", "--rest-api-id", apiId, "--stage-name", "live");
+        var destination = $"file:logs/{apiId}-live.log";
+        var file = Path.Combine(fixture.Gateway.Root, "logs", $"{apiId}-live.log");
+
+        var set = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "$context.httpMethod $context.resourcePath $context.status stage=$context.stage"),
+            ("replace", "/accessLogSettings/destinationArn", destination)));
+        var fetched = await fixture.AwsJsonAsync("get-stage", "--rest-api-id", apiId, "--stage-name", "live");
+        await SayAsync(apiId, "live");
+        var textLine = (await AccessLogTests.WaitForLinesAsync(file, 1))[0];
+        await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "{\"path\": \"$context.resourcePath\", \"status\": \"$context.status\"}")));
+        await SayAsync(apiId, "live");
+        var jsonLine = (await AccessLogTests.WaitForLinesAsync(file, 2))[1];
+
+        Assert.Equal(destination, set.GetProperty("accessLogSettings").GetProperty("destinationArn").GetString());
+        Assert.Equal("$context.httpMethod $context.resourcePath $context.status stage=$context.stage",
+            fetched.GetProperty("accessLogSettings").GetProperty("format").GetString());
+        Assert.Equal("GET /hello 200 stage=live", textLine);
+        var json = JsonDocument.Parse(jsonLine).RootElement;
+        Assert.Equal(("/hello", "200"), (json.GetProperty("path").GetString(), json.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task UpdateStage_BadAccessLogSettings_RefusedNamingTheProblemAndNothingChanged()
+    {
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(Documents.Hello()))).GetProperty("id").GetString()!;
+        await fixture.AwsJsonAsync("create-deployment", "--rest-api-id", apiId, "--stage-name", "live");
+
+        var cloudWatch = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "$context.requestId"),
+            ("replace", "/accessLogSettings/destinationArn", "arn:aws:logs:us-east-1:123456789012:log-group:api-access")));
+        var escaping = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "$context.requestId"), ("replace", "/accessLogSettings/destinationArn", "file:../outside.log")));
+        var unknownVariable = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "$context.nonsense"), ("replace", "/accessLogSettings/destinationArn", "file:x.log")));
+        var formatOnly = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", Patches(
+            ("replace", "/accessLogSettings/format", "$context.requestId")));
+
+        Assert.Contains("(BadRequestException)", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("destinationArn 'arn:aws:logs:us-east-1:123456789012:log-group:api-access' is not supported", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("file:", cloudWatch, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", escaping, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", unknownVariable, StringComparison.Ordinal);
+        Assert.Contains("$context.nonsense", unknownVariable, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", formatOnly, StringComparison.Ordinal);
+        Assert.Contains("both a format and a destinationArn", formatOnly, StringComparison.Ordinal);
+        var stage = await fixture.AwsJsonAsync("get-stage", "--rest-api-id", apiId, "--stage-name", "live");
+        Assert.False(stage.TryGetProperty("accessLogSettings", out _));
+    }
+
+    [Fact]
+    public async Task FlushStageCache_AwsCli_CachedAnswerBeforeFreshAfter()
+    {
+        var document = """
+            openapi: 3.0.1
+            info:
+              title: Counter
+              version: "1"
+            paths:
+              /counter:
+                get:
+                  x-amazon-apigateway-integration:
+                    type: http
+                    httpMethod: GET
+                    uri: http://${stageVariables.backend}/counter
+            """;
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(document))).GetProperty("id").GetString()!;
+        // The stage cache is set through the admin service (create-deployment has no cache settings of ours).
+        await fixture.Gateway.Admin.CreateDeploymentAsync(new V1.CreateDeploymentRequest
+        {
+            ApiId = apiId,
+            StageName = "live",
+            Variables = { ["backend"] = fixture.PetStoreHost },
+            Cache = new V1.StageCacheSettings { Enabled = true, CapacityBytes = 1024 * 1024, TtlSeconds = 300 },
+        }, deadline: GatewayUnderTest.Deadline);
+
+        var first = await CallAsync(apiId);
+        var cached = await CallAsync(apiId);
+        await fixture.AwsJsonAsync("flush-stage-cache", "--rest-api-id", apiId, "--stage-name", "live");
+        var fresh = await CallAsync(apiId);
+        var unknown = await fixture.AwsErrorAsync("flush-stage-cache", "--rest-api-id", apiId, "--stage-name", "nosuchstage");
+
+        Assert.Equal(first, cached);
+        Assert.NotEqual(first, fresh);
+        Assert.Contains("(NotFoundException)", unknown, StringComparison.Ordinal);
+        Assert.Contains("Invalid Stage identifier specified", unknown, StringComparison.Ordinal);
+    }
+
+    private async Task<int> CallAsync(string apiId)
+    {
+        using var response = await fixture.Gateway.SendAsync(HttpMethod.Get, $"/{apiId}/live/counter");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("call").GetInt32();
+    }
+
+    /// <summary>patchOperations as the CLI's JSON form (values with commas or spaces do not survive its shorthand).</summary>
+    private static string Patches(params (string Op, string Path, string Value)[] patches) =>
+        JsonSerializer.Serialize(patches.Select(p => new { op = p.Op, path = p.Path, value = p.Value }));
+
     private async Task<string> SayAsync(string apiId, string stage)
     {
         using var response = await fixture.Gateway.SendAsync(HttpMethod.Get, $"/{apiId}/{stage}/hello");
