@@ -139,6 +139,59 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public async Task TwoGateways_OnOneDatabase_ShareAQuota()
+    {
+        await using var store = await GatewayStores.CreateAsync("Postgres");
+        await using var a = await GatewayUnderTest.StartAsync(settings: store.Settings);
+        await using var b = await GatewayUnderTest.StartAsync(settings: store.Settings);
+        var api = await a.DeployAsync(Documents.Metered);
+        var (planId, _, key) = await a.KeyInPlanAsync(api, quota: new QuotaSettings { Limit = 20, Period = QuotaPeriod.Day });
+        Assert.True(await WaitForStatusAsync(b, $"/{api}/test/items", key, HttpStatusCode.OK), "gateway B never admitted the key");
+        using (var second = await b.SendAsync(HttpMethod.Get, $"/{api}/test/items", key))
+        {
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+        // B's two requests reach the store within its one-second flush.
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var deadline = DateTime.UtcNow + Patience;
+        while ((await a.Admin.GetUsageAsync(new GetUsageRequest { UsagePlanId = planId, StartDate = today, EndDate = today }, deadline: GatewayUnderTest.Deadline))
+            .Items.Sum(i => i.Days.Sum(d => d.Used)) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        // A starts its period from the stored count: 18 left.
+        var admittedByA = 0;
+        while (true)
+        {
+            using var response = await a.SendAsync(HttpMethod.Get, $"/{api}/test/items", key);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                await PipelineTests.AssertError(response, 429, "Limit Exceeded", "LimitExceededException");
+                break;
+            }
+            admittedByA++;
+        }
+        // GetUsage writes A's counts; B reseeds from the store within its refresh interval (200 ms),
+        // so it refuses long before admitting the 18 its own count would still allow.
+        await a.Admin.GetUsageAsync(new GetUsageRequest { UsagePlanId = planId, StartDate = today, EndDate = today }, deadline: GatewayUnderTest.Deadline);
+        var admittedByBAfter = 0;
+        while (admittedByBAfter < 18)
+        {
+            using var response = await b.SendAsync(HttpMethod.Get, $"/{api}/test/items", key);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                break;
+            }
+            admittedByBAfter++;
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(18, admittedByA);
+        Assert.True(admittedByBAfter < 18, "gateway B kept its own count and never saw the quota A spent");
+    }
+
+    [Fact]
     public async Task TwoGateways_StartingTogether_MigrateTheSchemaOnce()
     {
         await using var store = await GatewayStores.CreateAsync("Postgres");

@@ -37,20 +37,17 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
     }
 
     /// <summary>
-    /// Reloads when the store changed since the last load: another gateway sharing it made a
-    /// change. Quota counts are then seeded again from the store, so they include its usage too.
+    /// Reloads when the store changed since the last load (another gateway sharing it made a
+    /// change), and forgets the quota counts either way: each is seeded again from the store at
+    /// its next request, so it includes what the other gateways admitted meanwhile.
     /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        if (await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false) == Interlocked.Read(ref _loadedVersion))
+        if (await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false) != Interlocked.Read(ref _loadedVersion))
         {
-            return;
+            await ChangeAsync(() => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
         }
-        await ChangeAsync(() =>
-        {
-            usage.ForgetAll();
-            return Task.CompletedTask;
-        }, cancellationToken).ConfigureAwait(false);
+        usage.ForgetAll();
     }
 
     /// <summary>The SHA-256 of a key value, hex: what is stored and looked up.</summary>
