@@ -71,9 +71,22 @@ public sealed class GatewayStores : IAsyncDisposable
             return;
         }
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        // An autovacuum worker may be in the fresh database: FORCE cannot end a superuser's
+        // process, so the drop fails with 42501 until the worker is done. It is tried again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var admin = new NpgsqlConnection(ServerConnectionString);
+                await admin.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException exception) when (attempt < 10 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
     }
 }

@@ -7,6 +7,62 @@ namespace Sluice.Gateway.State;
 /// <summary>Deployments (snapshots of an API's document) and changes to the stages that serve them.</summary>
 internal sealed partial class GatewayState
 {
+    /// <summary>Deploys the API's current document to a stage, created or replaced.</summary>
+    public async Task<StageRecord> DeployAsync(string apiId, string stageName, IReadOnlyDictionary<string, string> variables,
+        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null, string deploymentDescription = "")
+    {
+        CheckDescription(deploymentDescription);
+        if (cache is not null)
+        {
+            StageCacheRules.Check(cache);
+        }
+        if (!StagePattern().IsMatch(stageName))
+        {
+            throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
+        }
+        CheckVariables(variables);
+        CheckMethodThrottles(methodThrottles);
+        StageRecord? stage = null;
+        await ChangeAsync(async () =>
+        {
+            var api = (await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == apiId)
+                ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
+            var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
+            var deployment = new DeploymentRecord(apiId, NewId(6), deploymentDescription, api.Document, Now());
+            stage = new StageRecord(apiId, stageName, deployment.Id, api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache, existing?.AccessLog);
+            await store.SaveDeploymentAsync(deployment, stage, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return stage!;
+    }
+
+    /// <summary>A new stage serving an existing deployment (the document another stage of the API was deployed with).</summary>
+    public async Task<StageRecord> CreateStageAsync(string apiId, string stageName, string deploymentId, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
+    {
+        if (!StagePattern().IsMatch(stageName))
+        {
+            throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
+        }
+        CheckVariables(variables);
+        StageRecord? stage = null;
+        await ChangeAsync(async () =>
+        {
+            if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
+            {
+                throw new GatewayNotFoundException($"No API with id '{apiId}'.");
+            }
+            var stages = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.ApiId == apiId).ToList();
+            var deployment = (await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(d => d.ApiId == apiId && d.Id == deploymentId)
+                ?? throw new GatewayNotFoundException($"No deployment '{deploymentId}' of API '{apiId}'.");
+            if (stages.Any(s => s.StageName == stageName))
+            {
+                throw new GatewayConflictException($"Stage '{stageName}' already exists.");
+            }
+            stage = new StageRecord(apiId, stageName, deploymentId, deployment.Document, variables, new Dictionary<string, ThrottleLimit>(), Now());
+            await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return stage!;
+    }
+
     /// <summary>A snapshot of the API's current document that no stage serves yet.</summary>
     public async Task<DeploymentRecord> CreateDeploymentAsync(string apiId, string description, CancellationToken cancellationToken)
     {
