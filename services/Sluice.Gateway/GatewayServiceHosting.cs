@@ -23,7 +23,8 @@ namespace Sluice.Gateway;
 public static class GatewayServiceHosting
 {
     /// <summary>
-    /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
+    /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory, or PostgreSQL
+    /// with Sluice:Gateway:Store=Postgres, reloaded when other gateways change it), keys, plans
     /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
     /// service, API Gateway's management API (Sluice:Gateway:ManagementPort), the gRPC proxy listener
     /// (Sluice:Gateway:GrpcProxyPort), gRPC clients of the services it fronts (Sluice:Services:{Name})
@@ -82,6 +83,15 @@ public static class GatewayServiceHosting
         return builder;
     }
 
+    public static IEndpointRouteBuilder MapGatewayService(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapSluiceGrpcDefaults();
+        endpoints.MapGrpcService<GatewayAdminGrpcService>();
+        endpoints.MapGatewayRest();
+        endpoints.MapGatewayManagementApi();
+        return endpoints;
+    }
+
     private static IGatewayStore CreateStore(IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
@@ -101,14 +111,5 @@ public static class GatewayServiceHosting
         {
             return false;
         }
-    }
-
-    public static IEndpointRouteBuilder MapGatewayService(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapSluiceGrpcDefaults();
-        endpoints.MapGrpcService<GatewayAdminGrpcService>();
-        endpoints.MapGatewayRest();
-        endpoints.MapGatewayManagementApi();
-        return endpoints;
     }
 }

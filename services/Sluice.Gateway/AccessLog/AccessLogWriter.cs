@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Sluice.Gateway.AccessLog;
 
 /// <summary>
-/// Writes queued access log lines to the file and/or the logger category, off the request path.
-/// The file is flushed whenever the queue runs empty; at shutdown what is queued is written first.
+/// Writes queued access log lines off the request path: configured lines to Sluice:Gateway:AccessLog's
+/// file and/or logger category, a stage's own lines to its destination file. Files are flushed
+/// whenever the queue runs empty; at shutdown what is queued is written first.
 /// </summary>
 internal sealed class AccessLogWriter(AccessLogQueue queue, IOptions<GatewayOptions> options, ILoggerFactory loggers) : BackgroundService
 {
