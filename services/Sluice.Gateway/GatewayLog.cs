@@ -37,4 +37,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 9121, Level = LogLevel.Error, Message = "Management API {Method} {Path} failed")]
     public static partial void ManagementFailed(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(EventId = 9109, Level = LogLevel.Warning, Message = "Reloading the gateway's state from its store failed; retried at the next interval")]
+    public static partial void StateRefreshFailed(ILogger logger, Exception exception);
 }

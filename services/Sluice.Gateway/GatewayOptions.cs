@@ -45,6 +45,15 @@ public sealed class GatewayOptions
     /// <summary>The private listener and its resource policy. Off unless a port is set.</summary>
     public GatewayPrivateListenerOptions Private { get; set; } = new();
 
+    /// <summary>Where APIs, stages, keys, plans and usage are kept. Defaults to Sqlite (a file in DataDirectory).</summary>
+    public GatewayStoreKind Store { get; set; } = GatewayStoreKind.Sqlite;
+
+    /// <summary>Npgsql connection string of the Postgres store; gateways sharing it share their state.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>How often a gateway on the Postgres store checks for changes other gateways made (and reloads). Defaults to 2 s.</summary>
+    public TimeSpan StoreRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Where the SQLite state file lives. Defaults to "data/gateway".</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "gateway");
 
@@ -61,6 +70,16 @@ public sealed class GatewayOptions
     public GatewaySampleOptions Sample { get; set; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, "gateway.db");
+}
+
+/// <summary>Where the gateway keeps its state.</summary>
+public enum GatewayStoreKind
+{
+    /// <summary>An SQLite file under <see cref="GatewayOptions.DataDirectory"/>, for one gateway.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database (<see cref="GatewayOptions.PostgresConnectionString"/>), which several gateways may share.</summary>
+    Postgres,
 }
 
 /// <summary>

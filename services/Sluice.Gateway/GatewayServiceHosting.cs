@@ -23,7 +23,8 @@ namespace Sluice.Gateway;
 public static class GatewayServiceHosting
 {
     /// <summary>
-    /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory), keys, plans
+    /// Registers the gateway: its state (SQLite under Sluice:Gateway:DataDirectory, or PostgreSQL
+    /// with Sluice:Gateway:Store=Postgres, reloaded when other gateways change it), keys, plans
     /// and throttles, the REST listener (Sluice:Gateway:RestPort), the sluice.gateway.v1 admin
     /// service, API Gateway's management API (Sluice:Gateway:ManagementPort), the gRPC proxy listener
     /// (Sluice:Gateway:GrpcProxyPort), gRPC clients of the services it fronts (Sluice:Services:{Name})
@@ -43,9 +44,15 @@ public static class GatewayServiceHosting
                 "Sluice:Gateway:Private:AllowCidrs and DenyCidrs take CIDR ranges such as 10.0.0.0/8.")
             .Validate(o => o.ManagementAccessKeys.All(k => k.AccessKeyId.Length > 0 && k.SecretAccessKey.Length > 0),
                 "Each Sluice:Gateway:ManagementAccessKeys entry needs an AccessKeyId and a SecretAccessKey.")
+            .Validate(o => o.Store != GatewayStoreKind.Postgres || !string.IsNullOrWhiteSpace(o.PostgresConnectionString),
+                "Sluice:Gateway:PostgresConnectionString is required when Sluice:Gateway:Store is Postgres.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.PostgresConnectionString) || IsConnectionString(o.PostgresConnectionString),
+                "Sluice:Gateway:PostgresConnectionString is not an Npgsql connection string (Host=...;Username=...;Database=...).")
+            .Validate(o => o.StoreRefreshInterval >= TimeSpan.FromMilliseconds(100) && o.StoreRefreshInterval <= TimeSpan.FromHours(1),
+                "Sluice:Gateway:StoreRefreshInterval must be from 100 ms to 1 hour.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IGatewayStore>(provider => new SqliteGatewayStore(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
+        services.TryAddSingleton(CreateStore);
         services.TryAddSingleton<ThrottleBuckets>();
         services.TryAddSingleton<UsageMeter>();
         services.TryAddSingleton<GatewayState>();
@@ -63,6 +70,7 @@ public static class GatewayServiceHosting
         services.AddRpcExceptionMapper<GatewayRpcExceptionMapper>();
         services.AddHostedService<GatewayStartup>();
         services.AddHostedService<UsageFlusher>();
+        services.AddHostedService<GatewayStateRefresher>();
         builder.AddGatewayRestListener();
         builder.AddGatewayManagementApi();
         builder.AddGatewayGrpcProxy();
@@ -82,5 +90,26 @@ public static class GatewayServiceHosting
         endpoints.MapGatewayRest();
         endpoints.MapGatewayManagementApi();
         return endpoints;
+    }
+
+    private static IGatewayStore CreateStore(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        return options.Store == GatewayStoreKind.Postgres
+            ? new PostgresGatewayStore(options.PostgresConnectionString!)
+            : new SqliteGatewayStore(options.DatabasePath);
+    }
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

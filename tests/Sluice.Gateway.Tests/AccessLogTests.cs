@@ -78,21 +78,56 @@ public sealed class AccessLogTests
     }
 
     [Fact]
+    public async Task UpdateStageAccessLog_Admin_StageGetsItsOwnFileWhileTheConfiguredLogKeepsTheOthers()
+    {
+        await using var gateway = await GatewayUnderTest.StartAsync(settings: ["--Sluice:Gateway:AccessLog:Format=$context.stage", "--Sluice:Gateway:AccessLog:File=access.log"]);
+        var api = await gateway.DeployAsync(Documents.Hello(), stage: "own");
+        await gateway.Admin.CreateDeploymentAsync(new CreateDeploymentRequest { ApiId = api, StageName = "shared" }, deadline: GatewayUnderTest.Deadline);
+
+        var updated = await gateway.Admin.UpdateStageAccessLogAsync(new UpdateStageAccessLogRequest
+        {
+            ApiId = api,
+            StageName = "own",
+            AccessLog = new AccessLogSettings { Format = "own $context.httpMethod $context.status", DestinationArn = "file:stages/own.log" },
+        }, deadline: GatewayUnderTest.Deadline);
+        using (await gateway.SendAsync(HttpMethod.Get, $"/{api}/own/hello"))
+        using (await gateway.SendAsync(HttpMethod.Get, $"/{api}/shared/hello"))
+        {
+        }
+        var own = await WaitForLinesAsync(Path.Combine(gateway.Root, "stages", "own.log"), 1);
+        var shared = await WaitForLinesAsync(Path.Combine(gateway.Root, "access.log"), 1);
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await gateway.Admin.UpdateStageAccessLogAsync(new UpdateStageAccessLogRequest
+        {
+            ApiId = api,
+            StageName = "own",
+            AccessLog = new AccessLogSettings { Format = "$context.stage", DestinationArn = "/var/log/elsewhere.log" },
+        }, deadline: GatewayUnderTest.Deadline));
+        var cleared = await gateway.Admin.UpdateStageAccessLogAsync(new UpdateStageAccessLogRequest { ApiId = api, StageName = "own" }, deadline: GatewayUnderTest.Deadline);
+
+        Assert.Equal("file:stages/own.log", updated.Stage.AccessLog.DestinationArn);
+        Assert.Equal(["own GET 200"], own);
+        Assert.Equal(["shared"], shared);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("'/var/log/elsewhere.log' is not supported", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Null(cleared.Stage.AccessLog);
+    }
+
+    [Fact]
     public void Queue_Full_DropsAndCountsWithoutWaiting()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var queue = new AccessLogQueue(2, services.GetRequiredService<IMeterFactory>());
 
-        var added = Enumerable.Range(0, 5).Select(i => queue.TryAdd("line " + i)).ToList();
+        var added = Enumerable.Range(0, 5).Select(i => queue.TryAdd(new AccessLogLine(null, "line " + i))).ToList();
 
         Assert.Equal([true, true, false, false, false], added);
         Assert.Equal(3, queue.Dropped);
         Assert.True(queue.Reader.TryRead(out var oldest));
-        Assert.Equal("line 0", oldest);
+        Assert.Equal("line 0", oldest.Text);
     }
 
     /// <summary>Waits (bounded) until the file holds at least <paramref name="count"/> lines; returns them all.</summary>
-    private static async Task<List<string>> WaitForLinesAsync(string path, int count)
+    internal static async Task<List<string>> WaitForLinesAsync(string path, int count)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var lines = new List<string>();

@@ -263,6 +263,27 @@ public sealed class CacheTests : IAsyncLifetime
 
     private sealed record Item(string Id, string Color, int Call);
 
+    [Fact]
+    public async Task FlushStageCache_Admin_CachedAnswerBeforeFreshAfter_UnknownStageNotFound()
+    {
+        var api = await DeployAsync(HttpDocument(_backendAddress), Cache(ttlSeconds: 300));
+        var first = await GetAsync($"/{api}/live/items/3?color=red");
+        var cached = await GetAsync($"/{api}/live/items/3?color=red");
+
+        await _gateway.Admin.FlushStageCacheAsync(new FlushStageCacheRequest { ApiId = api, StageName = "live" }, deadline: GatewayUnderTest.Deadline);
+        var fresh = await GetAsync($"/{api}/live/items/3?color=red");
+        var cachedAgain = await GetAsync($"/{api}/live/items/3?color=red");
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _gateway.Admin.FlushStageCacheAsync(new FlushStageCacheRequest { ApiId = api, StageName = "nosuchstage" }, deadline: GatewayUnderTest.Deadline));
+
+        Assert.Equal(first.Call, cached.Call);
+        Assert.NotEqual(first.Call, fresh.Call);
+        Assert.Equal(fresh.Call, cachedAgain.Call);
+        Assert.Equal(2, Volatile.Read(ref _calls));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("nosuchstage", unknown.Status.Detail, StringComparison.Ordinal);
+    }
+
     private static StageCacheSettings Cache(int ttlSeconds) => new() { Enabled = true, CapacityBytes = 1024 * 1024, TtlSeconds = ttlSeconds };
 
     private async Task<string> DeployAsync(string document, StageCacheSettings cache)

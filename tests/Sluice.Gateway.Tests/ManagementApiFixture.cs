@@ -13,7 +13,8 @@ namespace Sluice.Gateway.Tests;
 
 /// <summary>
 /// A gateway whose management API accepts one configured key, and a pet store backend in the
-/// shape of petstore-demo-endpoint.execute-api.com (GET lists pets, POST echoes the body it got).
+/// shape of petstore-demo-endpoint.execute-api.com (GET lists pets, POST echoes the body it got)
+/// that also counts calls to GET /counter.
 /// </summary>
 public sealed class ManagementApiFixture : IAsyncLifetime
 {
@@ -21,6 +22,7 @@ public sealed class ManagementApiFixture : IAsyncLifetime
     public const string SecretAccessKey = "sluice-gateway-secret/abc+123";
 
     private WebApplication _backend = null!;
+    private int _counterCalls;
 
     public GatewayUnderTest Gateway { get; private set; } = null!;
 
@@ -53,6 +55,8 @@ public sealed class ManagementApiFixture : IAsyncLifetime
             using var reader = new StreamReader(http.Request.Body);
             return Results.Json(new { pet = JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement, message = "success" });
         });
+        // Each call answers a new number: a repeated number was served from the stage cache.
+        _backend.MapGet("/counter", () => Results.Json(new { call = Interlocked.Increment(ref _counterCalls) }));
         await _backend.StartAsync();
         PetStoreHost = new Uri(_backend.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Authority;
         Gateway = await GatewayUnderTest.StartAsync(settings:

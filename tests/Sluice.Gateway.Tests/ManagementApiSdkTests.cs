@@ -75,7 +75,7 @@ public sealed class ManagementApiSdkTests(ManagementApiFixture fixture) : IClass
             ["merge"] = "overwrite",
             ["keyType"] = "COGNITO",
             ["quotaPeriod"] = "YEAR",
-            ["noStageName"] = "stageName is required",
+            ["variablesWithoutStage"] = "give stageName too",
             ["usageDate"] = "startDate",
             ["limit"] = "'limit'",
             ["badEnabled"] = "/enabled",

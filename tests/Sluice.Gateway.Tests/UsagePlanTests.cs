@@ -5,7 +5,7 @@ using Sluice.Gateway.V1;
 
 namespace Sluice.Gateway.Tests;
 
-/// <summary>Throttles and quotas through the REST listener, with the gateway's clock injected.</summary>
+/// <summary>Throttles and quotas through the REST listener, with the gateway's clock injected; quotas, keys and plans on both stores.</summary>
 public sealed class UsagePlanTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
@@ -86,11 +86,14 @@ public sealed class UsagePlanTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
     }
 
-    [Fact]
-    public async Task Quota_LimitPlusOne_GivesExactlyOneLimitExceeded_ThenRollsOverWithTheDay()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task Quota_LimitPlusOne_GivesExactlyOneLimitExceeded_ThenRollsOverWithTheDay(string store)
     {
         var clock = new FakeTimeProvider(Start);
-        await using var gateway = await GatewayUnderTest.StartAsync(clock);
+        await using var stores = await GatewayStores.CreateAsync(store);
+        await using var gateway = await GatewayUnderTest.StartAsync(clock, stores.Settings);
         var api = await gateway.DeployAsync(Documents.Metered);
         var (planId, keyId, key) = await gateway.KeyInPlanAsync(api, quota: new QuotaSettings { Limit = 5, Period = QuotaPeriod.Day });
 
@@ -117,11 +120,14 @@ public sealed class UsagePlanTests
         Assert.Equal([("2026-03-10", 5L, 0L), ("2026-03-11", 1L, 4L)], item.Days.Select(d => (d.Date, d.Used, d.Remaining)));
     }
 
-    [Fact]
-    public async Task Quota_Offset_TakenFromTheFirstPeriodOnly()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task Quota_Offset_TakenFromTheFirstPeriodOnly(string store)
     {
         var clock = new FakeTimeProvider(Start);
-        await using var gateway = await GatewayUnderTest.StartAsync(clock);
+        await using var stores = await GatewayStores.CreateAsync(store);
+        await using var gateway = await GatewayUnderTest.StartAsync(clock, stores.Settings);
         var api = await gateway.DeployAsync(Documents.Metered);
         var (_, _, key) = await gateway.KeyInPlanAsync(api, quota: new QuotaSettings { Limit = 3, Offset = 2, Period = QuotaPeriod.Week });
 
@@ -144,10 +150,13 @@ public sealed class UsagePlanTests
         Assert.Equal(3, secondWeek);
     }
 
-    [Fact]
-    public async Task Keys_ValueShownOnceAndNeverListed()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task Keys_ValueShownOnceAndNeverListed(string store)
     {
-        await using var gateway = await GatewayUnderTest.StartAsync();
+        await using var stores = await GatewayStores.CreateAsync(store);
+        await using var gateway = await GatewayUnderTest.StartAsync(settings: stores.Settings);
 
         var created = await gateway.Admin.CreateApiKeyAsync(new CreateApiKeyRequest { Name = "k", Enabled = true }, deadline: GatewayUnderTest.Deadline);
         var listed = await gateway.Admin.ListApiKeysAsync(new ListApiKeysRequest(), deadline: GatewayUnderTest.Deadline);
@@ -172,10 +181,13 @@ public sealed class UsagePlanTests
         Assert.Empty((await gateway.Admin.ListApiKeysAsync(new ListApiKeysRequest(), deadline: GatewayUnderTest.Deadline)).Keys);
     }
 
-    [Fact]
-    public async Task Plans_BadSettingsOrUnknownStage_AreRejected()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task Plans_BadSettingsOrUnknownStage_AreRejected(string store)
     {
-        await using var gateway = await GatewayUnderTest.StartAsync();
+        await using var stores = await GatewayStores.CreateAsync(store);
+        await using var gateway = await GatewayUnderTest.StartAsync(settings: stores.Settings);
 
         var badRate = await Assert.ThrowsAsync<RpcException>(() => gateway.Admin.CreateUsagePlanAsync(new CreateUsagePlanRequest { Name = "p", Throttle = new ThrottleSettings { RateLimit = 0, BurstLimit = 1 } }, deadline: GatewayUnderTest.Deadline).ResponseAsync);
         var badQuota = await Assert.ThrowsAsync<RpcException>(() => gateway.Admin.CreateUsagePlanAsync(new CreateUsagePlanRequest { Name = "p", Quota = new QuotaSettings { Limit = 5, Offset = 5, Period = QuotaPeriod.Day } }, deadline: GatewayUnderTest.Deadline).ResponseAsync);

@@ -94,6 +94,10 @@ public sealed class AllInOneHostTests
     [InlineData("--Sluice:Gateway:ManagementPort=70000", "Sluice:Gateway:ManagementPort must be -1 (off), 0 (any free port) or a port number, not 70000")]
     [InlineData("--Sluice:Gateway:Private:Port=70000", "Sluice:Gateway:Private:Port must be -1 (off), 0 (any free port) or a port number, not 70000")]
     [InlineData("--Sluice:Gateway:GrpcProxy:BindAddress=nowhere", "Sluice:Gateway:GrpcProxy:BindAddress 'nowhere' is not an IP address")]
+    [InlineData("--Sluice:Gateway:Store=Postgres", "Sluice:Gateway:PostgresConnectionString is required when Sluice:Gateway:Store is Postgres")]
+    [InlineData("--Sluice:Gateway:Store=Cassandra", "Sluice:Gateway:Store")]
+    [InlineData("--Sluice:Gateway:PostgresConnectionString=Hots=nowhere", "Sluice:Gateway:PostgresConnectionString is not an Npgsql connection string")]
+    [InlineData("--Sluice:Gateway:StoreRefreshInterval=00:00:00", "Sluice:Gateway:StoreRefreshInterval must be from 100 ms to 1 hour")]
     [InlineData("--Sluice:Query:DataApiBindAddress=nowhere", "Sluice:Query:DataApiBindAddress 'nowhere' is not an IP address")]
     [InlineData("--Sluice:Query:Loading:RetryLimit=-1", "Sluice:Query:Loading:RetryLimit must be between 0 and 100")]
     [InlineData("--Sluice:Query:Loading:RetryInterval=-00:00:01", "Sluice:Query:Loading:RetryInterval must be between 0 and 1 hour")]
@@ -143,6 +147,19 @@ public sealed class AllInOneHostTests
         });
 
         Assert.Contains($"Broker unreachable: guest@127.0.0.1:{deadPort}", error.Message);
+    }
+
+    [Fact]
+    public async Task Start_GatewayPostgresUnreachable_FailsNamingTheSettingAndServer()
+    {
+        var deadPort = FreeTcpPort();
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var host = await HostUnderTest.StartAsync(["--Sluice:Gateway:Store=Postgres",
+                $"--Sluice:Gateway:PostgresConnectionString=Host=127.0.0.1;Port={deadPort};Username=sluice;Password=sluice;Database=gateway;Timeout=5"]);
+        });
+
+        Assert.Contains($"The gateway's PostgreSQL store (Sluice:Gateway:PostgresConnectionString, 127.0.0.1:{deadPort}/gateway) cannot be used", error.ToString());
     }
 
     private static int FreeTcpPort()

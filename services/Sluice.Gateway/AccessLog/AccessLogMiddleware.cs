@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -7,16 +8,24 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Gateway.Pipeline;
+using Sluice.Gateway.State;
 
 namespace Sluice.Gateway.AccessLog;
 
 /// <summary>
 /// After each REST request that reached a deployed stage (the pipeline leaves its
 /// <see cref="RequestContext"/> in the request's features), renders the stage's format and queues
-/// the line. Response bytes are counted as they are written, so streamed responses have a length too.
+/// the line: the stage's own settings (update-stage /accessLogSettings) first, then the configured
+/// ones. Response bytes are counted as they are written, so streamed responses have a length too.
 /// </summary>
-internal sealed class AccessLogMiddleware(AccessLogQueue queue, IOptions<GatewayOptions> options)
+internal sealed class AccessLogMiddleware(AccessLogQueue queue, GatewayState state, IOptions<GatewayOptions> options)
 {
+    /// <summary>Stage formats parsed once each; bounded, since formats only change by admin calls.</summary>
+    private const int MaxStageFormats = 1024;
+
+    private readonly ConcurrentDictionary<string, AccessLogFormat> _stageFormats = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _stageFiles = new(StringComparer.Ordinal);
+
     private readonly AccessLogFormat? _default = string.IsNullOrEmpty(options.Value.AccessLog.Format)
         ? null
         : AccessLogFormat.Parse(options.Value.AccessLog.Format, "Sluice:Gateway:AccessLog:Format");
@@ -26,7 +35,8 @@ internal sealed class AccessLogMiddleware(AccessLogQueue queue, IOptions<Gateway
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
-        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
+            || (!options.Value.AccessLog.Enabled && !state.Snapshot.HasStageAccessLogs))
         {
             // The admin service and health on the gRPC listener: not a stage's request.
             await next(http).ConfigureAwait(false);
@@ -41,16 +51,30 @@ internal sealed class AccessLogMiddleware(AccessLogQueue queue, IOptions<Gateway
         }
         finally
         {
-            if (http.Features.Get<RequestContext>() is { } context && FormatOf(context) is { } format)
+            if (http.Features.Get<RequestContext>() is { } context && FormatOf(context) is ({ } format, var file))
             {
                 var length = counter.Written > 0 ? counter.Written : http.Response.ContentLength ?? 0;
-                queue.TryAdd(format.Render(new AccessLogFacts(context.Variables, http.Response.StatusCode, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds)));
+                queue.TryAdd(new AccessLogLine(file,
+                    format.Render(new AccessLogFacts(context.Variables, http.Response.StatusCode, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds))));
             }
         }
     }
 
-    private AccessLogFormat? FormatOf(RequestContext context) =>
-        _stages.TryGetValue(context.Stage.Api.Id + "/" + context.Stage.Stage.StageName, out var format) ? format : _default;
+    private (AccessLogFormat? Format, string? File) FormatOf(RequestContext context)
+    {
+        if (context.Stage.Stage.AccessLog is { } own)
+        {
+            if (_stageFormats.Count > MaxStageFormats)
+            {
+                _stageFormats.Clear();
+                _stageFiles.Clear();
+            }
+            // Checked when stored, so they parse and resolve here.
+            return (_stageFormats.GetOrAdd(own.Format, static f => AccessLogFormat.Parse(f, "accessLogSettings.format")),
+                _stageFiles.GetOrAdd(own.DestinationArn, static (arn, directory) => AccessLogDestination.Resolve(directory, arn), options.Value.DataDirectory));
+        }
+        return (_stages.TryGetValue(context.Stage.Api.Id + "/" + context.Stage.Stage.StageName, out var format) ? format : _default, null);
+    }
 
     /// <summary>A write-through stream that counts the bytes written.</summary>
     private sealed class CountingStream(Stream inner) : Stream
@@ -94,17 +118,17 @@ internal sealed class AccessLogMiddleware(AccessLogQueue queue, IOptions<Gateway
     }
 }
 
-/// <summary>Registers access logging when a format is configured.</summary>
+/// <summary>
+/// Registers access logging: always, since a stage may be given its own settings at any time
+/// (requests skip it while no stage has any and no format is configured). Configured formats are
+/// checked here.
+/// </summary>
 internal static class AccessLogHosting
 {
     public static void AddGatewayAccessLog(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         var settings = options.AccessLog;
-        if (!settings.Enabled)
-        {
-            return;
-        }
         if (settings.QueueCapacity is < 1 or > 1_000_000)
         {
             throw new InvalidOperationException("Sluice:Gateway:AccessLog:QueueCapacity must be from 1 to 1000000.");
@@ -118,7 +142,7 @@ internal static class AccessLogHosting
         {
             AccessLogFormat.Parse(format, $"Sluice:Gateway:AccessLog:Stages:{stage}");
         }
-        if (AccessLogWriter.FilePath(options) is null && !settings.Logger)
+        if (settings.Enabled && AccessLogWriter.FilePath(options) is null && !settings.Logger)
         {
             throw new InvalidOperationException("Sluice:Gateway:AccessLog has a format but nowhere to write: set File (under the data folder) or Logger.");
         }

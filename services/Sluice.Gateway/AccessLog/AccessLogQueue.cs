@@ -3,19 +3,22 @@ using System.Threading.Channels;
 
 namespace Sluice.Gateway.AccessLog;
 
+/// <summary>A rendered line and the file of the stage's own settings it goes to (null: Sluice:Gateway:AccessLog's file and logger).</summary>
+internal readonly record struct AccessLogLine(string? File, string Text);
+
 /// <summary>
 /// Lines waiting for <see cref="AccessLogWriter"/>: a bounded channel a request adds to without
 /// ever waiting. When it is full the line is dropped and counted (sluice.gateway.access_log.dropped).
 /// </summary>
 internal sealed class AccessLogQueue
 {
-    private readonly Channel<string> _lines;
+    private readonly Channel<AccessLogLine> _lines;
     private readonly Counter<long> _dropped;
     private long _droppedTotal;
 
     public AccessLogQueue(int capacity, IMeterFactory meters)
     {
-        _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(capacity)
+        _lines = Channel.CreateBounded<AccessLogLine>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -24,13 +27,13 @@ internal sealed class AccessLogQueue
             "Access log lines dropped because the writer was behind (the queue was full).");
     }
 
-    public ChannelReader<string> Reader => _lines.Reader;
+    public ChannelReader<AccessLogLine> Reader => _lines.Reader;
 
     /// <summary>Lines dropped since start.</summary>
     public long Dropped => Interlocked.Read(ref _droppedTotal);
 
     /// <summary>Queues a line; false (and counted) when the queue is full or closed.</summary>
-    public bool TryAdd(string line)
+    public bool TryAdd(AccessLogLine line)
     {
         if (_lines.Writer.TryWrite(line))
         {

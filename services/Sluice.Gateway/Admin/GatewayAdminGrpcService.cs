@@ -8,7 +8,7 @@ using Sluice.Gateway.V1;
 namespace Sluice.Gateway.Admin;
 
 /// <summary>sluice.gateway.v1.GatewayAdminService: thin mapping between the contract and <see cref="GatewayState"/>.</summary>
-internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvider services, TimeProvider time) : GatewayAdminService.GatewayAdminServiceBase
+internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cache, IServiceProvider services, TimeProvider time) : GatewayAdminService.GatewayAdminServiceBase
 {
     public override Task<TestInvokeMethodResponse> TestInvokeMethod(TestInvokeMethodRequest request, ServerCallContext context) =>
         Pipeline.TestInvocation.RunAsync(services, request, context.CancellationToken);
@@ -67,6 +67,28 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvid
             }
         }
         return response;
+    }
+
+    public override async Task<UpdateStageAccessLogResponse> UpdateStageAccessLog(UpdateStageAccessLogRequest request, ServerCallContext context)
+    {
+        Require(request.ApiId, "api_id");
+        Require(request.StageName, "stage_name");
+        var settings = request.AccessLog is null ? null : new StageAccessLogSettings(request.AccessLog.Format, request.AccessLog.DestinationArn);
+        var stage = await state.UpdateStageAsync(request.ApiId, request.StageName, s => s with { AccessLog = settings }, context.CancellationToken).ConfigureAwait(false);
+        return new UpdateStageAccessLogResponse { Stage = ToProto(stage) };
+    }
+
+    public override async Task<FlushStageCacheResponse> FlushStageCache(FlushStageCacheRequest request, ServerCallContext context)
+    {
+        Require(request.ApiId, "api_id");
+        Require(request.StageName, "stage_name");
+        if (!state.Snapshot.Stages.ContainsKey((request.ApiId, request.StageName))
+            && (await state.Store.ListStagesAsync(context.CancellationToken).ConfigureAwait(false)).All(s => s.ApiId != request.ApiId || s.StageName != request.StageName))
+        {
+            throw new GatewayNotFoundException($"No stage '{request.StageName}' of API '{request.ApiId}'.");
+        }
+        cache.Flush(request.ApiId, request.StageName);
+        return new FlushStageCacheResponse();
     }
 
     public override async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, ServerCallContext context)
@@ -197,9 +219,13 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvid
         {
             proto.MethodThrottles[key] = ToProto(limit);
         }
-        if (stage.Cache is { } cache)
+        if (stage.Cache is { } stageCache)
         {
-            proto.Cache = StageCacheRules.ToProto(cache);
+            proto.Cache = StageCacheRules.ToProto(stageCache);
+        }
+        if (stage.AccessLog is { } accessLog)
+        {
+            proto.AccessLog = new AccessLogSettings { Format = accessLog.Format, DestinationArn = accessLog.DestinationArn };
         }
         return proto;
     }

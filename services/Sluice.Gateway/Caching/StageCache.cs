@@ -34,6 +34,18 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
     /// <summary>Drops one entry (a permitted "Cache-Control: max-age=0" refreshes it).</summary>
     public void Remove(CacheScope scope, string key) => PartitionFor(scope).Remove(key);
 
+    /// <summary>
+    /// Drops every entry of a stage (FlushStageCache): the next request of each method calls the
+    /// integration. Each gateway has its own cache, so a flush empties this gateway's.
+    /// </summary>
+    public void Flush(string apiId, string stage)
+    {
+        lock (_gate)
+        {
+            _partitions.Remove((apiId, stage));
+        }
+    }
+
     private Partition PartitionFor(CacheScope scope)
     {
         lock (_gate)

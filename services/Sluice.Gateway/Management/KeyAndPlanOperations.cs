@@ -15,6 +15,11 @@ internal sealed class KeyAndPlanOperations(GatewayState state)
     [
         "replace /name", "replace /description", "replace /throttle/rateLimit", "replace /throttle/burstLimit", "remove /throttle",
         "replace /quota/limit", "replace /quota/offset", "replace /quota/period", "remove /quota", "add /apiStages", "remove /apiStages",
+        // A method's throttle within one API stage of the plan; {resourcePath} has '/' written ~1 (see MethodThrottlePatches).
+        "replace /apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/rateLimit",
+        "replace /apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/burstLimit",
+        "remove /apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/rateLimit",
+        "remove /apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/burstLimit",
     ];
 
     /// <summary>Created disabled unless "enabled" is true, as API Gateway; the value (given or generated) is answered once.</summary>
@@ -127,9 +132,10 @@ internal sealed class KeyAndPlanOperations(GatewayState state)
         var plan = await FindPlanAsync(request, cancellationToken).ConfigureAwait(false);
         var (name, description, throttle, quota) = (plan.Name, plan.Description, plan.Throttle, plan.Quota);
         var stages = plan.ApiStages.ToList();
+        var methodThrottles = new Dictionary<string, MethodThrottlePatches>(StringComparer.Ordinal);
         foreach (var patch in patches)
         {
-            switch (patch.Op + " " + patch.Path)
+            switch (patch.Template)
             {
                 case "replace /name":
                     name = patch.RequiredValue;
@@ -158,6 +164,20 @@ internal sealed class KeyAndPlanOperations(GatewayState state)
                 case "remove /quota":
                     quota = null;
                     break;
+                case var template when template.StartsWith("replace /apiStages/", StringComparison.Ordinal) || template.StartsWith("remove /apiStages/", StringComparison.Ordinal):
+                    var segments = patch.Path.Split('/');
+                    var (throttledApi, throttledStage) = ApiStage(segments[2]);
+                    if (!stages.Any(s => s.ApiId == throttledApi && s.Stage == throttledStage))
+                    {
+                        throw ManagementError.NotFound($"Usage plan '{plan.Id}' has no API stage {segments[2]}.");
+                    }
+                    if (!methodThrottles.TryGetValue(segments[2], out var stageThrottles))
+                    {
+                        stageThrottles = new MethodThrottlePatches(stages.First(s => s.ApiId == throttledApi && s.Stage == throttledStage).MethodThrottles);
+                        methodThrottles[segments[2]] = stageThrottles;
+                    }
+                    stageThrottles.Apply(MethodThrottlePatches.MethodKey(segments[4], segments[5]), segments[6], patch);
+                    break;
                 default:
                     var (apiId, stage) = ApiStage(patch.RequiredValue);
                     var index = stages.FindIndex(s => s.ApiId == apiId && s.Stage == stage);
@@ -170,6 +190,15 @@ internal sealed class KeyAndPlanOperations(GatewayState state)
                         stages.RemoveAt(index >= 0 ? index : throw ManagementError.NotFound($"Usage plan '{plan.Id}' has no API stage {patch.Value}."));
                     }
                     break;
+            }
+        }
+        foreach (var (apiStage, throttles) in methodThrottles)
+        {
+            var (apiId, stage) = ApiStage(apiStage);
+            var index = stages.FindIndex(s => s.ApiId == apiId && s.Stage == stage);
+            if (index >= 0)
+            {
+                stages[index] = stages[index] with { MethodThrottles = throttles.Result() };
             }
         }
         var updated = await state.CreatePlanAsync(name, description, throttle, quota, stages, cancellationToken, plan.Id).ConfigureAwait(false);

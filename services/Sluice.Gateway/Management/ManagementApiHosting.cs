@@ -41,6 +41,7 @@ internal static class ManagementApiHosting
         builder.Services.AddSingleton(listener);
         builder.Services.AddSingleton<ManagementCredentials>();
         builder.Services.AddSingleton<RestApiOperations>();
+        builder.Services.AddSingleton<StageOperations>();
         builder.Services.AddSingleton<KeyAndPlanOperations>();
         builder.Services.AddSingleton<ManagementEndpoint>();
         if (ExtraListeners.Parse(options.ManagementPort, "Sluice:Gateway:ManagementPort", options.ManagementBindAddress, "Sluice:Gateway:ManagementBindAddress") is not { } address)

@@ -36,7 +36,7 @@ internal sealed class ManagementEndpoint
     private readonly SigV4Verifier _verifier;
     private readonly ILogger<ManagementEndpoint> _logger;
 
-    public ManagementEndpoint(RestApiOperations apis, KeyAndPlanOperations keys, ManagementCredentials credentials, IOptions<GatewayOptions> options,
+    public ManagementEndpoint(RestApiOperations apis, StageOperations stages, KeyAndPlanOperations keys, ManagementCredentials credentials, IOptions<GatewayOptions> options,
         TimeProvider time, ILogger<ManagementEndpoint> logger)
     {
         _verifier = new SigV4Verifier(credentials.SecretsByAccessKey, "apigateway", options.Value.ManagementRegion, time);
@@ -52,10 +52,15 @@ internal sealed class ManagementEndpoint
             new("GET", "restapis/{restapi_id}/resources/{resource_id}", apis.GetResourceAsync),
             new("GET", "restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}", apis.GetMethodAsync),
             new("POST", "restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}", apis.TestInvokeMethodAsync),
-            new("POST", "restapis/{restapi_id}/deployments", apis.CreateDeploymentAsync),
-            new("POST", "restapis/{restapi_id}/stages", apis.CreateStageAsync),
-            new("GET", "restapis/{restapi_id}/stages", apis.GetStagesAsync),
-            new("GET", "restapis/{restapi_id}/stages/{stage_name}", apis.GetStageAsync),
+            new("POST", "restapis/{restapi_id}/deployments", stages.CreateDeploymentAsync),
+            new("GET", "restapis/{restapi_id}/deployments", stages.GetDeploymentsAsync),
+            new("GET", "restapis/{restapi_id}/deployments/{deployment_id}", stages.GetDeploymentAsync),
+            new("DELETE", "restapis/{restapi_id}/deployments/{deployment_id}", stages.DeleteDeploymentAsync),
+            new("POST", "restapis/{restapi_id}/stages", stages.CreateStageAsync),
+            new("GET", "restapis/{restapi_id}/stages", stages.GetStagesAsync),
+            new("GET", "restapis/{restapi_id}/stages/{stage_name}", stages.GetStageAsync),
+            new("PATCH", "restapis/{restapi_id}/stages/{stage_name}", stages.UpdateStageAsync),
+            new("DELETE", "restapis/{restapi_id}/stages/{stage_name}/cache/data", stages.FlushStageCacheAsync),
             new("POST", "apikeys", keys.CreateApiKeyAsync),
             new("GET", "apikeys", keys.GetApiKeysAsync),
             new("GET", "apikeys/{api_Key}", keys.GetApiKeyAsync),

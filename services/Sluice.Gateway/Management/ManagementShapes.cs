@@ -161,10 +161,11 @@ internal static class ManagementShapes
         return shape;
     }
 
-    public static JsonObject Deployment(StageRecord stage) => new()
+    public static JsonObject Deployment(DeploymentRecord deployment) => new()
     {
-        ["id"] = stage.DeploymentId,
-        ["createdDate"] = Seconds(stage.CreatedUnixMs),
+        ["id"] = deployment.Id,
+        ["description"] = deployment.Description,
+        ["createdDate"] = Seconds(deployment.CreatedUnixMs),
     };
 
     public static JsonObject Stage(StageRecord stage)
@@ -174,7 +175,7 @@ internal static class ManagementShapes
         {
             methodSettings[key.TrimStart('/')] = new JsonObject { ["throttlingBurstLimit"] = limit.Burst, ["throttlingRateLimit"] = limit.Rate };
         }
-        return new JsonObject
+        var shape = new JsonObject
         {
             ["deploymentId"] = stage.DeploymentId,
             ["stageName"] = stage.StageName,
@@ -185,6 +186,11 @@ internal static class ManagementShapes
             ["createdDate"] = Seconds(stage.CreatedUnixMs),
             ["lastUpdatedDate"] = Seconds(stage.CreatedUnixMs),
         };
+        if (stage.AccessLog is { } accessLog)
+        {
+            shape["accessLogSettings"] = new JsonObject { ["format"] = accessLog.Format, ["destinationArn"] = accessLog.DestinationArn };
+        }
+        return shape;
     }
 
     /// <summary>An API key; its value only when just created (only a hash of it is kept).</summary>

@@ -7,7 +7,7 @@ using Sluice.Gateway.V1;
 
 namespace Sluice.Gateway.Management;
 
-/// <summary>The management API's REST API, resource, method, deployment and stage operations, on <see cref="GatewayState"/>.</summary>
+/// <summary>The management API's REST API, resource and method operations, on <see cref="GatewayState"/>.</summary>
 internal sealed class RestApiOperations(GatewayState state, IServiceProvider services)
 {
     public async Task<ManagementResult> GetRestApisAsync(ManagementRequest request, CancellationToken cancellationToken)
@@ -118,52 +118,8 @@ internal sealed class RestApiOperations(GatewayState state, IServiceProvider ser
         });
     }
 
-    /// <summary>POST /restapis/{id}/deployments: deploys the current document to stageName (required here: Sluice keeps deployments in stages).</summary>
-    public async Task<ManagementResult> CreateDeploymentAsync(ManagementRequest request, CancellationToken cancellationToken)
-    {
-        request.Supports("stageName", "stageDescription", "description", "variables");
-        var apiId = request.Route("restapi_id");
-        var stageName = request.String("stageName");
-        if (string.IsNullOrEmpty(stageName))
-        {
-            throw ManagementError.BadRequest("stageName is required: a deployment is kept as the stage it is deployed to.");
-        }
-        var variables = request.Json["variables"] is null ? null : request.StringMap("variables");
-        var existing = (await state.Store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
-        // A redeployment keeps the stage's settings unless the call gives new variables.
-        var stage = await state.DeployAsync(apiId, stageName, variables ?? existing?.Variables ?? new Dictionary<string, string>(),
-            existing?.MethodThrottles ?? new Dictionary<string, ThrottleLimit>(), cancellationToken, existing?.Cache).ConfigureAwait(false);
-        return ManagementResult.Created(ManagementShapes.Deployment(stage));
-    }
-
-    public async Task<ManagementResult> CreateStageAsync(ManagementRequest request, CancellationToken cancellationToken)
-    {
-        request.Supports("stageName", "deploymentId", "description", "variables");
-        var stage = await state.CreateStageAsync(request.Route("restapi_id"), request.RequiredString("stageName"), request.RequiredString("deploymentId"),
-            request.StringMap("variables"), cancellationToken).ConfigureAwait(false);
-        return ManagementResult.Created(ManagementShapes.Stage(stage));
-    }
-
-    public async Task<ManagementResult> GetStagesAsync(ManagementRequest request, CancellationToken cancellationToken)
-    {
-        var api = await FindApiAsync(request, cancellationToken).ConfigureAwait(false);
-        var deploymentId = request.Query("deploymentId");
-        var stages = (await state.Store.ListStagesAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.ApiId == api.Id && (deploymentId is null || s.DeploymentId == deploymentId))
-            .OrderBy(s => s.StageName, StringComparer.Ordinal);
-        return ManagementResult.Ok(new JsonObject { ["item"] = new JsonArray([.. stages.Select(s => (JsonNode)ManagementShapes.Stage(s))]) });
-    }
-
-    public async Task<ManagementResult> GetStageAsync(ManagementRequest request, CancellationToken cancellationToken)
-    {
-        var api = await FindApiAsync(request, cancellationToken).ConfigureAwait(false);
-        var name = request.Route("stage_name");
-        var stage = (await state.Store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == api.Id && s.StageName == name)
-            ?? throw ManagementError.NotFound($"Invalid Stage identifier specified: no stage '{name}' of API '{api.Id}'.");
-        return ManagementResult.Ok(ManagementShapes.Stage(stage));
-    }
-
-    private async Task<ApiRecord> FindApiAsync(ManagementRequest request, CancellationToken cancellationToken)
+    /// <summary>The API the route names; NotFoundException when there is none.</summary>
+    public async Task<ApiRecord> FindApiAsync(ManagementRequest request, CancellationToken cancellationToken)
     {
         var id = request.Route("restapi_id");
         return (await state.Store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == id)

@@ -81,6 +81,9 @@ internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
         }
     }
 
+    /// <summary>Forgets every in-memory period count: the next request of each seeds it from the store again.</summary>
+    public void ForgetAll() => _periods.Clear();
+
     private async ValueTask<PeriodCount> GetPeriodAsync(UsagePlanRecord plan, string keyId, QuotaLimit quota, DateOnly start, CancellationToken cancellationToken)
     {
         var key = (plan.Id, keyId, start);

@@ -16,6 +16,9 @@ internal sealed record GatewaySnapshot(
     FrozenDictionary<string, ApiKeyRecord> KeysByHash,
     FrozenDictionary<(string ApiId, string Stage, string KeyId), UsagePlanRecord> Plans)
 {
+    /// <summary>Some stage has access log settings of its own: without any (and no configured format) requests skip access logging.</summary>
+    public bool HasStageAccessLogs { get; } = Stages.Values.Any(s => s.Stage.AccessLog is not null);
+
     public static readonly GatewaySnapshot Empty = new(
         FrozenDictionary<(string, string), DeployedStage>.Empty,
         FrozenDictionary<string, ApiKeyRecord>.Empty,

@@ -23,12 +23,32 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly Dictionary<string, ApiDefinition> _definitions = new(StringComparer.Ordinal);
     private volatile GatewaySnapshot _snapshot = GatewaySnapshot.Empty;
+    private long _loadedVersion = -1;
 
     public GatewaySnapshot Snapshot => _snapshot;
 
     public IGatewayStore Store => store;
 
-    public Task LoadAsync(CancellationToken cancellationToken) => ChangeAsync(() => Task.CompletedTask, cancellationToken);
+    /// <summary>Creates or migrates the store's schema and loads what it holds.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await ChangeAsync(() => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reloads when the store changed since the last load (another gateway sharing it made a
+    /// change), and forgets the quota counts either way: each is seeded again from the store at
+    /// its next request, so it includes what the other gateways admitted meanwhile.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false) != Interlocked.Read(ref _loadedVersion))
+        {
+            await ChangeAsync(() => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+        }
+        usage.ForgetAll();
+    }
 
     /// <summary>The SHA-256 of a key value, hex: what is stored and looked up.</summary>
     public static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
@@ -93,63 +113,6 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             throw new GatewayNotFoundException($"No API with id '{apiId}'.");
         }
     }, cancellationToken);
-
-    /// <summary>Deploys the API's current document to a stage, created or replaced.</summary>
-    public async Task<StageRecord> DeployAsync(string apiId, string stageName, IReadOnlyDictionary<string, string> variables,
-        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null)
-    {
-        if (cache is not null)
-        {
-            StageCacheRules.Check(cache);
-        }
-        if (!StagePattern().IsMatch(stageName))
-        {
-            throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
-        }
-        CheckVariables(variables);
-        foreach (var (key, limit) in methodThrottles)
-        {
-            CheckThrottle("method_throttles[" + key + "]", limit);
-        }
-        StageRecord? stage = null;
-        await ChangeAsync(async () =>
-        {
-            var api = (await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Id == apiId)
-                ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
-            var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
-            stage = new StageRecord(apiId, stageName, NewId(6), api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache);
-            await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-        return stage!;
-    }
-
-    /// <summary>A new stage serving an existing deployment (the document another stage of the API was deployed with).</summary>
-    public async Task<StageRecord> CreateStageAsync(string apiId, string stageName, string deploymentId, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
-    {
-        if (!StagePattern().IsMatch(stageName))
-        {
-            throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
-        }
-        CheckVariables(variables);
-        StageRecord? stage = null;
-        await ChangeAsync(async () =>
-        {
-            if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
-            {
-                throw new GatewayNotFoundException($"No API with id '{apiId}'.");
-            }
-            var stages = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.ApiId == apiId).ToList();
-            var deployment = stages.FirstOrDefault(s => s.DeploymentId == deploymentId)
-                ?? throw new GatewayNotFoundException($"No deployment '{deploymentId}' of API '{apiId}'.");
-            if (stages.Any(s => s.StageName == stageName))
-            {
-                throw new GatewayConflictException($"Stage '{stageName}' already exists.");
-            }
-            stage = new StageRecord(apiId, stageName, deploymentId, deployment.Document, variables, new Dictionary<string, ThrottleLimit>(), Now());
-            await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-        return stage!;
-    }
 
     public async Task<(ApiKeyRecord Key, string Value)> CreateKeyAsync(string name, string description, bool enabled, string? value, CancellationToken cancellationToken)
     {
@@ -361,6 +324,8 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
 
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
+        // Read first: a change landing during the reload then leaves the version behind, so the next refresh reloads again.
+        var version = await store.GetChangeVersionAsync(cancellationToken).ConfigureAwait(false);
         var stages = new Dictionary<(string, string), DeployedStage>();
         foreach (var stage in await store.ListStagesAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -393,6 +358,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
             }
         }
         _snapshot = new GatewaySnapshot(stages.ToFrozenDictionary(), keys, plans.ToFrozenDictionary());
+        Interlocked.Exchange(ref _loadedVersion, version);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -3,7 +3,13 @@ namespace Sluice.Gateway.Storage;
 /// <summary>An imported API: its document as given.</summary>
 internal sealed record ApiRecord(string Id, string Name, string Version, string Document, long CreatedUnixMs);
 
-/// <summary>A stage: the document deployed to it (a snapshot, as a deployment is) and its settings.</summary>
+/// <summary>A deployment: a snapshot of an API's document, which stages serve until pointed at another.</summary>
+internal sealed record DeploymentRecord(string ApiId, string Id, string Description, string Document, long CreatedUnixMs);
+
+/// <summary>
+/// A stage: the deployment it serves (with a copy of that deployment's document, so a request
+/// never needs a second lookup) and its settings.
+/// </summary>
 internal sealed record StageRecord(
     string ApiId,
     string StageName,
@@ -12,7 +18,11 @@ internal sealed record StageRecord(
     IReadOnlyDictionary<string, string> Variables,
     IReadOnlyDictionary<string, ThrottleLimit> MethodThrottles,
     long CreatedUnixMs,
-    StageCacheSettings? Cache = null);
+    StageCacheSettings? Cache = null,
+    StageAccessLogSettings? AccessLog = null);
+
+/// <summary>A stage's own access log: a $context format written to <see cref="DestinationArn"/> (a file, see AccessLogDestinations).</summary>
+internal sealed record StageAccessLogSettings(string Format, string DestinationArn);
 
 internal enum UnauthorizedCacheControl
 {

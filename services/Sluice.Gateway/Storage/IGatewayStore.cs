@@ -1,18 +1,37 @@
 namespace Sluice.Gateway.Storage;
 
 /// <summary>
-/// Where the gateway keeps its state: APIs, stages, keys, plans and daily usage. SQLite in the
-/// embedded profile; the interface is what a PostgreSQL store implements for the durable one.
+/// Where the gateway keeps its state: APIs, deployments, stages, keys, plans and daily usage.
+/// SQLite in the embedded profile (<see cref="SqliteGatewayStore"/>), PostgreSQL in the durable
+/// one (<see cref="PostgresGatewayStore"/>), where several gateways may share one database.
 /// Every write is atomic: a rejected update leaves what was stored unchanged.
 /// </summary>
 internal interface IGatewayStore
 {
+    /// <summary>Creates or migrates the schema; called once at start, before anything else.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A number every write of APIs, deployments, stages, keys or plans changes (usage excepted),
+    /// so a gateway sharing the store with others knows when to reload. A store only one process
+    /// uses may return a constant.
+    /// </summary>
+    Task<long> GetChangeVersionAsync(CancellationToken cancellationToken);
+
     Task<IReadOnlyList<ApiRecord>> ListApisAsync(CancellationToken cancellationToken);
 
     Task SaveApiAsync(ApiRecord api, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the API and its stages; false when there was none.</summary>
+    /// <summary>Deletes the API, its deployments and its stages; false when there was none.</summary>
     Task<bool> DeleteApiAsync(string apiId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Saves a new deployment and, when given, the stage it is deployed to, in one transaction.</summary>
+    Task SaveDeploymentAsync(DeploymentRecord deployment, StageRecord? stage, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a deployment no stage serves; false when there was none (or a stage serves it).</summary>
+    Task<bool> DeleteDeploymentAsync(string apiId, string deploymentId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken);
 
@@ -31,7 +50,7 @@ internal interface IGatewayStore
 
     Task<bool> DeletePlanAsync(string planId, CancellationToken cancellationToken);
 
-    /// <summary>Adds <paramref name="count"/> to each day's usage (upsert).</summary>
+    /// <summary>Adds each record's count to that day's usage (an upsert, safe when gateways share the store).</summary>
     Task AddUsageAsync(IReadOnlyList<UsageRecord> increments, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<UsageRecord>> GetUsageAsync(string planId, DateOnly from, DateOnly to, CancellationToken cancellationToken);

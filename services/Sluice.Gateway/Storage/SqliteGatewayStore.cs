@@ -33,14 +33,29 @@ internal sealed class SqliteGatewayStore : IGatewayStore
             CREATE TABLE IF NOT EXISTS usage_plans (id TEXT PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS usage (plan_id TEXT NOT NULL, key_id TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (plan_id, key_id, day));
             """);
-        // Stores made before the stage cache lack its column.
-        using var columns = connection.CreateCommand();
-        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('stages') WHERE name = 'cache'";
-        if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        // Stores made before the stage cache and access log lack their columns.
+        foreach (var column in new[] { "cache", "access_log" })
         {
-            Execute(connection, null, "ALTER TABLE stages ADD COLUMN cache TEXT");
+            using var columns = connection.CreateCommand();
+            columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('stages') WHERE name = '{column}'";
+            if (Convert.ToInt64(columns.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            {
+                Execute(connection, null, $"ALTER TABLE stages ADD COLUMN {column} TEXT");
+            }
         }
+        // Stores made before deployments were kept apart from stages: each stage's snapshot becomes its deployment.
+        Execute(connection, null, """
+            CREATE TABLE IF NOT EXISTS deployments (api_id TEXT NOT NULL, id TEXT NOT NULL, description TEXT NOT NULL, document TEXT NOT NULL,
+                created INTEGER NOT NULL, PRIMARY KEY (api_id, id));
+            INSERT OR IGNORE INTO deployments (api_id, id, description, document, created) SELECT api_id, deployment_id, '', document, created FROM stages;
+            """);
     }
+
+    /// <summary>The schema is made by the constructor.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>One gateway owns an SQLite file, so there is nothing to reload from.</summary>
+    public Task<long> GetChangeVersionAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
 
     public Task<IReadOnlyList<ApiRecord>> ListApisAsync(CancellationToken cancellationToken) =>
         Query("SELECT id, name, version, document, created FROM apis ORDER BY created, id",
@@ -60,30 +75,62 @@ internal sealed class SqliteGatewayStore : IGatewayStore
         using var connection = Open();
         using var transaction = connection.BeginTransaction();
         Execute(connection, transaction, "DELETE FROM stages WHERE api_id = $id", ("$id", apiId));
+        Execute(connection, transaction, "DELETE FROM deployments WHERE api_id = $id", ("$id", apiId));
         var deleted = Execute(connection, transaction, "DELETE FROM apis WHERE id = $id", ("$id", apiId)) > 0;
         transaction.Commit();
         return Task.FromResult(deleted);
     }
 
     public Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken) =>
-        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created, cache FROM stages ORDER BY api_id, name",
+        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created, cache, access_log FROM stages ORDER BY api_id, name",
             r => new StageRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(4), Json)!,
                 JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6),
-                r.IsDBNull(7) ? null : JsonSerializer.Deserialize<StageCacheSettings>(r.GetString(7), Json)));
+                r.IsDBNull(7) ? null : JsonSerializer.Deserialize<StageCacheSettings>(r.GetString(7), Json),
+                r.IsDBNull(8) ? null : JsonSerializer.Deserialize<StageAccessLogSettings>(r.GetString(8), Json)));
 
     public Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        Execute(connection, null, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created, cache) "
-            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created, $cache) "
-            + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
-            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache",
-            ("$api", stage.ApiId), ("$name", stage.StageName), ("$deployment", stage.DeploymentId), ("$document", stage.Document),
-            ("$variables", JsonSerializer.Serialize(stage.Variables, Json)), ("$throttles", JsonSerializer.Serialize(stage.MethodThrottles, Json)),
-            ("$created", stage.CreatedUnixMs), ("$cache", stage.Cache is null ? DBNull.Value : JsonSerializer.Serialize(stage.Cache, Json)));
+        WriteStage(connection, null, stage);
         return Task.CompletedTask;
     }
+
+    public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken) =>
+        Query("SELECT api_id, id, description, document, created FROM deployments ORDER BY api_id, created, id",
+            r => new DeploymentRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4)));
+
+    public Task SaveDeploymentAsync(DeploymentRecord deployment, StageRecord? stage, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "INSERT INTO deployments (api_id, id, description, document, created) VALUES ($api, $id, $description, $document, $created)",
+            ("$api", deployment.ApiId), ("$id", deployment.Id), ("$description", deployment.Description), ("$document", deployment.Document),
+            ("$created", deployment.CreatedUnixMs));
+        if (stage is not null)
+        {
+            WriteStage(connection, transaction, stage);
+        }
+        transaction.Commit();
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteDeploymentAsync(string apiId, string deploymentId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        return Task.FromResult(Execute(connection, null, "DELETE FROM deployments WHERE api_id = $api AND id = $id "
+            + "AND NOT EXISTS (SELECT 1 FROM stages WHERE api_id = $api AND deployment_id = $id)", ("$api", apiId), ("$id", deploymentId)) > 0);
+    }
+
+    private static void WriteStage(SqliteConnection connection, SqliteTransaction? transaction, StageRecord stage) =>
+        Execute(connection, transaction, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created, cache, access_log) "
+            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created, $cache, $accessLog) "
+            + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
+            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache, access_log = excluded.access_log",
+            ("$api", stage.ApiId), ("$name", stage.StageName), ("$deployment", stage.DeploymentId), ("$document", stage.Document),
+            ("$variables", JsonSerializer.Serialize(stage.Variables, Json)), ("$throttles", JsonSerializer.Serialize(stage.MethodThrottles, Json)),
+            ("$created", stage.CreatedUnixMs), ("$cache", stage.Cache is null ? DBNull.Value : JsonSerializer.Serialize(stage.Cache, Json)),
+            ("$accessLog", stage.AccessLog is null ? DBNull.Value : JsonSerializer.Serialize(stage.AccessLog, Json)));
 
     public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken) =>
         Query("SELECT id, name, description, enabled, value_hash, value_prefix, created FROM api_keys ORDER BY created, id",
