@@ -26,6 +26,9 @@ internal sealed class AccessLogMiddleware(AccessLogQueue queue, GatewayState sta
     private readonly ConcurrentDictionary<string, AccessLogFormat> _stageFormats = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _stageFiles = new(StringComparer.Ordinal);
 
+    // Read once: the configured formats do not change while the host runs, and the check is on every request.
+    private readonly bool _configured = options.Value.AccessLog.Enabled;
+
     private readonly AccessLogFormat? _default = string.IsNullOrEmpty(options.Value.AccessLog.Format)
         ? null
         : AccessLogFormat.Parse(options.Value.AccessLog.Format, "Sluice:Gateway:AccessLog:Format");
@@ -36,7 +39,7 @@ internal sealed class AccessLogMiddleware(AccessLogQueue queue, GatewayState sta
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
         if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
-            || (!options.Value.AccessLog.Enabled && !state.Snapshot.HasStageAccessLogs))
+            || (!_configured && !state.Snapshot.HasStageAccessLogs))
         {
             // The admin service and health on the gRPC listener: not a stage's request.
             await next(http).ConfigureAwait(false);
