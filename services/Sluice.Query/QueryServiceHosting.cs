@@ -12,6 +12,7 @@ using Sluice.Query.Engines.DuckDb;
 using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.Loading;
+using Sluice.Query.Persistence;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
@@ -34,6 +35,7 @@ public static class QueryServiceHosting
         services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISqlEngine>(CreateEngine);
+        var store = builder.AddQueryStateStore();
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
         services.TryAddSingleton<StatementManager>();
@@ -45,7 +47,7 @@ public static class QueryServiceHosting
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();
         builder.AddQueryDataApi();
-        builder.AddStatementBus();
+        builder.AddStatementBus(store);
         builder.AddDatasetLoading(); // The ingestion pipeline's load step (Loading/).
         return builder;
     }

@@ -1,0 +1,30 @@
+namespace Sluice.Query.Persistence;
+
+/// <summary>
+/// The state database's schema as numbered scripts, applied in order once each. A released
+/// script is never edited: a change is a new script with the next number.
+/// </summary>
+internal static class StateSchema
+{
+    /// <summary>The schema every table lives in.</summary>
+    public const string Name = "sluice_query";
+
+    /// <summary>Any number: two replicas starting together take this advisory lock, so one migrates and the other waits.</summary>
+    public const long MigrationLockKey = 0x51_75_65_72_79_53_74_61; // "QueryState" in spirit; only needs to be unique in the database.
+
+    public static IReadOnlyList<(int Version, string Description, string Sql)> Migrations { get; } =
+    [
+        (1, "saga instances", $"""
+            CREATE TABLE {Name}.saga_instances (
+                saga_type      text        NOT NULL,
+                correlation_id uuid        NOT NULL,
+                current_state  text,
+                version        integer     NOT NULL,
+                data           jsonb       NOT NULL,
+                updated_at     timestamptz NOT NULL,
+                PRIMARY KEY (saga_type, correlation_id)
+            );
+            CREATE INDEX saga_instances_state ON {Name}.saga_instances (saga_type, current_state);
+            """),
+    ];
+}
