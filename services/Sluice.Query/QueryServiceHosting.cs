@@ -38,12 +38,16 @@ public static class QueryServiceHosting
         var store = builder.AddQueryStateStore();
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
+        services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
+            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>())
+            : _ => new InMemoryStatementStore());
         services.TryAddSingleton<StatementManager>();
         services.TryAddSingleton<QueryOperations>();
         services.TryAddSingleton<QueryGrpcService>();
         services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
         builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag);
+        services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();
         builder.AddQueryDataApi();

@@ -26,5 +26,19 @@ internal static class StateSchema
             );
             CREATE INDEX saga_instances_state ON {Name}.saga_instances (saga_type, current_state);
             """),
+        (2, "statements", $"""
+            CREATE TABLE {Name}.statements (
+                id           text        PRIMARY KEY,
+                caller       text        NOT NULL,
+                status       text        NOT NULL,
+                created_at   timestamptz NOT NULL,
+                updated_at   timestamptz NOT NULL,
+                client_token text,
+                data         jsonb       NOT NULL
+            );
+            CREATE INDEX statements_caller ON {Name}.statements (caller, created_at DESC);
+            CREATE INDEX statements_status ON {Name}.statements (status);
+            CREATE INDEX statements_created ON {Name}.statements (created_at);
+            """),
     ];
 }

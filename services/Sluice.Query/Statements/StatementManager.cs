@@ -35,6 +35,7 @@ public sealed partial class StatementManager : IDisposable
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly StatementSessions _sessions;
+    private readonly IStatementStore _store;
 
     // Query ids of the parts run here, increasing as Redshift's are.
     private long _lastQueryId;
@@ -42,8 +43,10 @@ public sealed partial class StatementManager : IDisposable
     // Read once: statements ended by shutdown notify observers after the source is disposed.
     private readonly CancellationToken _shutdownToken;
 
-    public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger, TimeProvider? time = null)
+    public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger,
+        TimeProvider? time = null, IStatementStore? store = null)
     {
+        _store = store ?? new InMemoryStatementStore();
         _engine = engine;
         _options = options.Value;
         _observers = observers.ToList();
@@ -95,6 +98,7 @@ public sealed partial class StatementManager : IDisposable
             }
         }
         Notify(statement, StatementStatus.Submitted);
+        Persist(statement);
         _ = Task.Run(() => RunAsync(statement));
         return statement;
     }
@@ -205,14 +209,14 @@ public sealed partial class StatementManager : IDisposable
     public int RemoveExpired()
     {
         var cutoff = _time.GetUtcNow() - _options.ResultRetention;
-        var removed = 0;
+        var removed = new List<string>();
         foreach (var statement in _statements.Values)
         {
             if (statement.CreatedAt > cutoff || !statement.IsEnded || !_statements.TryRemove(statement.Id, out _))
             {
                 continue;
             }
-            removed++;
+            removed.Add(statement.Id);
             lock (_admission)
             {
                 if (statement.Submission.ClientToken is { Length: > 0 } token)
@@ -225,7 +229,11 @@ public sealed partial class StatementManager : IDisposable
                 part.Result?.Delete();
             }
         }
-        return removed;
+        if (removed.Count > 0)
+        {
+            _ = DeleteStoredAsync(removed);
+        }
+        return removed.Count;
     }
 
     public static string StatusName(StatementStatus status) => status switch
@@ -289,34 +297,9 @@ public sealed partial class StatementManager : IDisposable
                 _executionSlots.Release();
             }
         }
-        catch (Exception) when (statement.Cancellation.IsCancellationRequested)
-        {
-            MoveTo(statement, StatementStatus.Aborted, "Statement was cancelled by the user.");
-        }
-        catch (Exception) when (timeout.IsCancellationRequested)
-        {
-            MoveTo(statement, StatementStatus.Failed, $"Statement exceeded the timeout of {_options.StatementTimeout} (Sluice:Query:StatementTimeout) and was cancelled.");
-        }
-        catch (Exception) when (_shutdown.IsCancellationRequested)
-        {
-            MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
-        }
-        catch (RemoteStatementAbortedException exception)
-        {
-            MoveTo(statement, StatementStatus.Aborted, exception.Message);
-        }
-        catch (QueryException exception)
-        {
-            MoveTo(statement, StatementStatus.Failed, exception.Message);
-        }
-        catch (DbException exception)
-        {
-            MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(exception) : exception.Message);
-        }
         catch (Exception exception)
         {
-            LogUnexpectedFailure(_logger, exception, statement.Id);
-            MoveTo(statement, StatementStatus.Failed, "Internal error: " + exception.Message);
+            EndAfterError(statement, exception, timeout.IsCancellationRequested);
         }
         finally
         {
@@ -335,7 +318,38 @@ public sealed partial class StatementManager : IDisposable
             if (statement.Status == StatementStatus.Failed || statement.Status == StatementStatus.Aborted)
             {
                 DiscardResults(statement);
+                Persist(statement); // Without the results just deleted.
             }
+        }
+    }
+
+    /// <summary>Ends a statement whose run threw, with the reason a caller should read.</summary>
+    private void EndAfterError(Statement statement, Exception exception, bool timedOut)
+    {
+        switch (exception)
+        {
+            case var _ when statement.Cancellation.IsCancellationRequested:
+                MoveTo(statement, StatementStatus.Aborted, "Statement was cancelled by the user.");
+                break;
+            case var _ when timedOut:
+                MoveTo(statement, StatementStatus.Failed, $"Statement exceeded the timeout of {_options.StatementTimeout} (Sluice:Query:StatementTimeout) and was cancelled.");
+                break;
+            case var _ when _shutdown.IsCancellationRequested:
+                MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
+                break;
+            case RemoteStatementAbortedException:
+                MoveTo(statement, StatementStatus.Aborted, exception.Message);
+                break;
+            case QueryException:
+                MoveTo(statement, StatementStatus.Failed, exception.Message);
+                break;
+            case DbException db:
+                MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(db) : exception.Message);
+                break;
+            default:
+                LogUnexpectedFailure(_logger, exception, statement.Id);
+                MoveTo(statement, StatementStatus.Failed, "Internal error: " + exception.Message);
+                break;
         }
     }
 
@@ -438,6 +452,7 @@ public sealed partial class StatementManager : IDisposable
             return false;
         }
         Notify(statement, status);
+        Persist(statement);
         return true;
     }
 
