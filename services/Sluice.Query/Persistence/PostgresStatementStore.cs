@@ -14,6 +14,8 @@ public sealed class PostgresStatementStore(PostgresStateDatabase database) : ISt
     private const string Table = StateSchema.Name + ".statements";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
+    public bool IsDurable => true;
+
     public async Task SaveAsync(StatementRecord record, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);

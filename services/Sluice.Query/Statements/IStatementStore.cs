@@ -8,6 +8,9 @@ namespace Sluice.Query.Statements;
 /// </summary>
 public interface IStatementStore
 {
+    /// <summary>True when what it holds outlives the process, so a restarted service can take over what this one leaves.</summary>
+    bool IsDurable { get; }
+
     /// <summary>Writes the statement's current state over its previous one.</summary>
     Task SaveAsync(StatementRecord record, CancellationToken cancellationToken);
 
@@ -22,6 +25,8 @@ public interface IStatementStore
 public sealed class InMemoryStatementStore : IStatementStore
 {
     private readonly ConcurrentDictionary<string, StatementRecord> _records = new(StringComparer.Ordinal);
+
+    public bool IsDurable => false;
 
     public Task SaveAsync(StatementRecord record, CancellationToken cancellationToken)
     {

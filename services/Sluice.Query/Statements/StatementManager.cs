@@ -297,6 +297,10 @@ public sealed partial class StatementManager : IDisposable
                 _executionSlots.Release();
             }
         }
+        catch (RemoteStatementHandedOverException)
+        {
+            // Left STARTED: the next service restores it and its re-checks end it.
+        }
         catch (Exception exception)
         {
             EndAfterError(statement, exception, timeout.IsCancellationRequested);
