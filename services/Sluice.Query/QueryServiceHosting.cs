@@ -41,6 +41,9 @@ public static class QueryServiceHosting
         services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
             ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>())
             : _ => new InMemoryStatementStore());
+        services.TryAddSingleton<IMessageInbox>(store == StateStoreKind.Postgres
+            ? sp => new PostgresMessageInbox(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<TimeProvider>())
+            : sp => new InMemoryMessageInbox(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<StatementManager>();
         services.TryAddSingleton<QueryOperations>();
         services.TryAddSingleton<QueryGrpcService>();

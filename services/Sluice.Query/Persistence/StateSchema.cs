@@ -40,5 +40,14 @@ internal static class StateSchema
             CREATE INDEX statements_status ON {Name}.statements (status);
             CREATE INDEX statements_created ON {Name}.statements (created_at);
             """),
+        (3, "message inbox", $"""
+            CREATE TABLE {Name}.inbox (
+                consumer    text        NOT NULL,
+                message_id  uuid        NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (consumer, message_id)
+            );
+            CREATE INDEX inbox_received ON {Name}.inbox (received_at);
+            """),
     ];
 }

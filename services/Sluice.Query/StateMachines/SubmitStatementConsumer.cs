@@ -1,14 +1,29 @@
 using MassTransit;
 using Sluice.Contracts.Messages;
+using Sluice.Query.Persistence;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.StateMachines;
 
-/// <summary>Starts a statement submitted by message; a refused one is published as <see cref="StatementFailed"/>.</summary>
-public sealed class SubmitStatementConsumer(StatementManager manager, TimeProvider time) : IConsumer<SubmitStatement>
+/// <summary>
+/// Starts a statement submitted by message; a refused one is published as <see cref="StatementFailed"/>.
+/// A redelivered message (same message id) is handled once (<see cref="IMessageInbox"/>): it would
+/// otherwise be refused as a duplicate statement id and announce a failure of a statement that runs.
+/// </summary>
+public sealed class SubmitStatementConsumer(StatementManager manager, IMessageInbox inbox, TimeProvider time) : IConsumer<SubmitStatement>
 {
     public async Task Consume(ConsumeContext<SubmitStatement> context)
+    {
+        if (context.MessageId is not { } messageId)
+        {
+            await SubmitAsync(context).ConfigureAwait(false);
+            return;
+        }
+        await inbox.HandleOnceAsync(nameof(SubmitStatementConsumer), messageId, () => SubmitAsync(context), context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SubmitAsync(ConsumeContext<SubmitStatement> context)
     {
         var message = context.Message;
         try
