@@ -96,6 +96,37 @@ public sealed class StatementPersistenceTests(StateDatabaseFixture database) : I
         Assert.Equal("FAILED", await StoredStatusAsync(running));
     }
 
+    /// <summary>
+    /// A statement is accepted only once it is stored: when the store cannot record it (its table
+    /// is gone for the moment), the request fails UNAVAILABLE naming the store and nothing runs.
+    /// </summary>
+    [Fact]
+    public async Task ExecuteStatement_StoreCannotRecordIt_IsRefusedUnavailableAndNotRun()
+    {
+        await using var host = await StartAsync();
+        var name = "unrecorded-" + Guid.NewGuid().ToString("N")[..8];
+        await AlterAsync("ALTER TABLE sluice_query.statements RENAME TO statements_away");
+        RpcException refused;
+        try
+        {
+            refused = await Assert.ThrowsAsync<RpcException>(async () => await host.Client.ExecuteStatementAsync(new ExecuteStatementRequest
+            {
+                Database = "dev", Sql = "CREATE TABLE never_made AS SELECT 1 AS a", StatementName = name,
+            }));
+        }
+        finally
+        {
+            await AlterAsync("ALTER TABLE sluice_query.statements_away RENAME TO statements");
+        }
+
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("Sluice:Query:State", refused.Status.Detail);
+        Assert.Empty((await host.Client.ListStatementsAsync(new ListStatementsRequest { StatementName = name })).Statements);
+        // Nothing ran: the table the statement would have made does not exist.
+        var check = await host.Client.RunAsync("dev", "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'never_made'");
+        Assert.Equal(0, Assert.Single((await host.Client.ReadAllPagesAsync(check.Id)).Records).Fields[0].LongValue);
+    }
+
     public void Dispose()
     {
         try
@@ -134,6 +165,14 @@ public sealed class StatementPersistenceTests(StateDatabaseFixture database) : I
             Assert.False(timeout.IsCancellationRequested, $"Statement {id} was not stored as {status} within {StatementWaits.Timeout.TotalSeconds} s.");
             await Task.Delay(20);
         }
+    }
+
+    private async Task AlterAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var alter = new NpgsqlCommand(sql, connection);
+        await alter.ExecuteNonQueryAsync();
     }
 
     private async Task<string?> StoredStatusAsync(string id)

@@ -33,11 +33,12 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
                 throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
             }
             var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
-            manager.Submit(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
-                message.StatementName, WithEvent: true, StatementId: id.ToString()));
+            await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
+                message.StatementName, WithEvent: true, StatementId: id.ToString()), context.CancellationToken).ConfigureAwait(false);
         }
-        catch (QueryException exception)
+        catch (QueryException exception) when (exception.Type != QueryErrorType.DatabaseConnectionException)
         {
+            // Refused for what it asks (a store that cannot record it throws instead: the message is retried or kept in the error queue).
             await context.Publish(new StatementFailed { StatementId = message.StatementId, Error = exception.Message, FailedAt = time.GetUtcNow() }).ConfigureAwait(false);
         }
     }

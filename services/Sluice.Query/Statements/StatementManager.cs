@@ -67,6 +67,52 @@ public sealed partial class StatementManager : IDisposable
     /// </exception>
     public Statement Submit(StatementSubmission submission)
     {
+        var (statement, admitted) = Admit(submission);
+        if (admitted)
+        {
+            Notify(statement, StatementStatus.Submitted);
+            Persist(statement);
+            _ = Task.Run(() => RunAsync(statement));
+        }
+        return statement;
+    }
+
+    /// <summary>
+    /// As <see cref="Submit"/>, but answers only once the statement is in the statement store, so
+    /// an accepted statement is never lost with the process; one the store cannot record is not started.
+    /// </summary>
+    /// <exception cref="QueryException">As Submit, and DatabaseConnectionException when the store cannot record it.</exception>
+    public async Task<Statement> SubmitAsync(StatementSubmission submission, CancellationToken cancellationToken)
+    {
+        var (statement, admitted) = Admit(submission);
+        if (!admitted)
+        {
+            return statement;
+        }
+        StatementRecord record;
+        lock (statement.Sync)
+        {
+            record = StatementRecords.Capture(statement);
+        }
+        try
+        {
+            await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Withdraw(statement);
+            LogStoreFailure(_logger, exception, statement.Id);
+            throw new QueryException(QueryErrorType.DatabaseConnectionException,
+                "The statement could not be recorded in the state store (Sluice:Query:State), so it was not started; try again.");
+        }
+        Notify(statement, StatementStatus.Submitted);
+        _ = Task.Run(() => RunAsync(statement));
+        return statement;
+    }
+
+    /// <summary>Validates and admits a statement (not started yet); an idempotent retry returns the first statement, not admitted again.</summary>
+    private (Statement Statement, bool Admitted) Admit(StatementSubmission submission)
+    {
         Validate(submission);
         Statement statement;
         lock (_admission)
@@ -75,7 +121,7 @@ public sealed partial class StatementManager : IDisposable
                 && _clientTokens.TryGetValue((submission.Caller, token), out var existingId)
                 && _statements.TryGetValue(existingId, out var existing))
             {
-                return existing; // An idempotent retry: the statement the first request created.
+                return (existing, false); // An idempotent retry: the statement the first request created.
             }
             var active = _activeByCaller.GetValueOrDefault(submission.Caller);
             if (active >= _options.MaxActiveStatementsPerCaller)
@@ -97,10 +143,25 @@ public sealed partial class StatementManager : IDisposable
                 _clientTokens[(submission.Caller, newToken)] = id;
             }
         }
-        Notify(statement, StatementStatus.Submitted);
-        Persist(statement);
-        _ = Task.Run(() => RunAsync(statement));
-        return statement;
+        return (statement, true);
+    }
+
+    /// <summary>Takes back an admitted statement that was never started, as if it had not been submitted.</summary>
+    private void Withdraw(Statement statement)
+    {
+        lock (_admission)
+        {
+            _statements.TryRemove(statement.Id, out _);
+            _activeByCaller[statement.Submission.Caller]--;
+            if (statement.Submission.ClientToken is { Length: > 0 } token)
+            {
+                _clientTokens.Remove((statement.Submission.Caller, token));
+            }
+        }
+        if (statement.Session is { } session)
+        {
+            _sessions.Released(session, statement);
+        }
     }
 
     /// <summary>The statement with <paramref name="id"/> (a sub-statement id finds its batch).</summary>
