@@ -49,7 +49,7 @@ public static class QueryServiceHosting
         services.TryAddSingleton<QueryGrpcService>();
         services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
-        builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag);
+        builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag, StateDatabaseHealthCheck.Tag);
         services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();

@@ -10,7 +10,7 @@ internal static class StateSchema
     public const string Name = "sluice_query";
 
     /// <summary>Any number: two replicas starting together take this advisory lock, so one migrates and the other waits.</summary>
-    public const long MigrationLockKey = 0x51_75_65_72_79_53_74_61; // "QueryState" in spirit; only needs to be unique in the database.
+    public const long MigrationLockKey = 0x51_75_65_72_79_53_74_61; // "QuerySta" in ASCII; it only has to differ from other advisory locks in the database.
 
     public static IReadOnlyList<(int Version, string Description, string Sql)> Migrations { get; } =
     [

@@ -9,8 +9,9 @@ namespace Sluice.Query.Persistence;
 public static class StateStoreHosting
 {
     /// <summary>
-    /// Binds and checks Sluice:Query:State and, for PostgreSQL, registers the database and migrates
-    /// its schema at start (before the bus starts handling messages). Returns the chosen store.
+    /// Binds and checks Sluice:Query:State and, for PostgreSQL, registers the database, its health
+    /// check (tag <see cref="StateDatabaseHealthCheck.Tag"/>) and the migration of its schema at
+    /// start (before the bus starts handling messages). Returns the chosen store.
     /// </summary>
     public static StateStoreKind AddQueryStateStore(this IHostApplicationBuilder builder)
     {
@@ -23,6 +24,7 @@ public static class StateStoreHosting
         {
             builder.Services.AddSingleton<PostgresStateDatabase>();
             builder.Services.AddHostedService<StateSchemaMigration>();
+            builder.Services.AddHealthChecks().AddCheck<StateDatabaseHealthCheck>("state-database", tags: [StateDatabaseHealthCheck.Tag]);
         }
         return options.Store;
     }
