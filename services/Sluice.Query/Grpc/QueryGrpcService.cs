@@ -31,10 +31,10 @@ public class QueryGrpcService(QueryOperations operations)
         QueryService.BindService(new SerializedResponseBinder(binder, nameof(GetStatementResult), nameof(StreamStatementResult)), null!);
 
     public virtual Task<ExecuteStatementResponse> ExecuteStatement(ExecuteStatementRequest request, ServerCallContext context) =>
-        operations.ExecuteStatementAsync(request, Caller(context), context.CancellationToken);
+        operations.ExecuteStatementAsync(request, Caller(context));
 
     public virtual Task<BatchExecuteStatementResponse> BatchExecuteStatement(BatchExecuteStatementRequest request, ServerCallContext context) =>
-        operations.BatchExecuteStatementAsync(request, Caller(context), context.CancellationToken);
+        operations.BatchExecuteStatementAsync(request, Caller(context));
 
     public virtual Task<DescribeStatementResponse> DescribeStatement(DescribeStatementRequest request, ServerCallContext context) =>
         Task.FromResult(operations.DescribeStatement(request));

@@ -34,7 +34,7 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             }
             var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
             await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
-                message.StatementName, WithEvent: true, StatementId: id.ToString()), context.CancellationToken).ConfigureAwait(false);
+                message.StatementName, WithEvent: true, StatementId: id.ToString())).ConfigureAwait(false);
         }
         catch (QueryException exception) when (exception.Type != QueryErrorType.DatabaseConnectionException)
         {

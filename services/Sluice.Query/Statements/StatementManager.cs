@@ -82,7 +82,7 @@ public sealed partial class StatementManager : IDisposable
     /// an accepted statement is never lost with the process; one the store cannot record is not started.
     /// </summary>
     /// <exception cref="QueryException">As Submit, and DatabaseConnectionException when the store cannot record it.</exception>
-    public async Task<Statement> SubmitAsync(StatementSubmission submission, CancellationToken cancellationToken)
+    public async Task<Statement> SubmitAsync(StatementSubmission submission)
     {
         var (statement, admitted) = Admit(submission);
         if (!admitted)
@@ -96,7 +96,8 @@ public sealed partial class StatementManager : IDisposable
         }
         try
         {
-            await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
+            // Not cancelled with the request: a write the store may already have made must not be withdrawn.
+            await _store.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
