@@ -211,6 +211,24 @@ internal sealed class FinalInstances : IStateObserver<StatementState>
         return Task.CompletedTask;
     }
 
+    /// <summary>Waits until the saga has finalized <paramref name="id"/>; its instance is removed right after.</summary>
+    public async Task<StatementState> WaitForAsync(Guid id, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            lock (_ends)
+            {
+                if (_ends.TryGetValue(id, out var end))
+                {
+                    return end;
+                }
+            }
+            Assert.False(cancel.IsCancellationRequested, $"The saga of {id} was not finalized within {timeout.TotalSeconds} s.");
+            await Task.Delay(20);
+        }
+    }
+
     public StatementState Of(Guid id)
     {
         lock (_ends)

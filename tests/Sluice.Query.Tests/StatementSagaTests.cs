@@ -37,8 +37,9 @@ public class StatementSagaTests
         await WaitForStateAsync(provider, id, nameof(StatementStateMachine.Started));
         await harness.Bus.Publish(Ended(id, "FINISHED", rows: 7));
 
+        // Finalized first (NotExists alone would also pass before the instance is created), then removed.
+        var instance = await ends.WaitForAsync(id, Timeout);
         Assert.Null(await saga.NotExists(id, Timeout));
-        var instance = ends.Of(id);
         Assert.Equal("FINISHED", instance.Outcome);
         Assert.Equal(7, instance.RowCount);
         Assert.Equal("SELECT 1", instance.Sql);
@@ -75,6 +76,8 @@ public class StatementSagaTests
         await harness.Bus.Publish(new StatementSubmitted { StatementId = id.ToString(), Database = "dev", Sql = "SELECT 1", Caller = "test", SubmittedAt = now });
         await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now, RemoteStatementId = "remote-1" });
 
+        // Finalized first (NotExists alone would also pass before the instance is created), then removed.
+        var instance = await ends.WaitForAsync(id, Timeout);
         Assert.Null(await saga.NotExists(id, Timeout));
         // Sent to the checking endpoint, never published to whoever subscribes.
         var checks = harness.Sent.Select<CheckStatement>().Select(m => m.Context.Message).Where(m => m.StatementId == id.ToString()).OrderBy(m => m.Attempt).ToList();
@@ -82,7 +85,6 @@ public class StatementSagaTests
         // First delay 100 ms (see HarnessWith), doubling, capped at 1 s.
         Assert.Equal([1, 2, 3, 4, 5, 6], checks.Select(c => c.Attempt));
         Assert.Equal([100, 200, 400, 800, 1000, 1000], checks.Select(c => c.Delay.TotalMilliseconds));
-        var instance = ends.Of(id);
         Assert.Equal("FINISHED", instance.Outcome);
         Assert.Equal(42, instance.RowCount);
         Assert.Equal(StillRunningAnswers, instance.StatusChecks);
