@@ -92,8 +92,8 @@ public sealed class StatementPersistenceTests(StateDatabaseFixture database) : I
 
         Assert.Equal(StatementStatus.Failed, end.Status);
         Assert.Contains("The query service stopped while the statement was STARTED", end.Error);
-        // And so it stays: the failure was written back.
-        Assert.Equal("FAILED", await StoredStatusAsync(running));
+        // And so it stays: the failure is written back (behind the transition, hence waited for).
+        await WaitForStoredStatusAsync(running, "FAILED");
     }
 
     /// <summary>
