@@ -7,4 +7,7 @@ internal static partial class QueryLog
 {
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Lake part {Key} copied from the object store into the lake cache")]
     public static partial void LakePartCached(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Forgetting old inbox entries failed; the next retention pass tries again")]
+    public static partial void InboxPruneFailed(ILogger logger, Exception exception);
 }

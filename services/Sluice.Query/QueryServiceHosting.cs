@@ -12,6 +12,7 @@ using Sluice.Query.Engines.DuckDb;
 using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.Loading;
+using Sluice.Query.Persistence;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
@@ -34,18 +35,26 @@ public static class QueryServiceHosting
         services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISqlEngine>(CreateEngine);
+        var store = builder.AddQueryStateStore();
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
+        services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
+            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>())
+            : _ => new InMemoryStatementStore());
+        services.TryAddSingleton<IMessageInbox>(store == StateStoreKind.Postgres
+            ? sp => new PostgresMessageInbox(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<TimeProvider>())
+            : sp => new InMemoryMessageInbox(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<StatementManager>();
         services.TryAddSingleton<QueryOperations>();
         services.TryAddSingleton<QueryGrpcService>();
         services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
-        builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag);
+        builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag, StateDatabaseHealthCheck.Tag);
+        services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();
         builder.AddQueryDataApi();
-        builder.AddStatementBus();
+        builder.AddStatementBus(store);
         builder.AddDatasetLoading(); // The ingestion pipeline's load step (Loading/).
         return builder;
     }

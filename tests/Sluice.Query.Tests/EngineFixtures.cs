@@ -48,29 +48,22 @@ public sealed class DuckDbEngineFixture : IEngineFixture, IAsyncLifetime
 /// <summary>A fresh PostgreSQL database per fixture (dropped afterwards) on the server SLUICE_TEST_POSTGRES names.</summary>
 public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
 {
+    private TestPostgresDatabase? _database;
+
     public QueryHost Host { get; private set; } = null!;
 
-    public string Database { get; } = "sluice_query_" + Guid.NewGuid().ToString("N")[..12];
+    public string Database => _database!.Name;
 
     public string Schema => "public";
 
     public string SlowSql => "SELECT pg_sleep(300)";
 
-    public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable("SLUICE_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                "SLUICE_TEST_POSTGRES is not set: start PostgreSQL with `bash deploy/test-servers.sh start` and `eval \"$(bash deploy/test-servers.sh env)\"`, or run `bash tests/run.sh`.");
+    public static string ServerConnectionString => TestPostgresDatabase.ServerConnectionString;
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(ServerConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Database }.ConnectionString))
+        _database = await TestPostgresDatabase.CreateAsync("sluice_query_");
+        await using (var connection = new NpgsqlConnection(_database.ConnectionString))
         {
             await connection.OpenAsync();
             // The same rows as the DuckDB demo seeder, so both engines answer the same questions alike.
@@ -92,25 +85,9 @@ public sealed class PostgresEngineFixture : IEngineFixture, IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        // An autovacuum worker may be in the fresh database (seen right after a cluster start):
-        // FORCE cannot end a superuser's process, so the drop fails with 42501 until the worker
-        // is done. It is tried again a few times.
-        for (var attempt = 1; ; attempt++)
+        if (_database is not null)
         {
-            try
-            {
-                await using var admin = new NpgsqlConnection(ServerConnectionString);
-                await admin.OpenAsync();
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync();
-                return;
-            }
-            catch (PostgresException exception) when (attempt < 5 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
-            {
-                Console.Error.WriteLine($"Dropping test database {Database} failed ({exception.SqlState}: {exception.MessageText}); trying again.");
-                await Task.Delay(TimeSpan.FromSeconds(attempt));
-            }
+            await _database.DisposeAsync();
         }
     }
 }

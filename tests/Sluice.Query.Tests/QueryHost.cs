@@ -17,9 +17,12 @@ public sealed class QueryHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
 
-    private QueryHost(WebApplication app, int grpcPort, string dataDirectory)
+    private readonly bool _ownsDataDirectory;
+
+    private QueryHost(WebApplication app, int grpcPort, string dataDirectory, bool ownsDataDirectory)
     {
         _app = app;
+        _ownsDataDirectory = ownsDataDirectory;
         DataDirectory = dataDirectory;
         GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
         _channel = GrpcChannel.ForAddress(GrpcAddress);
@@ -42,12 +45,14 @@ public sealed class QueryHost : IAsyncDisposable
     /// Starts the service with Sluice:Query settings <paramref name="settings"/> (keys without the
     /// section prefix) and any other configuration in <paramref name="configuration"/> (full keys,
     /// e.g. Sluice:Broker:Transport); <paramref name="services"/> registers services before the
-    /// query service's own (a TimeProvider the test moves, say).
+    /// query service's own (a TimeProvider the test moves, say). A DataDirectory setting names a
+    /// folder the caller keeps (a host replacing another uses it); otherwise a fresh one is deleted at the end.
     /// </summary>
     public static async Task<QueryHost> StartAsync(IDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? configuration = null,
         Action<IServiceCollection>? services = null)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "sluice-query-tests", Guid.NewGuid().ToString("N"));
+        var ownsDataDirectory = !settings.TryGetValue("DataDirectory", out var givenDirectory) || givenDirectory is null;
+        var dataDirectory = givenDirectory ?? Path.Combine(Path.GetTempPath(), "sluice-query-tests", Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var all = new Dictionary<string, string?>
@@ -75,7 +80,7 @@ public sealed class QueryHost : IAsyncDisposable
         var app = builder.Build();
         app.MapQueryService();
         await app.StartAsync();
-        return new QueryHost(app, grpcListener!.IPEndPoint!.Port, dataDirectory);
+        return new QueryHost(app, grpcListener!.IPEndPoint!.Port, dataDirectory, ownsDataDirectory);
     }
 
     public async ValueTask DisposeAsync()
@@ -83,6 +88,10 @@ public sealed class QueryHost : IAsyncDisposable
         _channel.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -13,10 +13,43 @@ public abstract class StatementEventTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Host configuration choosing the bus transport (the Sluice:Broker section).</summary>
+    /// <summary>Host configuration choosing the bus transport (the Sluice:Broker section) and the state store (Sluice:Query:State).</summary>
     protected abstract IReadOnlyDictionary<string, string?> BusConfiguration();
 
     private Task<QueryHost> StartHostAsync() => QueryHost.StartAsync(new Dictionary<string, string?>(), BusConfiguration());
+
+    /// <summary>
+    /// The broker delivers one SubmitStatement twice (same message id: an acknowledgement lost
+    /// after the statement started). One statement runs, and no failure is announced for it
+    /// (without the inbox the second delivery would be refused as a duplicate id and publish StatementFailed).
+    /// </summary>
+    [Fact]
+    public async Task SubmitStatement_DeliveredTwiceWithOneMessageId_RunsOnceAndAnnouncesNoFailure()
+    {
+        await using var host = await StartHostAsync();
+        await using var events = await EventRecorder.StartAsync(host);
+        var id = Guid.NewGuid().ToString();
+        var messageId = NewId.NextGuid();
+        var consumed = new ConsumedCounter(messageId);
+        using var observing = host.Services.GetRequiredService<IBusControl>().ConnectConsumeObserver(consumed);
+        var endpoint = await events.Bus.GetSendEndpoint(new Uri("queue:SubmitStatement"));
+        var submit = new SubmitStatement { StatementId = id, Database = "dev", Sql = "SELECT 1 AS one", StatementName = "delivered-twice" };
+
+        await endpoint.Send(submit, c => c.MessageId = messageId);
+        var end = await events.FinishedAsync(id);
+        await endpoint.Send(submit, c => c.MessageId = messageId);
+        await consumed.WaitForAsync(2, Timeout);
+        // The recorder handles events in arrival order: once it has this later one, it has seen
+        // whatever the second delivery published.
+        var sentinel = Guid.NewGuid().ToString();
+        await events.Bus.Publish(new StatementFailed { StatementId = sentinel, Error = "sentinel", FailedAt = DateTimeOffset.UtcNow });
+        await events.FailedAsync(sentinel);
+
+        Assert.Equal(1, end.RowCount);
+        Assert.False(events.SawFailed(id), "The second delivery announced a failure of the statement the first one started.");
+        Assert.Equal(StatementStatus.Finished, (await host.Client.DescribeStatementAsync(new DescribeStatementRequest { Id = id })).Status);
+        Assert.Equal(1, events.FinishedCount(id));
+    }
 
     [Fact]
     public async Task SubmitStatement_ByMessageToTheHostedService_PublishesStatementFinishedWithRowCount()
@@ -195,6 +228,14 @@ public abstract class StatementEventTests
             }
         }
 
+        public int FinishedCount(string id)
+        {
+            lock (_sync)
+            {
+                return _seen.OfType<StatementFinished>().Count(m => m.StatementId == id);
+            }
+        }
+
         public bool SawFinished(string id)
         {
             lock (_sync)
@@ -267,6 +308,38 @@ public abstract class StatementEventTests
     }
 }
 
+/// <summary>Counts completed consumptions of one message id (skipped redeliveries included).</summary>
+internal sealed class ConsumedCounter(Guid messageId) : IConsumeObserver
+{
+    private int _count;
+
+    public async Task WaitForAsync(int count, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (Volatile.Read(ref _count) < count)
+        {
+            Assert.False(cancel.IsCancellationRequested, $"Message {messageId} was consumed {_count} time(s) within {timeout.TotalSeconds} s, expected {count}.");
+            await Task.Delay(20);
+        }
+    }
+
+    public Task PreConsume<T>(ConsumeContext<T> context)
+        where T : class => Task.CompletedTask;
+
+    public Task PostConsume<T>(ConsumeContext<T> context)
+        where T : class
+    {
+        if (context.MessageId == messageId && context.Message is SubmitStatement)
+        {
+            Interlocked.Increment(ref _count);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+}
+
 public sealed class InMemoryStatementEventTests : StatementEventTests
 {
     protected override IReadOnlyDictionary<string, string?> BusConfiguration() => new Dictionary<string, string?> { ["Sluice:Broker:Transport"] = "InMemory" };
@@ -299,4 +372,12 @@ public sealed class RabbitMqStatementEventTests : StatementEventTests
 
         Assert.True(health.Status == BusHealthStatus.Healthy, $"The service had started but its bus was not ready: {health.Description}");
     }
+}
+
+/// <summary>On RabbitMQ with the saga, the statements and the inbox in PostgreSQL (the durable profile).</summary>
+[Collection(RabbitMqBroker.Collection)]
+public sealed class PostgresRabbitMqStatementEventTests(StateDatabaseFixture database) : StatementEventTests, IClassFixture<StateDatabaseFixture>
+{
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() =>
+        new Dictionary<string, string?>(RabbitMqBroker.BusConfiguration().Concat(database.Settings()));
 }

@@ -5,15 +5,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sluice.Contracts.Messages;
+using Sluice.Query.Persistence;
 using Sluice.Query.StateMachines;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Query.Tests;
 
-/// <summary>The statement saga on MassTransit's test harness.</summary>
-public sealed class StatementSagaTests
+/// <summary>The statement saga on MassTransit's test harness, its instances in memory (and in PostgreSQL: <see cref="PostgresStatementSagaTests"/>).</summary>
+public class StatementSagaTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Registers the state store the saga keeps its instances in and says which it is.</summary>
+    protected virtual StateStoreKind AddStateStore(IServiceCollection services) => StateStoreKind.Memory;
 
     [Fact]
     public async Task StatementStateMachine_SubmittedStartedEnded_RecordsTheEndAndRemovesTheInstance()
@@ -22,17 +26,20 @@ public sealed class StatementSagaTests
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
+        var ends = new FinalInstances();
+        provider.GetRequiredService<StatementStateMachine>().ConnectStateObserver(ends);
         var id = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
 
         await harness.Bus.Publish(new StatementSubmitted { StatementId = id.ToString(), Database = "dev", Sql = "SELECT 1", Caller = "test", SubmittedAt = now });
-        Assert.NotNull(await saga.Exists(id, m => m.Submitted, Timeout));
+        await WaitForStateAsync(provider, id, nameof(StatementStateMachine.Submitted));
         await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now });
-        Assert.NotNull(await saga.Exists(id, m => m.Started, Timeout));
+        await WaitForStateAsync(provider, id, nameof(StatementStateMachine.Started));
         await harness.Bus.Publish(Ended(id, "FINISHED", rows: 7));
 
+        // Finalized first (NotExists alone would also pass before the instance is created), then removed.
+        var instance = await ends.WaitForAsync(id, Timeout);
         Assert.Null(await saga.NotExists(id, Timeout));
-        var instance = saga.Sagas.Contains(id)!;
         Assert.Equal("FINISHED", instance.Outcome);
         Assert.Equal(7, instance.RowCount);
         Assert.Equal("SELECT 1", instance.Sql);
@@ -61,12 +68,16 @@ public sealed class StatementSagaTests
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var saga = harness.GetSagaStateMachineHarness<StatementStateMachine, StatementState>();
+        var ends = new FinalInstances();
+        provider.GetRequiredService<StatementStateMachine>().ConnectStateObserver(ends);
         var id = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
 
         await harness.Bus.Publish(new StatementSubmitted { StatementId = id.ToString(), Database = "dev", Sql = "SELECT 1", Caller = "test", SubmittedAt = now });
         await harness.Bus.Publish(new StatementStarted { StatementId = id.ToString(), StartedAt = now, RemoteStatementId = "remote-1" });
 
+        // Finalized first (NotExists alone would also pass before the instance is created), then removed.
+        var instance = await ends.WaitForAsync(id, Timeout);
         Assert.Null(await saga.NotExists(id, Timeout));
         // Sent to the checking endpoint, never published to whoever subscribes.
         var checks = harness.Sent.Select<CheckStatement>().Select(m => m.Context.Message).Where(m => m.StatementId == id.ToString()).OrderBy(m => m.Attempt).ToList();
@@ -74,7 +85,6 @@ public sealed class StatementSagaTests
         // First delay 100 ms (see HarnessWith), doubling, capped at 1 s.
         Assert.Equal([1, 2, 3, 4, 5, 6], checks.Select(c => c.Attempt));
         Assert.Equal([100, 200, 400, 800, 1000, 1000], checks.Select(c => c.Delay.TotalMilliseconds));
-        var instance = saga.Sagas.Contains(id)!;
         Assert.Equal("FINISHED", instance.Outcome);
         Assert.Equal(42, instance.RowCount);
         Assert.Equal(StillRunningAnswers, instance.StatusChecks);
@@ -98,8 +108,29 @@ public sealed class StatementSagaTests
         Assert.False(await harness.Published.Any<Fault<StatementEnded>>());
     }
 
-    private static ServiceProvider HarnessWith(Action<IBusRegistrationConfigurator>? more = null) =>
-        new ServiceCollection()
+    /// <summary>
+    /// Waits until the repository holds the instance in <paramref name="state"/> (loaded by id, which
+    /// every repository supports; the harness's Exists(id, state) needs saga queries).
+    /// </summary>
+    private static async Task WaitForStateAsync(ServiceProvider provider, Guid id, string state)
+    {
+        var repository = provider.GetRequiredService<ILoadSagaRepository<StatementState>>();
+        using var timeout = new CancellationTokenSource(Timeout);
+        while ((await repository.Load(id))?.CurrentState != state)
+        {
+            if (timeout.IsCancellationRequested)
+            {
+                Assert.Fail($"The saga of {id} was not {state} within {Timeout.TotalSeconds} s.");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    private ServiceProvider HarnessWith(Action<IBusRegistrationConfigurator>? more = null)
+    {
+        var services = new ServiceCollection();
+        var store = AddStateStore(services);
+        return services
             .Configure<QueryOptions>(o =>
             {
                 o.Redshift.FirstStatusCheckDelay = TimeSpan.FromMilliseconds(100);
@@ -107,7 +138,7 @@ public sealed class StatementSagaTests
             })
             .AddMassTransitTestHarness(bus =>
             {
-                bus.AddStatementSaga();
+                bus.AddStatementSaga(store);
                 more?.Invoke(bus);
                 // As AddSluiceBus sets up the in-memory transport: the saga schedules its checks.
                 bus.AddDelayedMessageScheduler();
@@ -118,6 +149,7 @@ public sealed class StatementSagaTests
                 });
             })
             .BuildServiceProvider(true);
+    }
 
     private static StatementEnded Ended(Guid id, string status, long rows) => new()
     {
@@ -129,6 +161,22 @@ public sealed class StatementSagaTests
         WithEvent = false,
         EndedAt = DateTimeOffset.UtcNow,
     };
+}
+
+/// <summary>The same scenarios with the saga's instances in PostgreSQL (SLUICE_TEST_POSTGRES).</summary>
+public sealed class PostgresStatementSagaTests(StateDatabaseFixture database) : StatementSagaTests, IClassFixture<StateDatabaseFixture>
+{
+    protected override StateStoreKind AddStateStore(IServiceCollection services)
+    {
+        services.AddLogging();
+        services.Configure<StateStoreOptions>(o =>
+        {
+            o.Store = StateStoreKind.Postgres;
+            o.ConnectionString = database.ConnectionString;
+        });
+        services.AddSingleton<PostgresStateDatabase>();
+        return StateStoreKind.Postgres;
+    }
 }
 
 /// <summary>
@@ -235,6 +283,14 @@ public sealed class RabbitMqStatementRecheckTests : StatementRecheckTests
     }
 }
 
+/// <summary>The same on RabbitMQ with the saga's instances in PostgreSQL.</summary>
+[Collection(RabbitMqBroker.Collection)]
+public sealed class PostgresRabbitMqStatementRecheckTests(StateDatabaseFixture database) : StatementRecheckTests, IClassFixture<StateDatabaseFixture>
+{
+    protected override IReadOnlyDictionary<string, string?> BusConfiguration() =>
+        new Dictionary<string, string?>(RabbitMqBroker.BusConfiguration().Concat(database.Settings()));
+}
+
 /// <summary>A check as the scripted checker received it.</summary>
 internal sealed record SeenCheck(string StatementId, int Attempt, TimeSpan Delay, DateTime SentAt, DateTime ReceivedAt);
 
@@ -327,8 +383,11 @@ internal sealed class SagaBusHost : IAsyncDisposable
 
     private SagaBusHost(IHost host) => _host = host;
 
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>Starts the host; <paramref name="beforeStart"/> sees its services before the bus handles a message.</summary>
     public static async Task<SagaBusHost> StartAsync(IReadOnlyDictionary<string, string?> busConfiguration, TimeSpan firstDelay, TimeSpan maxDelay, bool saga,
-        CheckScript? script)
+        CheckScript? script, Action<IServiceProvider>? beforeStart = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -342,11 +401,12 @@ internal sealed class SagaBusHost : IAsyncDisposable
         {
             builder.Services.AddSingleton(script);
         }
+        var store = builder.AddQueryStateStore();
         builder.AddSluiceBusParticipant(bus =>
         {
             if (saga)
             {
-                bus.AddStatementSaga();
+                bus.AddStatementSaga(store);
             }
             if (script is not null)
             {
@@ -355,6 +415,7 @@ internal sealed class SagaBusHost : IAsyncDisposable
         });
         builder.AddSluiceBus();
         var host = builder.Build();
+        beforeStart?.Invoke(host.Services);
         using var starting = new CancellationTokenSource(Timeout);
         await host.StartAsync(starting.Token);
         return new SagaBusHost(host);

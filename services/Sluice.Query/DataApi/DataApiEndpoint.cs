@@ -102,8 +102,10 @@ public static partial class DataApiEndpoint
         {
             IMessage result = target[TargetPrefix.Length..] switch
             {
-                "ExecuteStatement" => operations.ExecuteStatement(RequireStatement(DataApiRequestRules.Read<ExecuteStatementRequest>(json), "Sql", r => r.SessionId), caller),
-                "BatchExecuteStatement" => operations.BatchExecuteStatement(RequireStatement(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", r => r.SessionId), caller),
+                "ExecuteStatement" => await operations.ExecuteStatementAsync(
+                    RequireStatement(DataApiRequestRules.Read<ExecuteStatementRequest>(json), "Sql", r => r.SessionId), caller).ConfigureAwait(false),
+                "BatchExecuteStatement" => await operations.BatchExecuteStatementAsync(
+                    RequireStatement(DataApiRequestRules.Read<BatchExecuteStatementRequest>(json), "Sqls", r => r.SessionId), caller).ConfigureAwait(false),
                 "DescribeStatement" => operations.DescribeStatement(Require(DataApiRequestRules.Read<DescribeStatementRequest>(json), "Id")),
                 "GetStatementResult" => await operations.GetStatementResultAsync(Require(DataApiRequestRules.Read<GetStatementResultRequest>(json), "Id"), token).ConfigureAwait(false),
                 "GetStatementResultV2" => await operations.GetStatementResultV2Async(Require(DataApiRequestRules.Read<GetStatementResultV2Request>(json), "Id"), token).ConfigureAwait(false),

@@ -31,10 +31,10 @@ public class QueryGrpcService(QueryOperations operations)
         QueryService.BindService(new SerializedResponseBinder(binder, nameof(GetStatementResult), nameof(StreamStatementResult)), null!);
 
     public virtual Task<ExecuteStatementResponse> ExecuteStatement(ExecuteStatementRequest request, ServerCallContext context) =>
-        Task.FromResult(operations.ExecuteStatement(request, Caller(context)));
+        operations.ExecuteStatementAsync(request, Caller(context));
 
     public virtual Task<BatchExecuteStatementResponse> BatchExecuteStatement(BatchExecuteStatementRequest request, ServerCallContext context) =>
-        Task.FromResult(operations.BatchExecuteStatement(request, Caller(context)));
+        operations.BatchExecuteStatementAsync(request, Caller(context));
 
     public virtual Task<DescribeStatementResponse> DescribeStatement(DescribeStatementRequest request, ServerCallContext context) =>
         Task.FromResult(operations.DescribeStatement(request));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sluice.Contracts.Messages;
 using Sluice.Query.Engines;
+using Sluice.Query.Persistence;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
 using Sluice.ServiceDefaults;
@@ -12,14 +13,26 @@ namespace Sluice.Query.StateMachines;
 /// <summary>The query service's part of the message bus.</summary>
 public static class StatementBusRegistration
 {
+    /// <summary>The saga type name of statement sagas in the PostgreSQL saga table.</summary>
+    public const string SagaType = "statement";
+
     /// <summary>
-    /// Adds the statement saga (in-memory repository, one partition per statement) to a bus. The
-    /// bus needs a message scheduler for the saga's delayed re-checks (AddSluiceBus gives every
+    /// Adds the statement saga (one partition per statement) to a bus, its instances in memory or
+    /// in the PostgreSQL state database (then the container must hold a <see cref="PostgresStateDatabase"/>).
+    /// The bus needs a message scheduler for the saga's delayed re-checks (AddSluiceBus gives every
     /// transport one; a bus built otherwise adds AddDelayedMessageScheduler and UseDelayedMessageScheduler).
     /// </summary>
-    public static IBusRegistrationConfigurator AddStatementSaga(this IBusRegistrationConfigurator bus)
+    public static IBusRegistrationConfigurator AddStatementSaga(this IBusRegistrationConfigurator bus, StateStoreKind store = StateStoreKind.Memory)
     {
-        bus.AddSagaStateMachine<StatementStateMachine, StatementState, StatementStateDefinition>().InMemoryRepository();
+        var saga = bus.AddSagaStateMachine<StatementStateMachine, StatementState, StatementStateDefinition>();
+        if (store == StateStoreKind.Postgres)
+        {
+            saga.PostgresRepository(SagaType, s => s.CurrentState);
+        }
+        else
+        {
+            saga.InMemoryRepository();
+        }
         return bus;
     }
 
@@ -27,9 +40,9 @@ public static class StatementBusRegistration
     /// Adds the saga and the consumers that act on the statement manager: <see cref="SubmitStatement"/>
     /// and the saga's <see cref="CheckStatement"/> re-checks.
     /// </summary>
-    public static IBusRegistrationConfigurator AddStatementSagaAndConsumers(this IBusRegistrationConfigurator bus)
+    public static IBusRegistrationConfigurator AddStatementSagaAndConsumers(this IBusRegistrationConfigurator bus, StateStoreKind store = StateStoreKind.Memory)
     {
-        bus.AddStatementSaga();
+        bus.AddStatementSaga(store);
         bus.AddConsumer<SubmitStatementConsumer>();
         bus.AddConsumer<CheckStatementConsumer, CheckStatementConsumerDefinition>();
         return bus;
@@ -39,11 +52,11 @@ public static class StatementBusRegistration
     /// Publishes statement transitions to the bus and contributes the saga and consumers to the
     /// host's bus (<see cref="SluiceBus"/>; the host builds it once with AddSluiceBus).
     /// </summary>
-    internal static void AddStatementBus(this IHostApplicationBuilder builder)
+    internal static void AddStatementBus(this IHostApplicationBuilder builder, StateStoreKind store)
     {
         builder.Services.AddSingleton<IStatementLifecycleObserver, StatementEventPublisher>();
         builder.Services.AddHostedService<RemoteEngineBusCheck>();
-        builder.AddSluiceBusParticipant(bus => bus.AddStatementSagaAndConsumers());
+        builder.AddSluiceBusParticipant(bus => bus.AddStatementSagaAndConsumers(store));
     }
 }
 

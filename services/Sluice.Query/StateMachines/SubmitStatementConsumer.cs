@@ -1,5 +1,6 @@
 using MassTransit;
 using Sluice.Contracts.Messages;
+using Sluice.Query.Persistence;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
@@ -7,16 +8,46 @@ namespace Sluice.Query.StateMachines;
 
 /// <summary>
 /// Starts a statement submitted by message; a refused one is published as <see cref="StatementFailed"/>.
-/// A command over the caller's active-statement quota is not refused: it waits here, held by the
-/// broker unacknowledged, until running statements end. A burst of commands is the broker's to
-/// queue, so none is lost to load, and the consumer's concurrency limit bounds how many wait.
+/// <list type="bullet">
+/// <item>A redelivered message (same message id) is handled once (<see cref="IMessageInbox"/>): it would
+/// otherwise be refused as a duplicate statement id and announce a failure of a statement that runs.</item>
+/// <item>A command over the caller's active-statement quota is not refused: it waits here, held by the
+/// broker unacknowledged, until running statements end. A burst of commands is the broker's to queue,
+/// so none is lost to load, and the consumer's concurrency limit bounds how many wait. The wait is
+/// outside the inbox, whose PostgreSQL transaction stays open only while a statement is submitted.</item>
+/// </list>
 /// </summary>
-public sealed class SubmitStatementConsumer(StatementManager manager, TimeProvider time) : IConsumer<SubmitStatement>
+public sealed class SubmitStatementConsumer(StatementManager manager, IMessageInbox inbox, TimeProvider time) : IConsumer<SubmitStatement>
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan LongestPause = TimeSpan.FromMilliseconds(500);
 
     public async Task Consume(ConsumeContext<SubmitStatement> context)
+    {
+        for (var pause = FirstPause; ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks)))
+        {
+            try
+            {
+                if (context.MessageId is { } messageId)
+                {
+                    await inbox.HandleOnceAsync(nameof(SubmitStatementConsumer), messageId, () => SubmitAsync(context), context.CancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await SubmitAsync(context).ConfigureAwait(false);
+                }
+                return;
+            }
+            catch (QueryException exception) when (exception.Type == QueryErrorType.ActiveStatementsExceededException)
+            {
+                // The inbox row was rolled back with the refusal. Cancelled when the endpoint
+                // stops: the message is then redelivered, not lost.
+                await Task.Delay(pause, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task SubmitAsync(ConsumeContext<SubmitStatement> context)
     {
         var message = context.Message;
         try
@@ -26,24 +57,13 @@ public sealed class SubmitStatementConsumer(StatementManager manager, TimeProvid
                 throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
             }
             var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
-            var submission = new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
-                message.StatementName, WithEvent: true, StatementId: id.ToString());
-            for (var pause = FirstPause; ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks)))
-            {
-                try
-                {
-                    manager.Submit(submission);
-                    return;
-                }
-                catch (QueryException exception) when (exception.Type == QueryErrorType.ActiveStatementsExceededException)
-                {
-                    // Cancelled when the endpoint stops: the message is then redelivered, not lost.
-                    await Task.Delay(pause, context.CancellationToken).ConfigureAwait(false);
-                }
-            }
+            await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
+                message.StatementName, WithEvent: true, StatementId: id.ToString())).ConfigureAwait(false);
         }
-        catch (QueryException exception)
+        catch (QueryException exception) when (exception.Type is not (QueryErrorType.DatabaseConnectionException or QueryErrorType.ActiveStatementsExceededException))
         {
+            // Refused for what it asks. A store that cannot record it throws instead (the message is
+            // retried or kept in the error queue), and a full quota is waited out by Consume.
             await context.Publish(new StatementFailed { StatementId = message.StatementId, Error = exception.Message, FailedAt = time.GetUtcNow() }).ConfigureAwait(false);
         }
     }

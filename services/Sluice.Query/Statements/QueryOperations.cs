@@ -17,14 +17,14 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     public StatementManager Statements => manager;
 
-    public ExecuteStatementResponse ExecuteStatement(ExecuteStatementRequest request, string caller)
+    public async Task<ExecuteStatementResponse> ExecuteStatementAsync(ExecuteStatementRequest request, string caller)
     {
         StatementSessions.RefuseLocationWithSession(request.SessionId, ("Database", request.Database), ("ClusterIdentifier", request.ClusterIdentifier),
             ("WorkgroupName", request.WorkgroupName), ("DbUser", request.DbUser), ("SecretArn", request.SecretArn));
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
+        var statement = await manager.SubmitAsync(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), string.IsNullOrEmpty(request.Sql) ? [] : [request.Sql], IsBatch: false,
             request.Parameters, NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location,
-            ResultFormat: ResultFormats.Parse(request.ResultFormat), SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds));
+            ResultFormat: ResultFormats.Parse(request.ResultFormat), SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds)).ConfigureAwait(false);
         var submission = statement.Submission;
         return new ExecuteStatementResponse
         {
@@ -39,14 +39,14 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
         };
     }
 
-    public BatchExecuteStatementResponse BatchExecuteStatement(BatchExecuteStatementRequest request, string caller)
+    public async Task<BatchExecuteStatementResponse> BatchExecuteStatementAsync(BatchExecuteStatementRequest request, string caller)
     {
         StatementSessions.RefuseLocationWithSession(request.SessionId, ("Database", request.Database), ("ClusterIdentifier", request.ClusterIdentifier),
             ("WorkgroupName", request.WorkgroupName), ("DbUser", request.DbUser), ("SecretArn", request.SecretArn));
         var location = new StatementLocation(NullIfEmpty(request.ClusterIdentifier), NullIfEmpty(request.DbUser), NullIfEmpty(request.SecretArn), NullIfEmpty(request.WorkgroupName));
-        var statement = manager.Submit(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), request.Sqls, IsBatch: true, [],
+        var statement = await manager.SubmitAsync(new StatementSubmission(caller, SessionDatabaseOf(request.SessionId, request.Database), request.Sqls, IsBatch: true, [],
             NullIfEmpty(request.StatementName), request.WithEvent, NullIfEmpty(request.ClientToken), location, ResultFormat: ResultFormats.Parse(request.ResultFormat),
-            SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds));
+            SessionId: NullIfEmpty(request.SessionId), SessionKeepAliveSeconds: request.SessionKeepAliveSeconds)).ConfigureAwait(false);
         var submission = statement.Submission;
         return new BatchExecuteStatementResponse
         {

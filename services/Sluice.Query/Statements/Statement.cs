@@ -61,9 +61,12 @@ public sealed class StatementPart(string id, string sql, DateTimeOffset createdA
 
     internal long EndedTimestamp { get; set; }
 
+    /// <summary>The duration a restored part ran in the process that ran it (its timestamps were that process's).</summary>
+    internal long? RestoredDurationNanoseconds { get; set; }
+
     /// <summary>Nanoseconds it ran: until it ended, or until now while it runs.</summary>
-    public long DurationNanoseconds =>
-        StartedTimestamp == 0 ? 0 : (long)Stopwatch.GetElapsedTime(StartedTimestamp, EndedTimestamp == 0 ? Stopwatch.GetTimestamp() : EndedTimestamp).TotalNanoseconds;
+    public long DurationNanoseconds => RestoredDurationNanoseconds
+        ?? (StartedTimestamp == 0 ? 0 : (long)Stopwatch.GetElapsedTime(StartedTimestamp, EndedTimestamp == 0 ? Stopwatch.GetTimestamp() : EndedTimestamp).TotalNanoseconds);
 }
 
 /// <summary>A submitted statement and its lifecycle SUBMITTED → PICKED → STARTED → FINISHED | FAILED | ABORTED.</summary>
@@ -116,14 +119,20 @@ public sealed class Statement
     /// <summary>The chain of observer notifications, so observers see transitions in order.</summary>
     internal Task Notifications { get; set; } = Task.CompletedTask;
 
+    /// <summary>The chain of writes to the statement store, so the stored state only moves forward.</summary>
+    internal Task Persistence { get; set; } = Task.CompletedTask;
+
+    /// <summary>The duration a restored statement ran in the process that ran it.</summary>
+    private long? _restoredDurationNanoseconds;
+
     internal long StartedTimestamp { get; private set; }
 
     internal long EndedTimestamp { get; private set; }
 
     public bool IsEnded => IsTerminal(Status);
 
-    public long DurationNanoseconds =>
-        StartedTimestamp == 0 ? 0 : (long)Stopwatch.GetElapsedTime(StartedTimestamp, EndedTimestamp == 0 ? Stopwatch.GetTimestamp() : EndedTimestamp).TotalNanoseconds;
+    public long DurationNanoseconds => _restoredDurationNanoseconds
+        ?? (StartedTimestamp == 0 ? 0 : (long)Stopwatch.GetElapsedTime(StartedTimestamp, EndedTimestamp == 0 ? Stopwatch.GetTimestamp() : EndedTimestamp).TotalNanoseconds);
 
     /// <summary>Rows of the last part (for a batch, what its last statement returned or changed).</summary>
     public long ResultRows => Parts[^1].ResultRows;
@@ -137,6 +146,30 @@ public sealed class Statement
         lock (Sync)
         {
             return Version != seenVersion ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Takes the state a statement had in the store (written by this or an earlier process); used
+    /// before the statement is visible to anyone.
+    /// </summary>
+    internal void Restore(StatementStatus status, DateTimeOffset updatedAt, string? error, string? remoteId, long durationNanoseconds)
+    {
+        lock (Sync)
+        {
+            Status = status;
+            UpdatedAt = updatedAt;
+            Error = error;
+            RemoteId = remoteId;
+            if (IsEnded)
+            {
+                _restoredDurationNanoseconds = durationNanoseconds;
+            }
+            else
+            {
+                // Still running remotely: its time goes on from the restart, plus what had passed before.
+                StartedTimestamp = Stopwatch.GetTimestamp() - (long)(durationNanoseconds / 1e9 * Stopwatch.Frequency);
+            }
         }
     }
 

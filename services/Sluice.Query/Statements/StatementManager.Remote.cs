@@ -23,6 +23,12 @@ public readonly record struct RemoteCheck(RemoteCheckOutcome Outcome, string Rem
 /// <summary>A statement ended ABORTED on the remote side (cancelled there, not through Sluice).</summary>
 internal sealed class RemoteStatementAbortedException(string message) : Exception(message);
 
+/// <summary>
+/// The service stops while a remote statement runs and the statement store is durable: it is left
+/// running remotely, STARTED in the store, for the next service's saga re-checks to finish.
+/// </summary>
+internal sealed class RemoteStatementHandedOverException() : Exception("The query service is stopping; the remote statement is left to the next one.");
+
 // Statements on a remote engine (Redshift): submitted there, then re-checked by the statement saga
 // (CheckStatement messages with growing delays) until they end; the finished result is copied into
 // the result store so that paging and streaming work as on the embedded engines.
@@ -105,9 +111,14 @@ public sealed partial class StatementManager
         {
             end = await statement.RemoteEnd.Task.WaitAsync(token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !statement.Cancellation.IsCancellationRequested && _store.IsDurable)
+        {
+            // Not unseen: the store says it runs there, and the saga's next check reaches the next service.
+            throw new RemoteStatementHandedOverException();
+        }
         catch (OperationCanceledException)
         {
-            // Cancelled, timed out or stopping: the remote statement must not run on unseen.
+            // Cancelled, timed out or stopping with nobody to take over: the remote statement must not run on unseen.
             using var cancelTimeout = new CancellationTokenSource(RemoteCancelTimeout);
             try
             {

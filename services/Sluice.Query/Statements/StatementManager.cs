@@ -35,6 +35,7 @@ public sealed partial class StatementManager : IDisposable
     private readonly SemaphoreSlim _executionSlots;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly StatementSessions _sessions;
+    private readonly IStatementStore _store;
 
     // Query ids of the parts run here, increasing as Redshift's are.
     private long _lastQueryId;
@@ -42,8 +43,10 @@ public sealed partial class StatementManager : IDisposable
     // Read once: statements ended by shutdown notify observers after the source is disposed.
     private readonly CancellationToken _shutdownToken;
 
-    public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger, TimeProvider? time = null)
+    public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger,
+        TimeProvider? time = null, IStatementStore? store = null)
     {
+        _store = store ?? new InMemoryStatementStore();
         _engine = engine;
         _options = options.Value;
         _observers = observers.ToList();
@@ -64,6 +67,53 @@ public sealed partial class StatementManager : IDisposable
     /// </exception>
     public Statement Submit(StatementSubmission submission)
     {
+        var (statement, admitted) = Admit(submission);
+        if (admitted)
+        {
+            Notify(statement, StatementStatus.Submitted);
+            Persist(statement);
+            _ = Task.Run(() => RunAsync(statement));
+        }
+        return statement;
+    }
+
+    /// <summary>
+    /// As <see cref="Submit"/>, but answers only once the statement is in the statement store, so
+    /// an accepted statement is never lost with the process; one the store cannot record is not started.
+    /// </summary>
+    /// <exception cref="QueryException">As Submit, and DatabaseConnectionException when the store cannot record it.</exception>
+    public async Task<Statement> SubmitAsync(StatementSubmission submission)
+    {
+        var (statement, admitted) = Admit(submission);
+        if (!admitted)
+        {
+            return statement;
+        }
+        StatementRecord record;
+        lock (statement.Sync)
+        {
+            record = StatementRecords.Capture(statement);
+        }
+        try
+        {
+            // Not cancelled with the request: a write the store may already have made must not be withdrawn.
+            await _store.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Withdraw(statement);
+            LogStoreFailure(_logger, exception, statement.Id);
+            throw new QueryException(QueryErrorType.DatabaseConnectionException,
+                "The statement could not be recorded in the state store (Sluice:Query:State), so it was not started; try again.");
+        }
+        Notify(statement, StatementStatus.Submitted);
+        _ = Task.Run(() => RunAsync(statement));
+        return statement;
+    }
+
+    /// <summary>Validates and admits a statement (not started yet); an idempotent retry returns the first statement, not admitted again.</summary>
+    private (Statement Statement, bool Admitted) Admit(StatementSubmission submission)
+    {
         Validate(submission);
         Statement statement;
         lock (_admission)
@@ -72,7 +122,7 @@ public sealed partial class StatementManager : IDisposable
                 && _clientTokens.TryGetValue((submission.Caller, token), out var existingId)
                 && _statements.TryGetValue(existingId, out var existing))
             {
-                return existing; // An idempotent retry: the statement the first request created.
+                return (existing, false); // An idempotent retry: the statement the first request created.
             }
             var active = _activeByCaller.GetValueOrDefault(submission.Caller);
             if (active >= _options.MaxActiveStatementsPerCaller)
@@ -94,9 +144,25 @@ public sealed partial class StatementManager : IDisposable
                 _clientTokens[(submission.Caller, newToken)] = id;
             }
         }
-        Notify(statement, StatementStatus.Submitted);
-        _ = Task.Run(() => RunAsync(statement));
-        return statement;
+        return (statement, true);
+    }
+
+    /// <summary>Takes back an admitted statement that was never started, as if it had not been submitted.</summary>
+    private void Withdraw(Statement statement)
+    {
+        lock (_admission)
+        {
+            _statements.TryRemove(statement.Id, out _);
+            _activeByCaller[statement.Submission.Caller]--;
+            if (statement.Submission.ClientToken is { Length: > 0 } token)
+            {
+                _clientTokens.Remove((statement.Submission.Caller, token));
+            }
+        }
+        if (statement.Session is { } session)
+        {
+            _sessions.Released(session, statement);
+        }
     }
 
     /// <summary>The statement with <paramref name="id"/> (a sub-statement id finds its batch).</summary>
@@ -205,14 +271,14 @@ public sealed partial class StatementManager : IDisposable
     public int RemoveExpired()
     {
         var cutoff = _time.GetUtcNow() - _options.ResultRetention;
-        var removed = 0;
+        var removed = new List<string>();
         foreach (var statement in _statements.Values)
         {
             if (statement.CreatedAt > cutoff || !statement.IsEnded || !_statements.TryRemove(statement.Id, out _))
             {
                 continue;
             }
-            removed++;
+            removed.Add(statement.Id);
             lock (_admission)
             {
                 if (statement.Submission.ClientToken is { Length: > 0 } token)
@@ -225,7 +291,11 @@ public sealed partial class StatementManager : IDisposable
                 part.Result?.Delete();
             }
         }
-        return removed;
+        if (removed.Count > 0)
+        {
+            _ = DeleteStoredAsync(removed);
+        }
+        return removed.Count;
     }
 
     public static string StatusName(StatementStatus status) => status switch
@@ -289,34 +359,13 @@ public sealed partial class StatementManager : IDisposable
                 _executionSlots.Release();
             }
         }
-        catch (Exception) when (statement.Cancellation.IsCancellationRequested)
+        catch (RemoteStatementHandedOverException)
         {
-            MoveTo(statement, StatementStatus.Aborted, "Statement was cancelled by the user.");
-        }
-        catch (Exception) when (timeout.IsCancellationRequested)
-        {
-            MoveTo(statement, StatementStatus.Failed, $"Statement exceeded the timeout of {_options.StatementTimeout} (Sluice:Query:StatementTimeout) and was cancelled.");
-        }
-        catch (Exception) when (_shutdown.IsCancellationRequested)
-        {
-            MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
-        }
-        catch (RemoteStatementAbortedException exception)
-        {
-            MoveTo(statement, StatementStatus.Aborted, exception.Message);
-        }
-        catch (QueryException exception)
-        {
-            MoveTo(statement, StatementStatus.Failed, exception.Message);
-        }
-        catch (DbException exception)
-        {
-            MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(exception) : exception.Message);
+            // Left STARTED: the next service restores it and its re-checks end it.
         }
         catch (Exception exception)
         {
-            LogUnexpectedFailure(_logger, exception, statement.Id);
-            MoveTo(statement, StatementStatus.Failed, "Internal error: " + exception.Message);
+            EndAfterError(statement, exception, timeout.IsCancellationRequested);
         }
         finally
         {
@@ -335,7 +384,38 @@ public sealed partial class StatementManager : IDisposable
             if (statement.Status == StatementStatus.Failed || statement.Status == StatementStatus.Aborted)
             {
                 DiscardResults(statement);
+                Persist(statement); // Without the results just deleted.
             }
+        }
+    }
+
+    /// <summary>Ends a statement whose run threw, with the reason a caller should read.</summary>
+    private void EndAfterError(Statement statement, Exception exception, bool timedOut)
+    {
+        switch (exception)
+        {
+            case var _ when statement.Cancellation.IsCancellationRequested:
+                MoveTo(statement, StatementStatus.Aborted, "Statement was cancelled by the user.");
+                break;
+            case var _ when timedOut:
+                MoveTo(statement, StatementStatus.Failed, $"Statement exceeded the timeout of {_options.StatementTimeout} (Sluice:Query:StatementTimeout) and was cancelled.");
+                break;
+            case var _ when _shutdown.IsCancellationRequested:
+                MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
+                break;
+            case RemoteStatementAbortedException:
+                MoveTo(statement, StatementStatus.Aborted, exception.Message);
+                break;
+            case QueryException:
+                MoveTo(statement, StatementStatus.Failed, exception.Message);
+                break;
+            case DbException db:
+                MoveTo(statement, StatementStatus.Failed, _engine is IConnectionSqlEngine connectionEngine ? connectionEngine.DescribeError(db) : exception.Message);
+                break;
+            default:
+                LogUnexpectedFailure(_logger, exception, statement.Id);
+                MoveTo(statement, StatementStatus.Failed, "Internal error: " + exception.Message);
+                break;
         }
     }
 
@@ -438,6 +518,7 @@ public sealed partial class StatementManager : IDisposable
             return false;
         }
         Notify(statement, status);
+        Persist(statement);
         return true;
     }
 

@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.Query.Persistence;
 
 namespace Sluice.Query.Statements;
 
-/// <summary>Forgets expired statements and deletes their results, checking a few times per retention period.</summary>
-internal sealed class StatementRetentionService(StatementManager manager, IOptions<QueryOptions> options) : BackgroundService
+/// <summary>Forgets expired statements (deleting their results) and old inbox entries, checking a few times per retention period.</summary>
+internal sealed class StatementRetentionService(StatementManager manager, IMessageInbox inbox, TimeProvider time, IOptions<QueryOptions> options,
+    ILogger<StatementRetentionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -16,6 +19,16 @@ internal sealed class StatementRetentionService(StatementManager manager, IOptio
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 manager.RemoveExpired();
+                try
+                {
+                    // Messages are redelivered within minutes; a statement's retention is ample.
+                    await inbox.RemoveOlderThanAsync(time.GetUtcNow() - options.Value.ResultRetention, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The state database is unreachable for now: the next tick tries again.
+                    QueryLog.InboxPruneFailed(logger, exception);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

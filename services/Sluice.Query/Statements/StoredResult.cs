@@ -27,6 +27,12 @@ public sealed class StoredResult
 
     public IReadOnlyList<ColumnMetadata> Columns { get; }
 
+    /// <summary>The file holding the batches.</summary>
+    internal string FilePath => _path;
+
+    /// <summary>Where each batch sits in the file.</summary>
+    internal IReadOnlyList<BatchLocation> Batches => _batches;
+
     public long TotalRows { get; }
 
     /// <summary>Bytes of the stored records (their protobuf encoding).</summary>

@@ -1,0 +1,53 @@
+namespace Sluice.Query.Persistence;
+
+/// <summary>
+/// The state database's schema as numbered scripts, applied in order once each. A released
+/// script is never edited: a change is a new script with the next number.
+/// </summary>
+internal static class StateSchema
+{
+    /// <summary>The schema every table lives in.</summary>
+    public const string Name = "sluice_query";
+
+    /// <summary>Any number: two replicas starting together take this advisory lock, so one migrates and the other waits.</summary>
+    public const long MigrationLockKey = 0x51_75_65_72_79_53_74_61; // "QuerySta" in ASCII; it only has to differ from other advisory locks in the database.
+
+    public static IReadOnlyList<(int Version, string Description, string Sql)> Migrations { get; } =
+    [
+        (1, "saga instances", $"""
+            CREATE TABLE {Name}.saga_instances (
+                saga_type      text        NOT NULL,
+                correlation_id uuid        NOT NULL,
+                current_state  text,
+                version        integer     NOT NULL,
+                data           jsonb       NOT NULL,
+                updated_at     timestamptz NOT NULL,
+                PRIMARY KEY (saga_type, correlation_id)
+            );
+            CREATE INDEX saga_instances_state ON {Name}.saga_instances (saga_type, current_state);
+            """),
+        (2, "statements", $"""
+            CREATE TABLE {Name}.statements (
+                id           text        PRIMARY KEY,
+                caller       text        NOT NULL,
+                status       text        NOT NULL,
+                created_at   timestamptz NOT NULL,
+                updated_at   timestamptz NOT NULL,
+                client_token text,
+                data         jsonb       NOT NULL
+            );
+            CREATE INDEX statements_caller ON {Name}.statements (caller, created_at DESC);
+            CREATE INDEX statements_status ON {Name}.statements (status);
+            CREATE INDEX statements_created ON {Name}.statements (created_at);
+            """),
+        (3, "message inbox", $"""
+            CREATE TABLE {Name}.inbox (
+                consumer    text        NOT NULL,
+                message_id  uuid        NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (consumer, message_id)
+            );
+            CREATE INDEX inbox_received ON {Name}.inbox (received_at);
+            """),
+    ];
+}
