@@ -174,6 +174,12 @@ start_service() { # index into services
     export Sluice__ObjectStore__S3__SecretKey=local
     export Sluice__Query__Engine=Postgres
     export Sluice__Query__PostgresConnectionString="Host=127.0.0.1;Port=5432;Username=sluice;Password=sluice;Database=$postgres_database"
+    # The durable profile keeps statements and sagas (query) and keys, plans and usage (gateway) in
+    # PostgreSQL too, so a restarted service loses none of them.
+    export Sluice__Query__State__Store=Postgres
+    export Sluice__Query__State__ConnectionString="$Sluice__Query__PostgresConnectionString"
+    export Sluice__Gateway__Store=Postgres
+    export Sluice__Gateway__PostgresConnectionString="$Sluice__Query__PostgresConnectionString"
     export Sluice__Query__DataApiPort="$data_api_port"
     export Sluice__Gateway__RestPort="$rest_port"
     export Sluice__Gateway__ManagementPort="$management_port"
