@@ -8,13 +8,13 @@ namespace Sluice.Gateway.Tests;
 /// </summary>
 public sealed class GatewayStores : IAsyncDisposable
 {
-    private readonly string? _database;
+    private readonly TestPostgresDatabase? _database;
 
-    private GatewayStores(string kind, string? database, string? connectionString)
+    private GatewayStores(string kind, TestPostgresDatabase? database)
     {
         Kind = kind;
         _database = database;
-        ConnectionString = connectionString;
+        ConnectionString = database?.ConnectionString;
     }
 
     public string Kind { get; }
@@ -27,26 +27,13 @@ public sealed class GatewayStores : IAsyncDisposable
         ? ["--Sluice:Gateway:Store=Sqlite"]
         : ["--Sluice:Gateway:Store=Postgres", "--Sluice:Gateway:PostgresConnectionString=" + ConnectionString, "--Sluice:Gateway:StoreRefreshInterval=00:00:00.200"];
 
-    public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable("SLUICE_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                "SLUICE_TEST_POSTGRES is not set: start PostgreSQL with `bash deploy/test-servers.sh start` and `eval \"$(bash deploy/test-servers.sh env)\"`, or run `bash tests/run.sh`.");
-
     public static async Task<GatewayStores> CreateAsync(string kind)
     {
         if (kind == "Sqlite")
         {
-            return new GatewayStores(kind, null, null);
+            return new GatewayStores(kind, null);
         }
-        var database = "sluice_gateway_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(ServerConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new GatewayStores(kind, database, new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = database }.ConnectionString);
+        return new GatewayStores(kind, await TestPostgresDatabase.CreateAsync("sluice_gateway_"));
     }
 
     /// <summary>Runs <paramref name="sql"/> on the Postgres store's database and returns the first column of each row.</summary>
@@ -66,27 +53,9 @@ public sealed class GatewayStores : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_database is null)
+        if (_database is not null)
         {
-            return;
-        }
-        NpgsqlConnection.ClearAllPools();
-        // An autovacuum worker may be in the fresh database: FORCE cannot end a superuser's
-        // process, so the drop fails with 42501 until the worker is done. It is tried again.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var admin = new NpgsqlConnection(ServerConnectionString);
-                await admin.OpenAsync();
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync();
-                return;
-            }
-            catch (PostgresException exception) when (attempt < 10 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(attempt));
-            }
+            await _database.DisposeAsync();
         }
     }
 }

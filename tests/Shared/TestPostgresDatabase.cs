@@ -1,8 +1,8 @@
 using Npgsql;
 
-namespace Sluice.Query.Tests;
+namespace Sluice.Tests.Shared;
 
-/// <summary>A fresh database on the PostgreSQL server SLUICE_TEST_POSTGRES names, dropped when disposed.</summary>
+/// <summary>A fresh database on the PostgreSQL server SLUICE_TEST_POSTGRES names, dropped when disposed (the query and gateway tests).</summary>
 public sealed class TestPostgresDatabase : IAsyncDisposable
 {
     private TestPostgresDatabase(string name) => Name = name;
@@ -45,36 +45,11 @@ public sealed class TestPostgresDatabase : IAsyncDisposable
                 await drop.ExecuteNonQueryAsync();
                 return;
             }
-            catch (PostgresException exception) when (attempt < 5 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+            catch (PostgresException exception) when (attempt < 10 && exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
             {
                 Console.Error.WriteLine($"Dropping test database {Name} failed ({exception.SqlState}: {exception.MessageText}); trying again.");
                 await Task.Delay(TimeSpan.FromSeconds(attempt));
             }
-        }
-    }
-}
-
-/// <summary>A state database (Sluice:Query:State on PostgreSQL) shared by one test class.</summary>
-public sealed class StateDatabaseFixture : IAsyncLifetime
-{
-    private TestPostgresDatabase? _database;
-
-    public string ConnectionString => _database!.ConnectionString;
-
-    /// <summary>Host configuration keeping the query service's state in this database.</summary>
-    public Dictionary<string, string?> Settings() => new()
-    {
-        ["Sluice:Query:State:Store"] = "Postgres",
-        ["Sluice:Query:State:ConnectionString"] = ConnectionString,
-    };
-
-    public async Task InitializeAsync() => _database = await TestPostgresDatabase.CreateAsync("sluice_state_");
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
         }
     }
 }
