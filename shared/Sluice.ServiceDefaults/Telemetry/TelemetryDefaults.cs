@@ -52,21 +52,25 @@ public static class TelemetryDefaults
         // with a stack trace per failed outgoing call (every health probe of a backend that is
         // down), and IHttpClientFactory four lines per outgoing request (every service-to-service
         // call and health probe); the status interceptor and the health checks already log what an
-        // operator needs. ASP.NET Core's hosting diagnostics category writes only request start and
-        // finish lines, yet while it is enabled at any level every request also gets an Activity and
-        // a log scope (about a tenth of what a gateway request allocates); traces, when configured,
-        // still get their activities from the tracer.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        // operator needs.
+        var defaults = new Dictionary<string, string?>
         {
-            InitialData = new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
-                ["Logging:LogLevel:Grpc.AspNetCore"] = "Warning",
-                ["Logging:LogLevel:Grpc.Net.Client"] = "Warning",
-                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
-            },
-        });
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Grpc.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Grpc.Net.Client"] = "Warning",
+            ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+        };
+        // ASP.NET Core's hosting diagnostics category writes only request start and finish lines,
+        // yet while it is enabled at any level every request also gets an Activity and a log scope
+        // (about a tenth of what a gateway request allocates). So it is off unless the operator
+        // turns Microsoft.AspNetCore up to see those lines; traces, when configured, still get
+        // their activities from the tracer.
+        var aspNetCore = builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"];
+        if (aspNetCore is null || (Enum.TryParse<LogLevel>(aspNetCore, ignoreCase: true, out var level) && level > LogLevel.Information))
+        {
+            defaults["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None";
+        }
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
         var format = builder.Configuration["Sluice:Logging:Format"];
         if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
         {
