@@ -188,12 +188,17 @@ public sealed class LocalDeploymentTests
         }
     }
 
-    /// <summary>A base with its gRPC, admin, Data API and S3 ports all free right now.</summary>
+    /// <summary>
+    /// A base with its gRPC, admin, Data API and S3 ports all free right now, below the ephemeral
+    /// range: a port in it that is free now can be taken by any outgoing connection (the services'
+    /// own to PostgreSQL and RabbitMQ among them) before the service binds it.
+    /// </summary>
     private static int FreePortBase()
     {
+        var ephemeralStart = EphemeralRangeStart();
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var candidate = Random.Shared.Next(200, 600) * 100;
+            var candidate = Random.Shared.Next(200, (ephemeralStart - 100) / 100) * 100;
             int[] offsets = [-20, 0, 1, 2, 3, 66, 80, 90, 91, 92, 93];
             if (offsets.All(offset => IsFree(candidate + offset)))
             {
@@ -201,6 +206,14 @@ public sealed class LocalDeploymentTests
             }
         }
         throw new InvalidOperationException("No free block of ports found for the local deployment.");
+
+        static int EphemeralRangeStart()
+        {
+            const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
+            return File.Exists(Range) && int.TryParse(File.ReadAllText(Range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var start)
+                ? Math.Clamp(start, 20_300, 65_400)
+                : 32_768;
+        }
 
         static bool IsFree(int port)
         {
