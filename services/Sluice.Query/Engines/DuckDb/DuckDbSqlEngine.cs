@@ -13,7 +13,7 @@ namespace Sluice.Query.Engines.DuckDb;
 /// process share one DuckDB instance (DuckDB.NET keeps it while a connection is open), so
 /// statements run in parallel on it.
 /// </summary>
-public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine, IDisposable
+public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
 {
     /// <inheritdoc />
     public bool BlocksCallingThread => true;
@@ -23,8 +23,6 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine, IDisposable
     private readonly string _directory;
     private readonly Lazy<(ILakeCatalog? Lake, string? ReadableDirectory)> _lake;
     private readonly Lock _lockdown = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DuckDBConnection> _pins = new(StringComparer.Ordinal);
-    private bool _disposed;
 
     /// <param name="directory">Where the database files live; created if absent.</param>
     /// <param name="lake">
@@ -52,47 +50,18 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine, IDisposable
     /// <summary>Opens <paramref name="database"/>, creating its file if it does not exist yet.</summary>
     internal async Task<DuckDBConnection> OpenOrCreateAsync(string database, CancellationToken cancellationToken)
     {
-        Pin(database);
-        var connection = NewConnection(database);
+        // Extensions come only from the package (json, parquet, icu are built in): never downloaded.
+        var connection = new DuckDBConnection("Data Source=" + DatabasePath(database) + ";autoinstall_known_extensions=false");
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
-    // Extensions come only from the package (json, parquet, icu are built in): never downloaded.
-    private DuckDBConnection NewConnection(string database) =>
-        new("Data Source=" + DatabasePath(database) + ";autoinstall_known_extensions=false");
-
-    /// <summary>
-    /// Keeps one connection to <paramref name="database"/> open for the engine's life. It holds the
-    /// database's DuckDB instance, locked down once, so the connections statements open share it and
-    /// need no check of their own: checking on every open, one at a time, cost a tenth of a trivial
-    /// statement and queued concurrent ones behind each other.
-    /// </summary>
-    private void Pin(string database)
-    {
-        if (_pins.ContainsKey(database))
+        try
         {
-            return;
+            LockDown(connection);
+            return connection;
         }
-        lock (_lockdown)
+        catch
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_pins.ContainsKey(database))
-            {
-                return;
-            }
-            var pin = NewConnection(database);
-            pin.Open();
-            try
-            {
-                LockDown(pin);
-            }
-            catch
-            {
-                pin.Dispose();
-                throw;
-            }
-            _pins[database] = pin;
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -104,29 +73,18 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine, IDisposable
     /// </summary>
     private void LockDown(DuckDBConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT current_setting('enable_external_access')";
-        if (command.ExecuteScalar() is false)
-        {
-            return; // Another engine in this process holds the instance, already locked down.
-        }
-        var readable = _lake.Value.ReadableDirectory is { } folder ? Path.GetFullPath(folder) : null;
-        var allowed = readable is null ? "[]" : "['" + readable.Replace("'", "''", StringComparison.Ordinal) + "/']";
-        command.CommandText = $"SET allowed_directories = {allowed}; SET enable_external_access = false;";
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>Closes the pinned connections: the last connection to a database closes its instance.</summary>
-    public void Dispose()
-    {
         lock (_lockdown)
         {
-            _disposed = true;
-            foreach (var pin in _pins.Values)
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT current_setting('enable_external_access')";
+            if (command.ExecuteScalar() is false)
             {
-                pin.Dispose();
+                return;
             }
-            _pins.Clear();
+            var readable = _lake.Value.ReadableDirectory is { } folder ? Path.GetFullPath(folder) : null;
+            var allowed = readable is null ? "[]" : "['" + readable.Replace("'", "''", StringComparison.Ordinal) + "/']";
+            command.CommandText = $"SET allowed_directories = {allowed}; SET enable_external_access = false;";
+            command.ExecuteNonQuery();
         }
     }
 
