@@ -42,6 +42,12 @@ public sealed class ValidationOptions
     /// <summary>The wait before each of those retries. Defaults to 5 seconds.</summary>
     public TimeSpan EvaluationRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The longest a warehouse table used as a reference dataset may take to be read through the query service (the
+    /// statement and the streaming of its rows). Defaults to 5 minutes.
+    /// </summary>
+    public TimeSpan ReferenceTableTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How CustomSql rules and where clauses run on the embedded DuckDB copy of a dataset (section "Sluice:Validation:CustomSql").</summary>
     public CustomSqlOptions CustomSql { get; set; } = new();
 

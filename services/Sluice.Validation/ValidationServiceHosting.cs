@@ -9,6 +9,7 @@ using Sluice.Validation.Grpc;
 using Sluice.Validation.Messaging;
 using Sluice.Validation.Rulesets;
 using Sluice.Validation.Schemas;
+using Sluice.Validation.References;
 using Sluice.Validation.Storage;
 
 namespace Sluice.Validation;
@@ -20,7 +21,8 @@ public static class ValidationServiceHosting
     /// Registers the schema and ruleset registries (SQLite under Sluice:Validation:DataDirectory),
     /// the object store (section Sluice:ObjectStore), the gRPC service and the DatasetLanded
     /// consumer on the host's bus (built by the host's AddSluiceBus). CustomSql rules run on an
-    /// embedded DuckDB copy of each evaluated dataset (limits in Sluice:Validation:CustomSql); an
+    /// embedded DuckDB copy of each evaluated dataset (limits in Sluice:Validation:CustomSql), with warehouse tables
+    /// used as reference datasets read through the query service (Sluice:Services:Query); an
     /// <see cref="Sluice.DataQuality.Evaluation.ICustomSqlRunner"/> registered before this call runs them instead.
     /// </summary>
     public static IHostApplicationBuilder AddValidationService(this IHostApplicationBuilder builder)
@@ -33,6 +35,8 @@ public static class ValidationServiceHosting
                 "Sluice:Validation:CustomSql:MaxRows and MaxBytes must be positive.")
             .Validate(options => options.CustomSql.StatementTimeout > TimeSpan.Zero && options.CustomSql.StatementTimeout.TotalMilliseconds <= int.MaxValue,
                 "Sluice:Validation:CustomSql:StatementTimeout must be positive and at most 24.20:31:23.647.")
+            .Validate(options => options.ReferenceTableTimeout > TimeSpan.Zero && options.ReferenceTableTimeout.TotalMilliseconds <= int.MaxValue,
+                "Sluice:Validation:ReferenceTableTimeout must be positive and at most 24.20:31:23.647.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IValidationStore>(provider =>
@@ -40,6 +44,10 @@ public static class ValidationServiceHosting
         services.TryAddSingleton<SchemaRegistry>();
         services.TryAddSingleton<RulesetRegistry>();
         services.TryAddSingleton<MetricHistory>();
+        // Warehouse tables used as reference datasets are read through the query service (Sluice:Services:Query).
+        builder.AddSluiceServiceClient<Sluice.Query.V1.QueryService.QueryServiceClient>("Query", WarehouseTableReader.ClientName, Sluice.Query.V1.QueryService.Descriptor,
+            nameof(Sluice.Query.V1.QueryService.QueryServiceClient.DescribeStatement));
+        services.TryAddSingleton<WarehouseTableReader>();
         services.TryAddSingleton<DuckDbDatasetCopies>();
         services.TryAddSingleton<DatasetEvaluator>();
         services.TryAddSingleton<ValidationGrpcService>();

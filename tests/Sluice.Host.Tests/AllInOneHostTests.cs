@@ -111,6 +111,7 @@ public sealed class AllInOneHostTests
     [InlineData("--Sluice:Ingestion:Streams:FlushInterval=00:00:00", "Sluice:Ingestion:Streams:FlushInterval must be at least 10 ms")]
     [InlineData("--Sluice:Ingestion:Triggers:PollInterval=00:00:00", "Sluice:Ingestion:Triggers:PollInterval must be at least 10 ms")]
     [InlineData("--Sluice:Ingestion:Triggers:MaxObjectBytes=0", "Sluice:Ingestion:Triggers:MaxObjectBytes must be between 1 and 1073741824")]
+    [InlineData("--Sluice:Validation:ReferenceTableTimeout=00:00:00", "Sluice:Validation:ReferenceTableTimeout must be positive")]
     [InlineData("--Sluice:Telemetry:TraceSampleRatio=2", "Sluice:Telemetry:TraceSampleRatio must be between 0 and 1, not 2")]
     [InlineData("--Sluice:Telemetry:OtlpEndpoint=not-a-uri", "Sluice:Telemetry:OtlpEndpoint 'not-a-uri' is not an absolute URI")]
     [InlineData("--Sluice:Logging:Format=xml", "Sluice:Logging:Format 'xml' is not supported")]

@@ -91,6 +91,9 @@ public sealed class DatasetLandedConsumerTests : IDisposable
         services.AddSingleton<IValidationStore>(_ => new SqliteValidationStore(Path.Combine(_directories.Data, "validation.db")));
         services.AddSingleton<RulesetRegistry>();
         services.AddSingleton<MetricHistory>();
+        // No query service here: a reference table would be an error of its rule, as in a validation service without one.
+        services.AddGrpcClient<Sluice.Query.V1.QueryService.QueryServiceClient>(Sluice.Validation.References.WarehouseTableReader.ClientName);
+        services.AddSingleton<Sluice.Validation.References.WarehouseTableReader>();
         services.AddSingleton<Sluice.Validation.Filtering.DuckDbDatasetCopies>();
         services.AddSingleton<DatasetEvaluator>();
         services.AddMassTransitTestHarness(bus =>

@@ -273,6 +273,22 @@ public sealed class DqdlRpcTests(CountingObjectStoreHost fixture) : IClassFixtur
         Assert.Equal(RuleOutcome.Passed, scorecard.Rules[1].Outcome);
     }
 
+    [Fact]
+    public async Task EvaluateRuleset_ReferenceTableWithoutAQueryService_RuleErrorsNamingTheSetting()
+    {
+        // This host runs the validation service alone, with no Sluice:Services:Query:Address.
+        var request = new EvaluateRulesetRequest { RulesetText = """Rules = [ RowCountMatch "ref" = 1.0, RowCount = 5 ]""", InlineRows = new InlineRows() };
+        request.InlineRows.RowsJson.AddRange(OrdersDataset.Rows);
+        request.ReferenceTables["ref"] = new WarehouseTable { Table = "customers" };
+
+        var scorecard = (await Client.EvaluateRulesetAsync(request)).Scorecard;
+
+        Assert.Equal(RuleOutcome.Error, scorecard.Rules[0].Outcome);
+        Assert.Contains("The reference table 'customers' (alias 'ref') cannot be read", scorecard.Rules[0].FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Services:Query:Address", scorecard.Rules[0].FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(RuleOutcome.Passed, scorecard.Rules[1].Outcome);
+    }
+
     private async Task<Scorecard> EvaluateSourceAsync(string source, IEnumerable<string> rows)
     {
         var request = new EvaluateRulesetRequest { Source = source, InlineRows = new InlineRows() };

@@ -29,8 +29,8 @@ public sealed class SqliteValidationStoreTests : IDisposable
         var path = Path.Combine(_directories.Data, "validation.db");
         using (var store = new SqliteValidationStore(path))
         {
-            await store.AddRulesetAsync("orders", "Rules = [ RowCount > 0 ]", 1, new Dictionary<string, string>(), DateTimeOffset.UtcNow, CancellationToken.None);
-            await store.AddRulesetAsync("orders", "Rules = [ RowCount > 1 ]", 1, new Dictionary<string, string>(), DateTimeOffset.UtcNow, CancellationToken.None);
+            await store.AddRulesetAsync("orders", "Rules = [ RowCount > 0 ]", 1, new Dictionary<string, string>(), new Dictionary<string, Sluice.Validation.References.WarehouseTableName>(), DateTimeOffset.UtcNow, CancellationToken.None);
+            await store.AddRulesetAsync("orders", "Rules = [ RowCount > 1 ]", 1, new Dictionary<string, string>(), new Dictionary<string, Sluice.Validation.References.WarehouseTableName>(), DateTimeOffset.UtcNow, CancellationToken.None);
         }
 
         using var reopened = new SqliteValidationStore(path);

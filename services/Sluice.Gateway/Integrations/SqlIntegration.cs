@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.ClientFactory;
 using Microsoft.AspNetCore.Http;
+using Sluice.Contracts.Query;
 using Sluice.Gateway.Backends;
 using Sluice.Query.V1;
 
@@ -151,19 +151,13 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
         {
             if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Metadata)
             {
-                columns = [.. message.Metadata.ColumnMetadata.Select(c => string.IsNullOrEmpty(c.Label) ? c.Name : c.Label)];
-                exactNumbers = [.. message.Metadata.ColumnMetadata.Select(c => IsExactNumeric(c.TypeName))];
+                columns = StatementRowsJson.ColumnNames(message.Metadata);
+                exactNumbers = StatementRowsJson.ExactNumbers(message.Metadata);
                 continue;
             }
             foreach (var record in message.Batch.Records)
             {
-                writer.WriteStartObject();
-                for (var i = 0; i < record.Fields.Count; i++)
-                {
-                    writer.WritePropertyName(i < columns.Length ? columns[i] : "col" + (i + 1).ToString(CultureInfo.InvariantCulture));
-                    WriteField(writer, record.Fields[i], i < exactNumbers.Length && exactNumbers[i]);
-                }
-                writer.WriteEndObject();
+                StatementRowsJson.WriteRecord(writer, record, columns, exactNumbers);
                 if (ndjson)
                 {
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -179,53 +173,5 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
             writer.WriteEndArray();
         }
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>numeric(p,s) and decimal columns: the Data API sends them as text to keep them exact.</summary>
-    private static bool IsExactNumeric(string typeName) =>
-        typeName.StartsWith("numeric", StringComparison.OrdinalIgnoreCase) || typeName.StartsWith("decimal", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>-?digits[.digits]: the form of a decimal's text that is also a JSON number.</summary>
-    private static bool IsJsonNumber(string text)
-    {
-        var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
-        var point = digits.IndexOf('.');
-        var whole = point < 0 ? digits : digits[..point];
-        var fraction = point < 0 ? "0" : digits[(point + 1)..];
-        return whole.Length > 0 && fraction.Length > 0 && (whole.Length == 1 || whole[0] != '0')
-            && !whole.ContainsAnyExceptInRange('0', '9') && !fraction.ContainsAnyExceptInRange('0', '9');
-    }
-
-    private static void WriteField(Utf8JsonWriter writer, Field field, bool exactNumber)
-    {
-        // A decimal's text goes out as a JSON number with the same digits (100.10 stays 100.10),
-        // so callers get a number without a round trip through a double.
-        if (exactNumber && field.ValueCase == Field.ValueOneofCase.StringValue && IsJsonNumber(field.StringValue))
-        {
-            writer.WriteRawValue(field.StringValue, skipInputValidation: true);
-            return;
-        }
-
-        switch (field.ValueCase)
-        {
-            case Field.ValueOneofCase.BooleanValue:
-                writer.WriteBooleanValue(field.BooleanValue);
-                break;
-            case Field.ValueOneofCase.LongValue:
-                writer.WriteNumberValue(field.LongValue);
-                break;
-            case Field.ValueOneofCase.DoubleValue:
-                writer.WriteNumberValue(field.DoubleValue);
-                break;
-            case Field.ValueOneofCase.StringValue:
-                writer.WriteStringValue(field.StringValue);
-                break;
-            case Field.ValueOneofCase.BlobValue:
-                writer.WriteBase64StringValue(field.BlobValue.Span);
-                break;
-            default:
-                writer.WriteNullValue();
-                break;
-        }
     }
 }

@@ -3,24 +3,30 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sluice.ObjectStore;
 using Sluice.Validation.CustomSql;
+using Sluice.Validation.References;
 
 namespace Sluice.Validation.Filtering;
 
 /// <summary>Makes the <see cref="DuckDbDatasetCopy"/> of each evaluation from the same parts or inline rows the evaluator reads.</summary>
-internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<ValidationOptions> options, ILogger<DuckDbDatasetCopy> logger)
+internal sealed class DuckDbDatasetCopies(IObjectStore objects, IOptions<ValidationOptions> options, ILogger<DuckDbDatasetCopy> logger, WarehouseTableReader tables)
 {
     private const int CopyBufferSize = 81_920;
 
-    /// <summary>A copy of the NDJSON parts <paramref name="keys"/>, in order, with reference datasets (alias → parts).</summary>
-    public DuckDbDatasetCopy OfObjects(IReadOnlyList<string> keys, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null) =>
+    /// <summary>A copy of the NDJSON parts <paramref name="keys"/>, in order, with reference datasets by alias.</summary>
+    public DuckDbDatasetCopy OfObjects(IReadOnlyList<string> keys, IReadOnlyDictionary<string, ReferenceDataset>? references = null) =>
         new(WriteParts(keys), options.Value.CustomSql, logger, References(references));
 
-    /// <summary>A copy of inline rows (each a JSON object), with reference datasets (alias → parts).</summary>
-    public DuckDbDatasetCopy OfRows(IReadOnlyList<JsonElement> rows, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null) =>
+    /// <summary>A copy of inline rows (each a JSON object), with reference datasets by alias.</summary>
+    public DuckDbDatasetCopy OfRows(IReadOnlyList<JsonElement> rows, IReadOnlyDictionary<string, ReferenceDataset>? references = null) =>
         new(WriteRows(rows, options.Value.CustomSql), options.Value.CustomSql, logger, References(references));
 
-    private Dictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>? References(IReadOnlyDictionary<string, IReadOnlyList<string>>? references) =>
-        references?.ToDictionary(pair => pair.Key, pair => WriteParts(pair.Value), StringComparer.Ordinal);
+    private Dictionary<string, Func<string, CancellationToken, Task<IReadOnlyList<string>>>>? References(IReadOnlyDictionary<string, ReferenceDataset>? references) =>
+        references?.ToDictionary(pair => pair.Key, pair => pair.Value switch
+        {
+            ReferenceParts parts => WriteParts(parts.Keys),
+            ReferenceTable table => tables.Writer(pair.Key, table.Name),
+            _ => throw new ArgumentException($"Unknown reference dataset kind {pair.Value.GetType().Name}.", nameof(references)),
+        }, StringComparer.Ordinal);
 
     private Func<string, CancellationToken, Task<IReadOnlyList<string>>> WriteParts(IReadOnlyList<string> keys) => async (directory, cancellationToken) =>
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Grpc.Core;
 using Sluice.JsonSchema;
 using Sluice.ObjectStore;
+using Sluice.Validation.References;
 using Sluice.Validation.Rulesets;
 using Sluice.Validation.Schemas;
 using Sluice.Validation.Storage;
@@ -157,17 +158,16 @@ internal sealed class ValidationGrpcService(
 
             var rulesetVersion = 0;
             IMetricHistory? metricHistory = null;
-            IReadOnlyDictionary<string, string>? registeredReferences = null;
+            StoredRuleset? registered = null;
             if (ruleset is null)
             {
-                var registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
-                registeredReferences = registered.References;
+                registered = await rulesets.GetAsync(request.Source, version: null, context.CancellationToken).ConfigureAwait(false);
                 ruleset = RulesetRegistry.Parse(registered);
                 rulesetVersion = registered.Version;
                 // A registered ruleset evaluates the source's dataset: its dynamic rules use, and extend, its history.
                 metricHistory = await history.LoadAsync(request.Source, context.CancellationToken).ConfigureAwait(false);
             }
-            var references = await ReferencesAsync(request, registeredReferences, context.CancellationToken).ConfigureAwait(false);
+            var references = await ReferencesAsync(request, registered, context.CancellationToken).ConfigureAwait(false);
             var scorecard = request.DatasetCase == EvaluateRulesetRequest.DatasetOneofCase.InlineRows
                 ? await evaluator.EvaluateRowsAsync(ruleset, rows.Select(row => row.RootElement).ToList(), context.CancellationToken, metricHistory, references).ConfigureAwait(false)
                 : await EvaluateObjectsAsync(ruleset, request.ObjectStore, request.RulesetCase == EvaluateRulesetRequest.RulesetOneofCase.Source ? request.Source : "primary", context.CancellationToken, metricHistory, references)
@@ -194,23 +194,21 @@ internal sealed class ValidationGrpcService(
         RequestChecks.Ruleset(violations, "ruleset_text", request.RulesetText, Options.MaxRulesetLength);
         violations.ThrowIfAny();
 
-        if (request.ReferencePrefixes.Count > MaxReferenceDatasets)
+        if (request.ReferencePrefixes.Count + request.ReferenceTables.Count > MaxReferenceDatasets)
         {
-            throw FieldViolations.Single("reference_prefixes", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+            throw FieldViolations.Single("reference_prefixes", $"At most {MaxReferenceDatasets} reference datasets (reference_prefixes and reference_tables together) are accepted.");
         }
         foreach (var (alias, prefix) in request.ReferencePrefixes)
         {
-            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
-            {
-                throw FieldViolations.Single($"reference_prefixes[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
-            }
+            CheckAlias(alias, $"reference_prefixes[{alias}]");
             if (prefix.Length == 0 || prefix.Length > ObjectKey.MaxUtf8Bytes)
             {
                 throw FieldViolations.Single($"reference_prefixes[{alias}]", "Give the object store key prefix of the reference dataset's NDJSON parts.");
             }
         }
+        var tables = ReferenceTables(request.ReferenceTables, "reference_tables", request.ReferencePrefixes.ContainsKey, "reference_prefixes");
         var (ruleset, created) = await rulesets.RegisterAsync(request.Source, request.RulesetText, context.CancellationToken,
-            request.ReferencePrefixes.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal)).ConfigureAwait(false);
+            request.ReferencePrefixes.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal), tables).ConfigureAwait(false);
         if (created)
         {
             ValidationLog.RulesetRegistered(logger, ruleset.Source, ruleset.Version, ruleset.RuleCount);
@@ -277,33 +275,64 @@ internal sealed class ValidationGrpcService(
 
     private const int MaxReferenceDatasets = 8;
 
-    /// <summary>The parts of each reference dataset of the request, by alias.</summary>
-    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> ReferencesAsync(EvaluateRulesetRequest request,
-        IReadOnlyDictionary<string, string>? registered, CancellationToken cancellationToken)
+    /// <summary>
+    /// The reference datasets of the evaluation by alias: the registered ruleset's, then the request's (which replace those of
+    /// the same alias); null when there are none.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, ReferenceDataset>?> ReferencesAsync(EvaluateRulesetRequest request, StoredRuleset? registered,
+        CancellationToken cancellationToken)
     {
-        if (request.ReferenceDatasets.Count == 0 && (registered is null || registered.Count == 0))
+        var fromRegistered = registered is null ? null : await evaluator.ReferencesOfAsync(registered, cancellationToken).ConfigureAwait(false);
+        if (request.ReferenceDatasets.Count == 0 && request.ReferenceTables.Count == 0)
         {
-            return null;
+            return fromRegistered;
         }
-        if (request.ReferenceDatasets.Count > MaxReferenceDatasets)
+        if (request.ReferenceDatasets.Count + request.ReferenceTables.Count > MaxReferenceDatasets)
         {
-            throw FieldViolations.Single("reference_datasets", $"At most {MaxReferenceDatasets} reference datasets are accepted.");
+            throw FieldViolations.Single("reference_datasets", $"At most {MaxReferenceDatasets} reference datasets (reference_datasets and reference_tables together) are accepted.");
         }
-        var references = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        // The registered ruleset's references first; the request's replace those of the same alias.
-        foreach (var (alias, prefix) in registered ?? new Dictionary<string, string>())
-        {
-            references[alias] = await evaluator.ListPartsAsync(prefix, cancellationToken).ConfigureAwait(false);
-        }
+        var references = fromRegistered is null
+            ? new Dictionary<string, ReferenceDataset>(StringComparer.Ordinal)
+            : new Dictionary<string, ReferenceDataset>(fromRegistered, StringComparer.Ordinal);
         foreach (var (alias, location) in request.ReferenceDatasets)
         {
-            if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
-            {
-                throw FieldViolations.Single($"reference_datasets[{alias}]", "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
-            }
-            references[alias] = await PartsAsync(location, $"reference_datasets[{alias}]", cancellationToken).ConfigureAwait(false);
+            CheckAlias(alias, $"reference_datasets[{alias}]");
+            references[alias] = new ReferenceParts(await PartsAsync(location, $"reference_datasets[{alias}]", cancellationToken).ConfigureAwait(false));
+        }
+        foreach (var (alias, table) in ReferenceTables(request.ReferenceTables, "reference_tables", request.ReferenceDatasets.ContainsKey, "reference_datasets"))
+        {
+            references[alias] = new ReferenceTable(table);
         }
         return references;
+    }
+
+    /// <summary>The warehouse tables of a request by alias, each alias and name checked; an alias may not also name a dataset of <paramref name="otherField"/>.</summary>
+    private static Dictionary<string, WarehouseTableName> ReferenceTables(IDictionary<string, WarehouseTable> requested, string field, Func<string, bool> inOtherField, string otherField)
+    {
+        var tables = new Dictionary<string, WarehouseTableName>(StringComparer.Ordinal);
+        foreach (var (alias, table) in requested)
+        {
+            var name = $"{field}[{alias}]";
+            CheckAlias(alias, name);
+            if (inOtherField(alias))
+            {
+                throw FieldViolations.Single(name, $"The alias '{alias}' is also in {otherField}: an alias names one reference dataset.");
+            }
+            if (WarehouseTableName.Problem(table.Database, table.Table) is { } problem)
+            {
+                throw FieldViolations.Single(name, problem);
+            }
+            tables[alias] = new WarehouseTableName(table.Database, table.Table);
+        }
+        return tables;
+    }
+
+    private static void CheckAlias(string alias, string field)
+    {
+        if (!IsAlias(alias) || string.Equals(alias, "primary", StringComparison.OrdinalIgnoreCase))
+        {
+            throw FieldViolations.Single(field, "An alias is letters, digits and '_', starts with a letter, is at most 64 characters and is not 'primary'.");
+        }
     }
 
     private static bool IsAlias(string alias) =>
@@ -346,7 +375,7 @@ internal sealed class ValidationGrpcService(
     }
 
     private async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, ObjectStoreDataset location, string datasetName, CancellationToken cancellationToken,
-        IMetricHistory? metricHistory, IReadOnlyDictionary<string, IReadOnlyList<string>>? references)
+        IMetricHistory? metricHistory, IReadOnlyDictionary<string, ReferenceDataset>? references)
     {
         var keys = await PartsAsync(location, "object_store", cancellationToken).ConfigureAwait(false);
         try
@@ -420,5 +449,6 @@ internal sealed class ValidationGrpcService(
         RuleCount = ruleset.RuleCount,
         CreatedAt = Timestamp.FromDateTimeOffset(ruleset.CreatedAt),
         ReferencePrefixes = { ruleset.References.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal) },
+        ReferenceTables = { ruleset.ReferenceTables.ToDictionary(pair => pair.Key, pair => new WarehouseTable { Database = pair.Value.Database, Table = pair.Value.Table }, StringComparer.Ordinal) },
     };
 }

@@ -58,13 +58,9 @@ internal sealed class DatasetLandedConsumer(
     private async Task<DatasetValidated> ScoreAsync(DatasetLanded landed, StoredRuleset registered, CancellationToken cancellationToken)
     {
         var metricHistory = await history.LoadAsync(landed.Source, cancellationToken).ConfigureAwait(false);
-        var references = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var (alias, prefix) in registered.References)
-        {
-            references[alias] = await evaluator.ListPartsAsync(prefix, cancellationToken).ConfigureAwait(false);
-        }
+        var references = await evaluator.ReferencesOfAsync(registered, cancellationToken).ConfigureAwait(false);
         var scorecard = await evaluator.EvaluateObjectsAsync(RulesetRegistry.Parse(registered), landed.ObjectKeys, landed.Source, cancellationToken, metricHistory,
-            references.Count == 0 ? null : references).ConfigureAwait(false);
+            references).ConfigureAwait(false);
         await history.RecordAsync(landed.Source, scorecard, cancellationToken).ConfigureAwait(false);
         return new DatasetValidated
         {

@@ -3,6 +3,8 @@ using Sluice.DataQuality.Data;
 using Sluice.DataQuality.Evaluation;
 using Sluice.ObjectStore;
 using Sluice.Validation.Filtering;
+using Sluice.Validation.References;
+using Sluice.Validation.Storage;
 using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
 
 namespace Sluice.Validation.Rulesets;
@@ -35,11 +37,30 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
         return keys;
     }
 
+    /// <summary>The reference datasets of a registered ruleset by alias (each prefix listed now), or null when it has none.</summary>
+    public async Task<IReadOnlyDictionary<string, ReferenceDataset>?> ReferencesOfAsync(StoredRuleset ruleset, CancellationToken cancellationToken)
+    {
+        if (ruleset.References.Count == 0 && ruleset.ReferenceTables.Count == 0)
+        {
+            return null;
+        }
+        var references = new Dictionary<string, ReferenceDataset>(StringComparer.Ordinal);
+        foreach (var (alias, prefix) in ruleset.References)
+        {
+            references[alias] = new ReferenceParts(await ListPartsAsync(prefix, cancellationToken).ConfigureAwait(false));
+        }
+        foreach (var (alias, table) in ruleset.ReferenceTables)
+        {
+            references[alias] = new ReferenceTable(table);
+        }
+        return references;
+    }
+
     /// <summary>Evaluates the objects <paramref name="keys"/>, read in order as one table.</summary>
     /// <exception cref="ObjectNotFoundException">A part does not exist.</exception>
     /// <exception cref="InvalidDataException">A line of a part is not a JSON object; the message names the part's key and the line.</exception>
     public async Task<Scorecard> EvaluateObjectsAsync(DqdlRuleset ruleset, IReadOnlyList<string> keys, string datasetName, CancellationToken cancellationToken,
-        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
+        IMetricHistory? history = null, IReadOnlyDictionary<string, ReferenceDataset>? references = null)
     {
         // Parts are opened one at a time, in order, so the last one opened is the one being read.
         var current = -1;
@@ -67,7 +88,7 @@ internal sealed class DatasetEvaluator(IObjectStore objects, TimeProvider time, 
 
     /// <summary>Evaluates rows that are each a JSON object.</summary>
     public async Task<Scorecard> EvaluateRowsAsync(DqdlRuleset ruleset, IReadOnlyList<JsonElement> rows, CancellationToken cancellationToken,
-        IMetricHistory? history = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? references = null)
+        IMetricHistory? history = null, IReadOnlyDictionary<string, ReferenceDataset>? references = null)
     {
         var copy = customSql is null ? copies.OfRows(rows, references) : null;
         try

@@ -1,4 +1,5 @@
 using Sluice.DataQuality.Parsing;
+using Sluice.Validation.References;
 using Sluice.Validation.Storage;
 using DqdlRuleset = Sluice.DataQuality.Model.Ruleset;
 
@@ -11,10 +12,11 @@ internal sealed class RulesetRegistry(IValidationStore store, TimeProvider time)
 
     /// <exception cref="DqdlParseException">The text is not a valid DQDL ruleset.</exception>
     public async Task<(StoredRuleset Ruleset, bool Created)> RegisterAsync(string source, string rulesetText, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? references = null)
+        IReadOnlyDictionary<string, string>? references = null, IReadOnlyDictionary<string, WarehouseTableName>? referenceTables = null)
     {
         var parsed = DqdlParser.Parse(rulesetText);
-        return await store.AddRulesetAsync(source, rulesetText, parsed.Rules.Count, references ?? new Dictionary<string, string>(), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return await store.AddRulesetAsync(source, rulesetText, parsed.Rules.Count, references ?? new Dictionary<string, string>(),
+            referenceTables ?? new Dictionary<string, WarehouseTableName>(), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The ruleset version (the current one when null), or null when there is none.</summary>

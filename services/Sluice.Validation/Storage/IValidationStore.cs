@@ -1,3 +1,5 @@
+using Sluice.Validation.References;
+
 namespace Sluice.Validation.Storage;
 
 /// <summary>A registered schema version with its text.</summary>
@@ -6,10 +8,15 @@ internal sealed record StoredSchema(string Name, int Version, string SchemaJson,
 /// <summary>A registered schema version without its text (what listings return).</summary>
 internal sealed record StoredSchemaInfo(string Name, int Version, int SchemaLength, DateTimeOffset CreatedAt);
 
-/// <summary>A registered ruleset version of a source, with the reference datasets (alias → object store prefix) its multi-dataset rules use.</summary>
+/// <summary>
+/// A registered ruleset version of a source, with the reference datasets its multi-dataset rules use: object store
+/// prefixes and warehouse tables, by alias (an alias is in one map only).
+/// </summary>
 internal sealed record StoredRuleset(string Source, int Version, string RulesetText, int RuleCount, DateTimeOffset CreatedAt)
 {
     public IReadOnlyDictionary<string, string> References { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, WarehouseTableName> ReferenceTables { get; init; } = new Dictionary<string, WarehouseTableName>();
 }
 
 /// <summary>Where listing resumes: after this schema version (keyset pagination).</summary>
@@ -40,7 +47,7 @@ internal interface IValidationStore
     /// next version); text equal to the current one returns it with Created = false.
     /// </summary>
     Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
-        DateTimeOffset now, CancellationToken cancellationToken);
+        IReadOnlyDictionary<string, WarehouseTableName> referenceTables, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>The version (the current one when null), or null when there is none.</summary>
     Task<StoredRuleset?> GetRulesetAsync(string source, int? version, CancellationToken cancellationToken);

@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 
+using Sluice.Validation.References;
+
 namespace Sluice.Validation.Storage;
 
 /// <summary>
@@ -103,7 +105,7 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
     }
 
     public async Task<(StoredRuleset Ruleset, bool Created)> AddRulesetAsync(string source, string rulesetText, int ruleCount, IReadOnlyDictionary<string, string> references,
-        DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, WarehouseTableName> referenceTables, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -112,12 +114,13 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
             using var transaction = connection.BeginTransaction(deferred: false);
             var current = ReadRuleset(connection, transaction, source, version: null);
             if (current is not null && current.RulesetText == rulesetText
-                && current.References.Count == references.Count && references.All(pair => current.References.TryGetValue(pair.Key, out var prefix) && prefix == pair.Value))
+                && current.References.Count == references.Count && references.All(pair => current.References.TryGetValue(pair.Key, out var prefix) && prefix == pair.Value)
+                && current.ReferenceTables.Count == referenceTables.Count && referenceTables.All(pair => current.ReferenceTables.TryGetValue(pair.Key, out var table) && table == pair.Value))
             {
                 return (current, false);
             }
 
-            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now)) { References = references };
+            var ruleset = new StoredRuleset(source, (current?.Version ?? 0) + 1, rulesetText, ruleCount, TruncateToMilliseconds(now)) { References = references, ReferenceTables = referenceTables };
             foreach (var (alias, prefix) in references)
             {
                 using var reference = Command(connection, transaction,
@@ -126,6 +129,17 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 reference.Parameters.AddWithValue("$version", ruleset.Version);
                 reference.Parameters.AddWithValue("$alias", alias);
                 reference.Parameters.AddWithValue("$prefix", prefix);
+                reference.ExecuteNonQuery();
+            }
+            foreach (var (alias, table) in referenceTables)
+            {
+                using var reference = Command(connection, transaction,
+                    "INSERT INTO ruleset_reference_tables (source, version, alias, database_name, table_name) VALUES ($source, $version, $alias, $database, $table)");
+                reference.Parameters.AddWithValue("$source", source);
+                reference.Parameters.AddWithValue("$version", ruleset.Version);
+                reference.Parameters.AddWithValue("$alias", alias);
+                reference.Parameters.AddWithValue("$database", table.Database);
+                reference.Parameters.AddWithValue("$table", table.Table);
                 reference.ExecuteNonQuery();
             }
             using (var insert = Command(connection, transaction,
@@ -188,6 +202,14 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 version INTEGER NOT NULL,
                 alias TEXT NOT NULL,
                 key_prefix TEXT NOT NULL,
+                PRIMARY KEY (source, version, alias)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS ruleset_reference_tables (
+                source TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                alias TEXT NOT NULL,
+                database_name TEXT NOT NULL,
+                table_name TEXT NOT NULL,
                 PRIMARY KEY (source, version, alias)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS metric_history (
@@ -343,7 +365,19 @@ internal sealed class SqliteValidationStore : IValidationStore, IDisposable
                 map[reader.GetString(0)] = reader.GetString(1);
             }
         }
-        return ruleset with { References = map };
+        using var tables = Command(connection, transaction,
+            "SELECT alias, database_name, table_name FROM ruleset_reference_tables WHERE source = $source AND version = $version ORDER BY alias");
+        tables.Parameters.AddWithValue("$source", ruleset.Source);
+        tables.Parameters.AddWithValue("$version", ruleset.Version);
+        var tableMap = new Dictionary<string, WarehouseTableName>(StringComparer.Ordinal);
+        using (var reader = tables.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tableMap[reader.GetString(0)] = new WarehouseTableName(reader.GetString(1), reader.GetString(2));
+            }
+        }
+        return ruleset with { References = map, ReferenceTables = tableMap };
     }
 
     private static int NextSchemaVersion(SqliteConnection connection, SqliteTransaction transaction, string name)
