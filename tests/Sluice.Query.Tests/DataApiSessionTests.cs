@@ -27,8 +27,8 @@ public sealed class SessionClockFixture : IAsyncLifetime
 /// <summary>
 /// Data API sessions on the embedded engine through gRPC (the held connection keeps temporary
 /// tables, SET values and transactions; the keep-alive runs on the manager's clock), and through
-/// the current AWS SDK for JavaScript. Debian's AWS CLI 2.9.19 cannot take part: its botocore model
-/// (2019-12-20 as of early 2023) has neither SessionKeepAliveSeconds nor SessionId.
+/// the current AWS SDK for JavaScript. Debian's AWS CLI 2.9.19 cannot take part (its botocore model, as of early
+/// 2023, has neither SessionKeepAliveSeconds nor SessionId): DataApiCliCurrentModelTests uses the AWS CLI v1 instead.
 /// </summary>
 public sealed class DataApiSessionTests(SessionClockFixture fixture) : IClassFixture<SessionClockFixture>
 {
