@@ -69,8 +69,9 @@ start_postgres() {
       pg_createcluster "$pg_version" "$pg_cluster" >/dev/null
     fi
     log "starting PostgreSQL $pg_version/$pg_cluster on localhost:$pg_port"
-    # listen_addresses on the command line overrides postgresql.conf: loopback only, whatever it says.
-    pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=localhost"
+    # Options on the command line override postgresql.conf: loopback only, whatever it says, and room for
+    # the connection pools of the many hosts (query replicas, gateways, sagas) test classes run in parallel.
+    pg_ctlcluster "$pg_version" "$pg_cluster" start -o "-c listen_addresses=localhost -c max_connections=400"
     touch "$state_dir/postgres.started"
     wait_for 30 pg_isready -q -h 127.0.0.1 -p "$pg_port" || { log "PostgreSQL did not become ready"; return 1; }
   fi

@@ -94,11 +94,15 @@ public class QueryGrpcService(QueryOperations operations)
     public virtual Task<DescribeTableResponse> DescribeTable(DescribeTableRequest request, ServerCallContext context) =>
         operations.DescribeTableAsync(request, context.CancellationToken);
 
-    /// <summary>StreamStatementResultResponse messages: the metadata, then each stored batch as it is.</summary>
+    /// <summary>
+    /// StreamStatementResultResponse messages: the metadata, then each stored batch as it is. A statement still running
+    /// is followed: its batches go out as it writes them (the metadata's total_num_rows is then -1), and the stream ends
+    /// when the result is whole, or with the statement's error if it stops first.
+    /// </summary>
     public virtual async Task StreamStatementResult(StreamStatementResultRequest request, IServerStreamWriter<SerializedMessage> responseStream, ServerCallContext context)
     {
-        var result = operations.Statements.GetResult(request.Id);
         var token = context.CancellationToken;
+        var result = await operations.Statements.OpenResultStreamAsync(request.Id, token).ConfigureAwait(false);
         var metadata = new StreamStatementResultResponse
         {
             Metadata = new ResultMetadata { ColumnMetadata = { result.Columns }, TotalNumRows = result.TotalRows },
@@ -109,18 +113,25 @@ public class QueryGrpcService(QueryOperations operations)
         // FlushThreshold bytes are waiting. Each flush still waits for the reader's flow-control
         // window, so a slow reader holds the server to a few batches in memory.
         var pending = 0;
-        // The result file holds each batch as a serialized RecordBatch, which is byte for byte the
-        // `batch` field of a StreamStatementResultResponse once its field header is put in front.
-        await foreach (var stored in result.ReadAllSerializedAsync(BatchFieldHeader.MaxLength, token).ConfigureAwait(false))
+        try
         {
-            var message = BatchFieldHeader.Prepend(stored, stored.Length - BatchFieldHeader.MaxLength);
-            pending += message.Length;
-            responseStream.WriteOptions = pending < FlushThreshold ? BufferedWrite : null;
-            if (responseStream.WriteOptions is null)
+            // The result file holds each batch as a serialized RecordBatch, which is byte for byte the
+            // `batch` field of a StreamStatementResultResponse once its field header is put in front.
+            await foreach (var stored in result.ReadAllSerializedAsync(BatchFieldHeader.MaxLength, token).ConfigureAwait(false))
             {
-                pending = 0;
+                var message = BatchFieldHeader.Prepend(stored, stored.Length - BatchFieldHeader.MaxLength);
+                pending += message.Length;
+                responseStream.WriteOptions = pending < FlushThreshold ? BufferedWrite : null;
+                if (responseStream.WriteOptions is null)
+                {
+                    pending = 0;
+                }
+                await responseStream.WriteAsync(new SerializedMessage(message), token).ConfigureAwait(false);
             }
-            await responseStream.WriteAsync(new SerializedMessage(message), token).ConfigureAwait(false);
+        }
+        catch (ResultAbandonedException)
+        {
+            throw await operations.Statements.AbandonedResultErrorAsync(request.Id, token).ConfigureAwait(false);
         }
     }
 

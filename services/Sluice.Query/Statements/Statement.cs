@@ -54,6 +54,9 @@ public sealed class StatementPart(string id, string sql, DateTimeOffset createdA
 
     public StoredResult? Result { get; internal set; }
 
+    /// <summary>The result while the part writes it (followed by StreamStatementResult); null before and once it ended.</summary>
+    internal ResultTail? Tail { get; set; }
+
     /// <summary>The query id the warehouse gave this part when it started (Redshift's RedshiftQueryId); 0 before.</summary>
     public long QueryId { get; internal set; }
 

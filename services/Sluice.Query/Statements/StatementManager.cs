@@ -484,6 +484,7 @@ public sealed partial class StatementManager : IDisposable
             var columns = engine.DescribeColumns(reader);
             var path = Path.Combine(_options.ResultsDirectory, part.Id.Replace(':', '_') + ".batches");
             await using var writer = new ResultWriter(path, columns, Math.Max(1, _options.ResultPageRows), _options.ResultPageBytes, _options.MaxResultSizeBytes);
+            statement.UpdatePart(part, _time.GetUtcNow(), p => p.Tail = writer.Tail);
             var fieldCount = columns.Count;
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
@@ -505,6 +506,7 @@ public sealed partial class StatementManager : IDisposable
         {
             p.HasResultSet = result is not null;
             p.Result = result;
+            p.Tail = null;
             p.ResultRows = rows;
             p.Status = StatementStatus.Finished;
             p.EndedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -64,32 +64,8 @@ public sealed class StoredResult
     /// so a caller can put a field header in front without copying; the buffer is reused for the
     /// next batch once the consumer asks for it.
     /// </summary>
-    public async IAsyncEnumerable<Memory<byte>> ReadAllSerializedAsync(int reservedPrefix,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(reservedPrefix);
-        await using var file = OpenFile(bufferSize: 1);
-        var buffer = Array.Empty<byte>();
-        try
-        {
-            foreach (var batch in _batches)
-            {
-                var length = reservedPrefix + batch.Length;
-                if (buffer.Length < length)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(length);
-                }
-                file.Position = batch.Offset;
-                await file.ReadExactlyAsync(buffer.AsMemory(reservedPrefix, batch.Length), cancellationToken).ConfigureAwait(false);
-                yield return buffer.AsMemory(0, length);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public IAsyncEnumerable<Memory<byte>> ReadAllSerializedAsync(int reservedPrefix, CancellationToken cancellationToken) =>
+        ResultFile.ReadSerializedAsync(OpenFile, (index, _) => ValueTask.FromResult(index < _batches.Count ? _batches[index] : (BatchLocation?)null), reservedPrefix, cancellationToken);
 
     internal void Delete()
     {
@@ -103,18 +79,7 @@ public sealed class StoredResult
         }
     }
 
-    private FileStream OpenFile(int bufferSize)
-    {
-        try
-        {
-            return new(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        }
-        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // Retention removed the result between the request's lookup and this read.
-            throw new QueryException(QueryErrorType.ResourceNotFoundException, "The statement's result is no longer kept: its retention period ended.");
-        }
-    }
+    private FileStream OpenFile(int bufferSize) => ResultFile.Open(_path, bufferSize);
 
     private static async Task<RecordBatch> ReadAsync(FileStream file, BatchLocation location, CancellationToken cancellationToken)
     {
@@ -125,7 +90,10 @@ public sealed class StoredResult
     }
 }
 
-/// <summary>Writes a result file batch by batch while the engine's reader advances.</summary>
+/// <summary>
+/// Writes a result file batch by batch while the engine's reader advances. Each batch is flushed to the file before it
+/// is announced on <see cref="Tail"/>, so a reader following the result never reads past what is written.
+/// </summary>
 internal sealed class ResultWriter : IAsyncDisposable
 {
     private readonly string _path;
@@ -149,7 +117,11 @@ internal sealed class ResultWriter : IAsyncDisposable
         _maxBytes = maxBytes;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
+        Tail = new ResultTail(path, columns);
     }
+
+    /// <summary>The result as written so far, for readers that follow it while the statement runs.</summary>
+    public ResultTail Tail { get; }
 
     public void Add(Record record)
     {
@@ -177,7 +149,9 @@ internal sealed class ResultWriter : IAsyncDisposable
         }
         _file.Flush();
         _completed = true;
-        return new StoredResult(_path, _columns, _batches, _totalRows, _file.Position);
+        var result = new StoredResult(_path, _columns, _batches, _totalRows, _file.Position);
+        Tail.End(result);
+        return result;
     }
 
     public async ValueTask DisposeAsync()
@@ -185,6 +159,7 @@ internal sealed class ResultWriter : IAsyncDisposable
         await _file.DisposeAsync().ConfigureAwait(false);
         if (!_completed)
         {
+            Tail.End(null);
             File.Delete(_path);
         }
     }
@@ -193,8 +168,132 @@ internal sealed class ResultWriter : IAsyncDisposable
     {
         var offset = _file.Position;
         _current.WriteTo(_file);
-        _batches.Add(new BatchLocation(offset, (int)(_file.Position - offset), _current.Records.Count));
+        var location = new BatchLocation(offset, (int)(_file.Position - offset), _current.Records.Count);
+        _batches.Add(location);
+        _file.Flush();
+        Tail.Append(location);
         _current = new RecordBatch();
         _currentBytes = 0;
+    }
+}
+
+/// <summary>
+/// A result while its statement writes it: the batches flushed so far, and its end. StreamStatementResult follows it,
+/// so a caller gets rows while the statement still runs rather than once it has written its whole result.
+/// </summary>
+internal sealed class ResultTail(string path, IReadOnlyList<ColumnMetadata> columns)
+{
+    private readonly Lock _sync = new();
+    private readonly List<BatchLocation> _batches = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ended;
+    private StoredResult? _result;
+
+    public IReadOnlyList<ColumnMetadata> Columns { get; } = columns;
+
+    /// <summary>
+    /// Every batch in order, as <see cref="StoredResult.ReadAllSerializedAsync"/> gives them, waiting for each until the
+    /// statement writes it; ends when the whole result is written.
+    /// </summary>
+    /// <exception cref="ResultAbandonedException">The statement stopped writing before the result was whole (it failed or was cancelled).</exception>
+    public IAsyncEnumerable<Memory<byte>> ReadAllSerializedAsync(int reservedPrefix, CancellationToken cancellationToken) =>
+        ResultFile.ReadSerializedAsync(bufferSize => ResultFile.Open(path, bufferSize), NextAsync, reservedPrefix, cancellationToken);
+
+    internal void Append(BatchLocation location)
+    {
+        TaskCompletionSource changed;
+        lock (_sync)
+        {
+            _batches.Add(location);
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    /// <summary>The result is whole (<paramref name="result"/>), or abandoned (null).</summary>
+    internal void End(StoredResult? result)
+    {
+        TaskCompletionSource changed;
+        lock (_sync)
+        {
+            _ended = true;
+            _result = result;
+            changed = _changed;
+        }
+        changed.TrySetResult();
+    }
+
+    private async ValueTask<BatchLocation?> NextAsync(int index, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_sync)
+            {
+                if (index < _batches.Count)
+                {
+                    return _batches[index];
+                }
+                if (_ended)
+                {
+                    return _result is not null ? null : throw new ResultAbandonedException();
+                }
+                changed = _changed.Task;
+            }
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A followed result's statement stopped writing it before it was whole.</summary>
+internal sealed class ResultAbandonedException() : Exception("The statement stopped before its result was whole.");
+
+/// <summary>Reading the batches of a result file.</summary>
+internal static class ResultFile
+{
+    public static FileStream Open(string path, int bufferSize)
+    {
+        try
+        {
+            return new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Retention removed the result between the request's lookup and this read.
+            throw new QueryException(QueryErrorType.ResourceNotFoundException, "The statement's result is no longer kept: its retention period ended.");
+        }
+    }
+
+    /// <summary>
+    /// The batches <paramref name="next"/> gives (by index, null after the last) as their stored encoding, unparsed.
+    /// Each item is <paramref name="reservedPrefix"/> free bytes followed by the batch, so a caller can put a field
+    /// header in front without copying; the buffer is reused for the next batch once the consumer asks for it.
+    /// </summary>
+    public static async IAsyncEnumerable<Memory<byte>> ReadSerializedAsync(Func<int, FileStream> open, Func<int, CancellationToken, ValueTask<BatchLocation?>> next,
+        int reservedPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(reservedPrefix);
+        await using var file = open(1);
+        var buffer = Array.Empty<byte>();
+        try
+        {
+            for (var index = 0; await next(index, cancellationToken).ConfigureAwait(false) is { } batch; index++)
+            {
+                var length = reservedPrefix + batch.Length;
+                if (buffer.Length < length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+                file.Position = batch.Offset;
+                await file.ReadExactlyAsync(buffer.AsMemory(reservedPrefix, batch.Length), cancellationToken).ConfigureAwait(false);
+                yield return buffer.AsMemory(0, length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

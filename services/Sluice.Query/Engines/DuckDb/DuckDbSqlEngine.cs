@@ -113,6 +113,9 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
     public DbCommand CreateCommand(DbConnection connection, string sql, IReadOnlyList<SqlParameter> parameters)
     {
         var command = ((DuckDBConnection)connection).CreateCommand();
+        // Rows are produced as the reader asks for them, not materialized whole first: the result writer (and a
+        // stream following it) starts at the first rows, and a huge result costs no more memory than a few chunks.
+        command.UseStreamingMode = true;
         if (parameters.Count == 0)
         {
             command.CommandText = sql;
