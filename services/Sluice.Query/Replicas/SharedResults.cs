@@ -28,15 +28,28 @@ public sealed class SharedResults
     /// <summary>Results stay with the process that wrote them (the embedded profile).</summary>
     public static SharedResults None { get; } = new(null, "");
 
+    /// <summary>Whether results go to the object store.</summary>
+    public bool IsShared => _store is not null;
+
     /// <summary>Copies a finished part's result file to the object store.</summary>
+    /// <exception cref="QueryException">ExecuteStatementException naming the object store when the copy fails.</exception>
     internal async Task ShareAsync(string partId, StoredResult result, CancellationToken cancellationToken)
     {
         if (_store is null)
         {
             return;
         }
-        await using var file = new FileStream(result.FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
-        await _store.PutAsync(KeyOf(partId), file, "application/x-protobuf", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var file = new FileStream(result.FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
+            await _store.PutAsync(KeyOf(partId), file, "application/x-protobuf", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Not FINISHED with a result no other replica could read.
+            throw new QueryException(QueryErrorType.ExecuteStatementException,
+                $"The result could not be copied to the object store (Sluice:ObjectStore) for the other replicas ({ReplicaOptions.SectionName}:ShareResults): {exception.Message}");
+        }
     }
 
     /// <summary>

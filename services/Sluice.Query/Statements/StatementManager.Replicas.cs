@@ -194,7 +194,7 @@ public sealed partial class StatementManager
     /// <summary>Deletes the shared copies of results that were discarded or expired, in the background.</summary>
     private void ForgetSharedResults(IReadOnlyCollection<string> partIds)
     {
-        if (partIds.Count == 0)
+        if (partIds.Count == 0 || !_replicas.Results.IsShared)
         {
             return;
         }

@@ -112,7 +112,9 @@ public sealed class QueryReplicaTests(StateDatabaseFixture database) : IClassFix
     /// <summary>
     /// 200 SubmitStatement commands, each sent twice with one message id (a redelivery the broker
     /// may hand to either replica): each statement inserts its id into a table whose key is the
-    /// statement id, so a second run would fail on the key, and each runs exactly once.
+    /// statement id, so a second run would fail on the key, and each runs exactly once. Every one
+    /// of the 400 deliveries is handled, and none is refused (the inbox in PostgreSQL drops the
+    /// second delivery on either replica, so no StatementFailed is published for a statement that runs).
     /// </summary>
     [Fact]
     public async Task SubmitStatement_200CommandsEachDeliveredTwiceToTwoReplicas_EachRunsOnce()
@@ -125,21 +127,45 @@ public sealed class QueryReplicaTests(StateDatabaseFixture database) : IClassFix
         }
         await using var a = await StartReplicaAsync();
         await using var b = await StartReplicaAsync();
-        var bus = a.Services.GetRequiredService<IBus>();
-        var endpoint = await bus.GetSendEndpoint(new Uri("queue:SubmitStatement"));
+        var bus = a.Services.GetRequiredService<IBusControl>();
         var ids = Enumerable.Range(0, Count).Select(_ => Guid.NewGuid().ToString()).ToList();
+        var messageIds = ids.Select(_ => NewId.NextGuid()).ToList();
+        var deliveries = new DeliveryCounter(messageIds.ToHashSet());
+        using var onA = bus.ConnectConsumeObserver(deliveries);
+        using var onB = b.Services.GetRequiredService<IBusControl>().ConnectConsumeObserver(deliveries);
+        var failures = new List<string>();
+        var sentinel = Guid.NewGuid().ToString();
+        var sentinelSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failed = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), null, endpoint => endpoint.Handler<StatementFailed>(context =>
+        {
+            lock (failures)
+            {
+                failures.Add(context.Message.StatementId);
+            }
+            if (context.Message.StatementId == sentinel)
+            {
+                sentinelSeen.TrySetResult();
+            }
+            return Task.CompletedTask;
+        }));
+        await failed.Ready.WaitAsync(Timeout);
+        var endpoint = await bus.GetSendEndpoint(new Uri("queue:SubmitStatement"));
 
-        foreach (var id in ids)
+        for (var i = 0; i < Count; i++)
         {
             var submit = new SubmitStatement
             {
-                StatementId = id, Database = Warehouse, Sql = $"INSERT INTO {table} (statement_id) VALUES (:id)", Parameters = new Dictionary<string, string> { ["id"] = id },
+                StatementId = ids[i], Database = Warehouse, Sql = $"INSERT INTO {table} (statement_id) VALUES (:id)", Parameters = new Dictionary<string, string> { ["id"] = ids[i] },
             };
-            var messageId = NewId.NextGuid();
-            await endpoint.Send(submit, context => context.MessageId = messageId);
-            await endpoint.Send(submit, context => context.MessageId = messageId);
+            await endpoint.Send(submit, context => context.MessageId = messageIds[i]);
+            await endpoint.Send(submit, context => context.MessageId = messageIds[i]);
         }
         var ended = await WaitForEndedAsync(ids);
+        await WaitUntilAsync(() => Task.FromResult(deliveries.Count == 2 * Count), () => $"{2 * Count} deliveries expected; {deliveries}");
+        // Published after every delivery was handled: once it arrives, any refusal would have too.
+        await bus.Publish(new StatementFailed { StatementId = sentinel, Error = "sentinel", FailedAt = DateTimeOffset.UtcNow });
+        await sentinelSeen.Task.WaitAsync(Timeout);
+        await failed.StopAsync();
 
         Assert.All(ended, statement => Assert.True(statement.Status == "FINISHED", $"{statement.Id} ended {statement.Status}: {statement.Error}"));
         await using var check = await OpenWarehouseAsync();
@@ -147,6 +173,7 @@ public sealed class QueryReplicaTests(StateDatabaseFixture database) : IClassFix
         Assert.Equal(Count, await ScalarAsync<long>(check, $"SELECT count(*) FROM {table} WHERE statement_id = ANY(@ids)", new NpgsqlParameter("ids", ids.ToArray())));
         // Both replicas consumed: the commands were competed for, not all taken by one.
         Assert.Equal(2, ended.Select(s => s.Runner).Distinct().Count());
+        Assert.Equal([sentinel], failures);
     }
 
     /// <summary>
@@ -336,6 +363,51 @@ public sealed class QueryReplicaTests(StateDatabaseFixture database) : IClassFix
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddRange(parameters);
         return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Counts handled deliveries of SubmitStatement messages with the given ids (those the inbox dropped included).</summary>
+    private sealed class DeliveryCounter(HashSet<Guid> messageIds) : IConsumeObserver
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task PreConsume<T>(ConsumeContext<T> context)
+            where T : class => Task.CompletedTask;
+
+        public Task PostConsume<T>(ConsumeContext<T> context)
+            where T : class
+        {
+            if (context.Message is SubmitStatement && context.MessageId is { } id && messageIds.Contains(id))
+            {
+                Interlocked.Increment(ref _count);
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
+            where T : class
+        {
+            if (context.Message is SubmitStatement && context.MessageId is { } id && messageIds.Contains(id))
+            {
+                lock (Faults)
+                {
+                    Faults.Add(exception.GetType().Name + ": " + exception.Message);
+                }
+            }
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Why deliveries failed (each is then retried or dead-lettered).</summary>
+        public List<string> Faults { get; } = [];
+
+        public override string ToString()
+        {
+            lock (Faults)
+            {
+                return $"{Count} of the deliveries handled, {Faults.Count} faulted: " + string.Join(" | ", Faults.Distinct().Take(5));
+            }
+        }
     }
 
     public void Dispose()
