@@ -13,6 +13,7 @@ using Sluice.Query.Engines.Redshift;
 using Sluice.Query.Grpc;
 using Sluice.Query.Loading;
 using Sluice.Query.Persistence;
+using Sluice.Query.Replicas;
 using Sluice.Query.StateMachines;
 using Sluice.Query.Statements;
 using Sluice.Query.V1;
@@ -39,7 +40,7 @@ public static class QueryServiceHosting
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
         services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
-            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>())
+            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<ReplicaServices>().ReplicaId)
             : _ => new InMemoryStatementStore());
         services.TryAddSingleton<IMessageInbox>(store == StateStoreKind.Postgres
             ? sp => new PostgresMessageInbox(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<TimeProvider>())
@@ -50,6 +51,7 @@ public static class QueryServiceHosting
         services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
         builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag, StateDatabaseHealthCheck.Tag);
+        builder.AddQueryReplicas(store); // Before the recovery: the lease outlives its last writes.
         services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();

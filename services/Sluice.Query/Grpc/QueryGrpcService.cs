@@ -37,13 +37,14 @@ public class QueryGrpcService(QueryOperations operations)
         operations.BatchExecuteStatementAsync(request, Caller(context));
 
     public virtual Task<DescribeStatementResponse> DescribeStatement(DescribeStatementRequest request, ServerCallContext context) =>
-        Task.FromResult(operations.DescribeStatement(request));
+        operations.DescribeStatementAsync(request, context.CancellationToken);
 
     /// <summary>A GetStatementResultResponse, its records copied from the result file as they are.</summary>
     public virtual async Task<SerializedMessage> GetStatementResult(GetStatementResultRequest request, ServerCallContext context)
     {
-        operations.RequireResultFormat(request.Id, ResultFormats.Json);
-        var (result, index, next) = operations.Statements.ResolvePage(request.Id, request.NextToken is { Length: > 0 } token ? token : null);
+        await operations.RequireResultFormatAsync(request.Id, ResultFormats.Json, context.CancellationToken).ConfigureAwait(false);
+        var (result, index, next) = await operations.Statements.ResolvePageAsync(request.Id, request.NextToken is { Length: > 0 } token ? token : null, context.CancellationToken)
+            .ConfigureAwait(false);
         var fields = new GetStatementResultResponse
         {
             ColumnMetadata = { result.Columns },
@@ -77,10 +78,10 @@ public class QueryGrpcService(QueryOperations operations)
         operations.GetStatementResultV2Async(request, context.CancellationToken);
 
     public virtual Task<CancelStatementResponse> CancelStatement(CancelStatementRequest request, ServerCallContext context) =>
-        operations.CancelStatementAsync(request);
+        operations.CancelStatementAsync(request, context.CancellationToken);
 
     public virtual Task<ListStatementsResponse> ListStatements(ListStatementsRequest request, ServerCallContext context) =>
-        Task.FromResult(operations.ListStatements(request, Caller(context)));
+        operations.ListStatementsAsync(request, Caller(context), context.CancellationToken);
 
     public virtual Task<ListDatabasesResponse> ListDatabases(ListDatabasesRequest request, ServerCallContext context) =>
         operations.ListDatabasesAsync(request, context.CancellationToken);
@@ -96,8 +97,9 @@ public class QueryGrpcService(QueryOperations operations)
 
     /// <summary>
     /// StreamStatementResultResponse messages: the metadata, then each stored batch as it is. A statement still running
-    /// is followed: its batches go out as it writes them (the metadata's total_num_rows is then -1), and the stream ends
-    /// when the result is whole, or with the statement's error if it stops first.
+    /// here is followed: its batches go out as it writes them (the metadata's total_num_rows is then -1), and the stream
+    /// ends when the result is whole, or with the statement's error if it stops first. On a replica that does not run
+    /// the statement, the stream first waits for it to end (<see cref="StatementManager.WaitForResultAsync"/>).
     /// </summary>
     public virtual async Task StreamStatementResult(StreamStatementResultRequest request, IServerStreamWriter<SerializedMessage> responseStream, ServerCallContext context)
     {
@@ -137,10 +139,19 @@ public class QueryGrpcService(QueryOperations operations)
 
     public virtual async Task WatchStatement(WatchStatementRequest request, IServerStreamWriter<WatchStatementResponse> responseStream, ServerCallContext context)
     {
-        var statement = operations.Statements.Get(request.Id);
         var token = context.CancellationToken;
+        var statement = await operations.Statements.FindAsync(request.Id, token).ConfigureAwait(false);
         try
         {
+            if (!operations.Statements.Holds(request.Id))
+            {
+                // Another replica runs it: its changes are read from the store.
+                await foreach (var stored in operations.Statements.WatchStoredAsync(request.Id, token).ConfigureAwait(false))
+                {
+                    await responseStream.WriteAsync(new WatchStatementResponse { Statement = QueryOperations.Describe(stored, request.Id, out _) }, token).ConfigureAwait(false);
+                }
+                return;
+            }
             while (true)
             {
                 var snapshot = QueryOperations.Describe(statement, request.Id, out var version);

@@ -49,5 +49,18 @@ internal static class StateSchema
             );
             CREATE INDEX inbox_received ON {Name}.inbox (received_at);
             """),
+        // Replicas sharing the database: each renews its lease (last_seen, the database's clock);
+        // a statement not ended whose runner's lease expired is taken over by a live replica. A
+        // client token names one statement per caller across replicas: the unique index decides a race.
+        (4, "replicas", $"""
+            CREATE TABLE {Name}.replicas (
+                id         text        PRIMARY KEY,
+                started_at timestamptz NOT NULL,
+                last_seen  timestamptz NOT NULL
+            );
+            ALTER TABLE {Name}.statements ADD COLUMN runner text;
+            CREATE UNIQUE INDEX statements_client_token ON {Name}.statements (caller, client_token) WHERE client_token IS NOT NULL;
+            CREATE INDEX statements_unended ON {Name}.statements (runner) WHERE status NOT IN ('FINISHED', 'FAILED', 'ABORTED');
+            """),
     ];
 }

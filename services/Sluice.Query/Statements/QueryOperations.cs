@@ -61,7 +61,9 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
         };
     }
 
-    public DescribeStatementResponse DescribeStatement(DescribeStatementRequest request) => Describe(manager.Get(request.Id), request.Id, out _);
+    /// <summary>The statement as the replica running it last recorded it (held here: live).</summary>
+    public async Task<DescribeStatementResponse> DescribeStatementAsync(DescribeStatementRequest request, CancellationToken cancellationToken) =>
+        Describe(await manager.FindAsync(request.Id, cancellationToken).ConfigureAwait(false), request.Id, out _);
 
     /// <summary>A snapshot of <paramref name="statement"/> (or of its sub-statement <paramref name="id"/>) and the version it reflects.</summary>
     public static DescribeStatementResponse Describe(Statement statement, string id, out long version)
@@ -134,7 +136,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     public async Task<GetStatementResultResponse> GetStatementResultAsync(GetStatementResultRequest request, CancellationToken cancellationToken)
     {
-        RequireResultFormat(request.Id, ResultFormats.Json);
+        await RequireResultFormatAsync(request.Id, ResultFormats.Json, cancellationToken).ConfigureAwait(false);
         var page = await manager.GetResultPageAsync(request.Id, NullIfEmpty(request.NextToken), cancellationToken).ConfigureAwait(false);
         return new GetStatementResultResponse
         {
@@ -148,7 +150,7 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
     /// <summary>A page of a CSV statement's result as CSV text, the first page headed by the column names.</summary>
     public async Task<GetStatementResultV2Response> GetStatementResultV2Async(GetStatementResultV2Request request, CancellationToken cancellationToken)
     {
-        RequireResultFormat(request.Id, ResultFormats.Csv);
+        await RequireResultFormatAsync(request.Id, ResultFormats.Csv, cancellationToken).ConfigureAwait(false);
         var page = await manager.GetResultPageAsync(request.Id, NullIfEmpty(request.NextToken), cancellationToken).ConfigureAwait(false);
         var response = new GetStatementResultV2Response
         {
@@ -167,9 +169,9 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
 
     /// <summary>Refuses to read the result of statement <paramref name="id"/> in a format other than the one it was run with.</summary>
     /// <exception cref="QueryException">ResourceNotFoundException (unknown id) or ValidationException.</exception>
-    public void RequireResultFormat(string id, string format)
+    public async Task RequireResultFormatAsync(string id, string format, CancellationToken cancellationToken)
     {
-        var actual = manager.Get(id).Submission.ResultFormat;
+        var actual = (await manager.FindAsync(id, cancellationToken).ConfigureAwait(false)).Submission.ResultFormat;
         if (actual != format)
         {
             var reader = actual == ResultFormats.Csv ? "GetStatementResultV2" : "GetStatementResult";
@@ -177,12 +179,15 @@ public sealed class QueryOperations(StatementManager manager, ISqlEngine engine)
         }
     }
 
-    public async Task<CancelStatementResponse> CancelStatementAsync(CancelStatementRequest request) =>
-        new() { Status = await manager.CancelAsync(request.Id).ConfigureAwait(false) };
+    /// <summary>Cancels the statement on whichever replica runs it.</summary>
+    public async Task<CancelStatementResponse> CancelStatementAsync(CancelStatementRequest request, CancellationToken cancellationToken) =>
+        new() { Status = await manager.CancelAnywhereAsync(request.Id, cancellationToken).ConfigureAwait(false) };
 
-    public ListStatementsResponse ListStatements(ListStatementsRequest request, string caller)
+    /// <summary>Statements of every replica sharing the statement store.</summary>
+    public async Task<ListStatementsResponse> ListStatementsAsync(ListStatementsRequest request, string caller, CancellationToken cancellationToken)
     {
-        var page = manager.List(caller, request.RoleLevel, request.Status, NullIfEmpty(request.StatementName), request.MaxResults, NullIfEmpty(request.NextToken));
+        var page = await manager.ListAsync(caller, request.RoleLevel, request.Status, NullIfEmpty(request.StatementName), request.MaxResults, NullIfEmpty(request.NextToken),
+            cancellationToken).ConfigureAwait(false);
         var response = new ListStatementsResponse { NextToken = page.NextToken ?? "" };
         foreach (var statement in page.Statements)
         {

@@ -14,9 +14,12 @@ public sealed partial class StatementManager
     /// not ended and that nothing will finish: <see cref="EndInterrupted"/> fails them once the bus
     /// can announce it.
     /// </summary>
-    public async Task<IReadOnlyList<Statement>> RestoreAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Statement>> RestoreAsync(CancellationToken cancellationToken) =>
+        TakeOver(await LoadRestorableAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Holds the stored statements given from now on; returns those that were not ended and that nothing will finish.</summary>
+    private List<Statement> TakeOver(IEnumerable<StatementRecord> records)
     {
-        var records = await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
         var interrupted = new List<Statement>();
         foreach (var record in records)
         {

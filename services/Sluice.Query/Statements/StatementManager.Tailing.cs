@@ -34,11 +34,17 @@ public sealed partial class StatementManager
     /// <summary>
     /// The result of a statement or sub-statement to stream: the stored one once it finished; while it runs, the result
     /// it writes, followed batch by batch. Waits while the part has not started writing (submitted, queued, an earlier
-    /// part of its batch still running, or a remote engine that hands its result over only at the end).
+    /// part of its batch still running, or a remote engine that hands its result over only at the end). A statement
+    /// another replica runs is waited for until it ends.
     /// </summary>
     /// <exception cref="QueryException">As <see cref="GetResult"/>: unknown statement, a batch's own id, a part that ended without a result.</exception>
     public async Task<ResultStream> OpenResultStreamAsync(string id, CancellationToken cancellationToken)
     {
+        if (!Holds(id))
+        {
+            // Another replica runs it (or ran it): its result is readable here once it has ended.
+            return ResultStream.Of(await WaitForResultAsync(id, cancellationToken).ConfigureAwait(false));
+        }
         var statement = Get(id);
         var part = statement.Submission.IsBatch && !id.Contains(':', StringComparison.Ordinal)
             ? null
@@ -60,7 +66,7 @@ public sealed partial class StatementManager
             }
             await statement.WaitForChangeAsync(version, cancellationToken).ConfigureAwait(false);
         }
-        return ResultStream.Of(GetResult(id));
+        return ResultStream.Of(await GetResultAsync(id, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The error a followed result ends with when its statement stopped before writing it whole.</summary>

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Query.Engines;
+using Sluice.Query.Replicas;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Statements;
@@ -36,6 +37,7 @@ public sealed partial class StatementManager : IDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly StatementSessions _sessions;
     private readonly IStatementStore _store;
+    private readonly ReplicaServices _replicas;
 
     // Query ids of the parts run here, increasing as Redshift's are.
     private long _lastQueryId;
@@ -44,9 +46,10 @@ public sealed partial class StatementManager : IDisposable
     private readonly CancellationToken _shutdownToken;
 
     public StatementManager(ISqlEngine engine, IOptions<QueryOptions> options, IEnumerable<IStatementLifecycleObserver> observers, ILogger<StatementManager> logger,
-        TimeProvider? time = null, IStatementStore? store = null)
+        TimeProvider? time = null, IStatementStore? store = null, ReplicaServices? replicas = null)
     {
         _store = store ?? new InMemoryStatementStore();
+        _replicas = replicas ?? ReplicaServices.Alone;
         _engine = engine;
         _options = options.Value;
         _observers = observers.ToList();
@@ -97,7 +100,15 @@ public sealed partial class StatementManager : IDisposable
         try
         {
             // Not cancelled with the request: a write the store may already have made must not be withdrawn.
-            await _store.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
+            await _store.AddAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StatementConflictException conflict)
+        {
+            // Another replica holds the id or the client token; the token's statement answers an idempotent retry.
+            Withdraw(statement);
+            return conflict.ExistingIdForToken is { } existingId
+                ? await FindAsync(existingId, CancellationToken.None).ConfigureAwait(false)
+                : throw QueryException.Validation("Id", conflict.Message);
         }
         catch (Exception exception)
         {
@@ -192,15 +203,16 @@ public sealed partial class StatementManager : IDisposable
         return MoveTo(statement, StatementStatus.Aborted, "Statement was cancelled by the user.") || statement.Status == StatementStatus.Aborted;
     }
 
-    public StatementPage List(string caller, bool allCallers, StatementStatus status, string? namePrefix, int maxResults, string? nextToken)
+    public StatementPage List(string caller, bool allCallers, StatementStatus status, string? namePrefix, int maxResults, string? nextToken) =>
+        PageOf(_statements.Values, caller, allCallers, status, namePrefix, ListLimit(maxResults), DecodeListToken(nextToken));
+
+    private static int ListLimit(int maxResults) => maxResults is < 0 or > 100
+        ? throw QueryException.Validation("MaxResults", "MaxResults must be between 0 and 100.")
+        : maxResults == 0 ? 100 : maxResults;
+
+    private static StatementPage PageOf(IEnumerable<Statement> statements, string caller, bool allCallers, StatementStatus status, string? namePrefix, int limit, (long Ticks, string Id)? after)
     {
-        if (maxResults is < 0 or > 100)
-        {
-            throw QueryException.Validation("MaxResults", "MaxResults must be between 0 and 100.");
-        }
-        var limit = maxResults == 0 ? 100 : maxResults;
-        var after = DecodeListToken(nextToken);
-        var matching = _statements.Values
+        var matching = statements
             .Where(s => allCallers || s.Submission.Caller == caller)
             .Where(s => status == StatementStatus.Unspecified || s.Status == status)
             .Where(s => string.IsNullOrEmpty(namePrefix) || (s.Submission.StatementName ?? "").StartsWith(namePrefix, StringComparison.Ordinal))
@@ -219,7 +231,7 @@ public sealed partial class StatementManager : IDisposable
     /// <summary>A page of a finished statement's result; <paramref name="nextToken"/> from the previous page.</summary>
     public async Task<ResultPage> GetResultPageAsync(string id, string? nextToken, CancellationToken cancellationToken)
     {
-        var (result, index, next) = ResolvePage(id, nextToken);
+        var (result, index, next) = await ResolvePageAsync(id, nextToken, cancellationToken).ConfigureAwait(false);
         if (result.BatchCount == 0)
         {
             return new ResultPage(result.Columns, [], 0, null);
@@ -233,9 +245,10 @@ public sealed partial class StatementManager : IDisposable
     /// empty) and the token of the next page.
     /// </summary>
     /// <exception cref="QueryException">Unknown statement, no result, or a token that is not this result's.</exception>
-    public (StoredResult Result, int BatchIndex, string? NextToken) ResolvePage(string id, string? nextToken)
+    public (StoredResult Result, int BatchIndex, string? NextToken) ResolvePage(string id, string? nextToken) => PageOf(GetResult(id), nextToken);
+
+    private static (StoredResult Result, int BatchIndex, string? NextToken) PageOf(StoredResult result, string? nextToken)
     {
-        var result = GetResult(id);
         var index = 0;
         if (!string.IsNullOrEmpty(nextToken) && (!TryDecodePageToken(nextToken, out index) || index <= 0 || index >= result.BatchCount))
         {
@@ -247,9 +260,10 @@ public sealed partial class StatementManager : IDisposable
 
     /// <summary>The stored result of a finished statement or sub-statement.</summary>
     /// <exception cref="QueryException">ResourceNotFoundException or ValidationException.</exception>
-    public StoredResult GetResult(string id)
+    public StoredResult GetResult(string id) => ResultOf(Get(id), id);
+
+    private static StoredResult ResultOf(Statement statement, string id)
     {
-        var statement = Get(id);
         if (statement.Submission.IsBatch && !id.Contains(':', StringComparison.Ordinal))
         {
             throw QueryException.Validation("Id", $"Statement '{id}' is a batch: ask for the result of a sub-statement ({id}:1, {id}:2, ...).");
@@ -272,6 +286,7 @@ public sealed partial class StatementManager : IDisposable
     {
         var cutoff = _time.GetUtcNow() - _options.ResultRetention;
         var removed = new List<string>();
+        var expiredResults = new List<string>();
         foreach (var statement in _statements.Values)
         {
             if (statement.CreatedAt > cutoff || !statement.IsEnded || !_statements.TryRemove(statement.Id, out _))
@@ -286,15 +301,18 @@ public sealed partial class StatementManager : IDisposable
                     _clientTokens.Remove((statement.Submission.Caller, token));
                 }
             }
-            foreach (var part in statement.Parts)
+            foreach (var part in statement.Parts.Where(p => p.Result is not null))
             {
-                part.Result?.Delete();
+                part.Result!.Delete();
+                expiredResults.Add(part.Id);
             }
         }
         if (removed.Count > 0)
         {
             _ = DeleteStoredAsync(removed);
         }
+        ForgetSharedResults(expiredResults);
+        _replicas.Results.PruneCopies(cutoff);
         return removed.Count;
     }
 
@@ -496,6 +514,7 @@ public sealed partial class StatementManager : IDisposable
                 writer.Add(record);
             }
             result = writer.Complete();
+            await _replicas.Results.ShareAsync(part.Id, result, token).ConfigureAwait(false);
             rows = result.TotalRows;
         }
         else
@@ -563,16 +582,19 @@ public sealed partial class StatementManager : IDisposable
         }
     }
 
-    private static void DiscardResults(Statement statement)
+    private void DiscardResults(Statement statement)
     {
+        var discarded = new List<string>();
         lock (statement.Sync)
         {
-            foreach (var part in statement.Parts)
+            foreach (var part in statement.Parts.Where(p => p.Result is not null))
             {
-                part.Result?.Delete();
+                part.Result!.Delete();
                 part.Result = null;
+                discarded.Add(part.Id);
             }
         }
+        ForgetSharedResults(discarded);
     }
 
     private void Validate(StatementSubmission submission)

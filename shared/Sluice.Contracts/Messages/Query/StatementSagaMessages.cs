@@ -57,3 +57,14 @@ public sealed record StatementStillRunning
 
     public required DateTimeOffset CheckedAt { get; init; }
 }
+
+/// <summary>
+/// Event: a query service replica was asked to cancel a statement that another replica runs.
+/// Every replica receives it on a queue of its own; the one running the statement cancels it.
+/// </summary>
+public sealed record StatementCancelRequested
+{
+    public required string StatementId { get; init; }
+
+    public required DateTimeOffset RequestedAt { get; init; }
+}
