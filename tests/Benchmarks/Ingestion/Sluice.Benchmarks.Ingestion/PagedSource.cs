@@ -81,5 +81,12 @@ internal sealed class PagedSource : IAsyncDisposable
         return (records, bytes);
     }
 
+    /// <summary>A record of the first page as one NDJSON line (the size every landed line has, give or take its id's digits).</summary>
+    public byte[] NdjsonLine()
+    {
+        using var page = System.Text.Json.JsonDocument.Parse(_pages[0]);
+        return Encoding.UTF8.GetBytes(page.RootElement[0].GetRawText() + "\n");
+    }
+
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }

@@ -4,7 +4,8 @@ using Sluice.Benchmarks.Ingestion;
 // Ingestion throughput against the source's own limit, in one run (not part of CI):
 // 1. pull: N records of about 1 KB from a local paged server (loopback Kestrel) ingested into the
 //    local object store and into the S3-compatible server (fauxqs), against fetching the same pages
-//    with an HttpClient that discards them (measured before and after; the faster one is the reference);
+//    with an HttpClient that discards them (measured before and after; the faster one is the reference),
+//    and against putting the same bytes straight into each store (the landing floor, for context);
 // 2. push: the same number of records through PutRecordsStream against the raw gRPC streaming rate
 //    of the same messages.
 // Usage: dotnet run -c Release -- [--records N | --full] [--page-size 1000] [--batch 500] [--shards 4] [--no-s3] [--no-push]
@@ -36,6 +37,12 @@ var pulls = new List<Measurement>
 if (s3 is not null)
 {
     pulls.Add(await Measurement.OfAsync("ingest -> S3 (fauxqs)", () => s3.IngestAsync("bench", options.Records), fauxqs!.ProcessId));
+}
+// The floor of landing alone: the same bytes put straight into each store, nothing fetched or spooled.
+pulls.Add(await Measurement.OfAsync("put only -> local store", () => local.PutOnlyAsync(source, options.Records)));
+if (s3 is not null)
+{
+    pulls.Add(await Measurement.OfAsync("put only -> S3 (fauxqs)", () => s3.PutOnlyAsync(source, options.Records), fauxqs!.ProcessId));
 }
 var fetchAfter = await Measurement.OfAsync("fetch and discard (after)", () => source.FetchAndDiscardAsync(http, source.PageCount, options.Records));
 var reference = fetchBefore.RecordsPerSecond >= fetchAfter.RecordsPerSecond ? fetchBefore : fetchAfter;
