@@ -150,7 +150,8 @@ internal sealed class JobRunner(
             : null;
         await using var spool = new PartSpool(objects, spoolPath, keyPrefix, options.Value.PartBytes, job.Parts, job.SpoolBytes, job.SpoolRecords,
             job.PendingPart, curated, job.CuratedParts, cancellationToken);
-        job = await WriteAsync(job, fetcher, cursor, spool, retries, cancellationToken).ConfigureAwait(false);
+        var resumed = job;
+        job = await WriteAsync(() => Write(resumed, fetcher, cursor, spool, retries, cancellationToken)).ConfigureAwait(false);
 
         // Reached also when a restart finds the last page already checkpointed.
         await spool.CommitAsync(final: true, cancellationToken).ConfigureAwait(false);
@@ -185,11 +186,18 @@ internal sealed class JobRunner(
     }
 
     /// <summary>
-    /// The writer of the job's pipeline: while <paramref name="fetcher"/> reads pages ahead, appends
-    /// what has arrived to the spool, makes it durable, and only then checkpoints the cursor after
-    /// the last page appended. Pages that arrive together share one flush and one checkpoint.
+    /// The writer of the job's pipeline, on a thread of its own: it blocks on fsync and on SQLite
+    /// commits, and on the thread pool that would hold up the fetcher's (and the service's) async I/O.
     /// </summary>
-    private async Task<JobRecord> WriteAsync(JobRecord job, PageFetcher fetcher, PageCursor cursor, PartSpool spool, StrongBox<long> retries, CancellationToken cancellationToken)
+    private static Task<JobRecord> WriteAsync(Func<JobRecord> write) =>
+        Task.Factory.StartNew(write, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// While <paramref name="fetcher"/> reads pages ahead, appends what has arrived to the spool,
+    /// makes it durable, and only then checkpoints the cursor after the last page appended. Pages
+    /// that arrive together share one flush and one checkpoint.
+    /// </summary>
+    private JobRecord Write(JobRecord job, PageFetcher fetcher, PageCursor cursor, PartSpool spool, StrongBox<long> retries, CancellationToken cancellationToken)
     {
         var pages = Channel.CreateUnbounded<FetchedPage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var stopFetching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -197,7 +205,7 @@ internal sealed class JobRunner(
         try
         {
             // Throws the fetcher's failure once the pages it handed over before it are written.
-            while (await pages.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (pages.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
             {
                 long count = 0, records = 0, written = 0;
                 var last = cursor;
@@ -214,7 +222,7 @@ internal sealed class JobRunner(
                         last = page.Next;
                     }
                 }
-                await spool.CommitAsync(final: last.Done, cancellationToken).ConfigureAwait(false);
+                spool.CommitAsync(final: last.Done, cancellationToken).GetAwaiter().GetResult();
                 job = job with
                 {
                     Pages = job.Pages + count,
@@ -239,8 +247,8 @@ internal sealed class JobRunner(
         }
         finally
         {
-            await stopFetching.CancelAsync().ConfigureAwait(false);
-            await fetching.ConfigureAwait(false);
+            stopFetching.Cancel();
+            fetching.GetAwaiter().GetResult();
             while (pages.Reader.TryRead(out var unwritten))
             {
                 unwritten.Dispose();

@@ -36,7 +36,7 @@ internal sealed class PooledContent : HttpContent
             throw new PageTooLargeException(maxBytes);
         }
         // One byte more than declared, so the end is seen without growing the buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1, (declared ?? 64 * 1024) + 1));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(maxBytes + 1, Array.MaxLength), (declared ?? 64 * 1024) + 1));
         var length = 0;
         try
         {
@@ -51,7 +51,11 @@ internal sealed class PooledContent : HttpContent
                 }
                 if (length == buffer.Length)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1, 2L * buffer.Length));
+                    if (length == Array.MaxLength)
+                    {
+                        throw new PageTooLargeException(maxBytes);
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(maxBytes + 1, Array.MaxLength), 2L * buffer.Length));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
