@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Sluice.Contracts.Messages;
@@ -140,63 +141,17 @@ internal sealed class JobRunner(
         var requests = job.TriggerObjectKey is { } triggerKey
             ? await TriggerRecords.ReadAsync(objects, triggerKey, SourceDefinitionParser.Placeholders(definition), options.Value.Triggers.MaxObjectBytes, cancellationToken).ConfigureAwait(false)
             : null;
-        SourcePager PagerFor(PageCursor? cursor) => new(definition, pipeline.Client, job.StartWatermark, requests?[cursor?.Request ?? 0]);
-        var cursor = PageCursor.FromJson(job.Checkpoint) ?? PagerFor(null).First() with { Request = requests is null ? null : 0 };
-        var pager = PagerFor(cursor);
+        var fetcher = new PageFetcher(definition, pipeline.Client, job.StartWatermark, requests);
+        var cursor = PageCursor.FromJson(job.Checkpoint) ?? fetcher.First();
         var keyPrefix = $"{definition.DestinationPrefix}/{job.Source}/ingest_date={job.IngestDate}/{job.JobId}";
         var spoolPath = SpoolPath(job.JobId);
         var curated = definition.Curated is { } zone
             ? new CuratedZone(objects, store, job.Source, $"{zone.Prefix}/{job.Source}/ingest_date={job.IngestDate}/{job.JobId}", spoolPath)
             : null;
-        await using var spool = new PartSpool(objects, spoolPath, keyPrefix, options.Value.PartBytes, job.Parts, job.SpoolBytes, job.SpoolRecords, curated, job.CuratedParts);
-        var buffer = new MemoryStream();
-        await using var writer = new Utf8JsonWriter(buffer);
-        var watermarkField = definition.Incremental?.Field;
-
-        while (!cursor.Done)
-        {
-            if (job.Pages >= definition.Pagination.MaxPages)
-            {
-                throw new SourceRunException($"The source has more than pagination.maxPages ({definition.Pagination.MaxPages}) pages.");
-            }
-            using var page = await pager.FetchAsync(cursor, cancellationToken).ConfigureAwait(false);
-            long written = 0, count = 0;
-            var watermark = cursor.Watermark;
-            foreach (var record in page.Records.EnumerateArray())
-            {
-                written += spool.Append(record, writer, buffer);
-                count++;
-                if (watermarkField is not null && JsonPath.Navigate(record, watermarkField) is { } value && JsonPath.Text(value) is { } text)
-                {
-                    watermark = Max(watermark, text);
-                }
-            }
-            var next = page.Next with { Watermark = watermark };
-            if (next.Done && requests is not null && cursor.Request + 1 < requests.Count)
-            {
-                // This record's request is paged through: the next record's starts at its first page.
-                next = pager.First() with { Request = cursor.Request + 1, Watermark = watermark };
-                pager = PagerFor(next);
-            }
-            await spool.CommitAsync(final: next.Done, cancellationToken).ConfigureAwait(false);
-            job = job with
-            {
-                Pages = job.Pages + 1,
-                Records = job.Records + count,
-                Bytes = job.Bytes + written,
-                Retries = job.Retries + Interlocked.Exchange(ref retries.Value, 0),
-                Checkpoint = next.ToJson(),
-                Cursor = next.Describe(),
-                Parts = spool.Parts,
-                CuratedParts = spool.CuratedParts,
-                SpoolBytes = spool.Bytes,
-                SpoolRecords = spool.Records,
-                Watermark = watermark,
-                UpdatedAt = time.GetUtcNow(),
-            };
-            Save(job);
-            cursor = next;
-        }
+        await using var spool = new PartSpool(objects, spoolPath, keyPrefix, options.Value.PartBytes, job.Parts, job.SpoolBytes, job.SpoolRecords,
+            job.PendingPart, curated, job.CuratedParts, cancellationToken);
+        var resumed = job;
+        job = await WriteAsync(() => Write(resumed, fetcher, cursor, spool, retries, cancellationToken)).ConfigureAwait(false);
 
         // Reached also when a restart finds the last page already checkpointed.
         await spool.CommitAsync(final: true, cancellationToken).ConfigureAwait(false);
@@ -215,6 +170,7 @@ internal sealed class JobRunner(
             CuratedParts = spool.CuratedParts,
             SpoolBytes = 0,
             SpoolRecords = 0,
+            PendingPart = null,
             ManifestKey = manifestKey,
             Cursor = "",
             UpdatedAt = landedAt,
@@ -227,6 +183,77 @@ internal sealed class JobRunner(
         await spool.DeleteAsync().ConfigureAwait(false);
         IngestionLog.JobLanded(logger, job.JobId, job.Source, job.Records, job.Parts.Count);
         return job;
+    }
+
+    /// <summary>
+    /// The writer of the job's pipeline, on a thread of its own: it blocks on fsync and on SQLite
+    /// commits, and on the thread pool that would hold up the fetcher's (and the service's) async I/O.
+    /// </summary>
+    private static Task<JobRecord> WriteAsync(Func<JobRecord> write) =>
+        Task.Factory.StartNew(write, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// While <paramref name="fetcher"/> reads pages ahead, appends what has arrived to the spool,
+    /// makes it durable, and only then checkpoints the cursor after the last page appended. Pages
+    /// that arrive together share one flush and one checkpoint.
+    /// </summary>
+    private JobRecord Write(JobRecord job, PageFetcher fetcher, PageCursor cursor, PartSpool spool, StrongBox<long> retries, CancellationToken cancellationToken)
+    {
+        var pages = Channel.CreateUnbounded<FetchedPage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stopFetching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fetching = fetcher.RunAsync(cursor, job.Pages, pages.Writer, stopFetching.Token);
+        try
+        {
+            // Throws the fetcher's failure once the pages it handed over before it are written.
+            while (pages.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
+            {
+                long count = 0, records = 0, written = 0;
+                var last = cursor;
+                // Up to the roll size, so parts roll where they would page by page.
+                while (spool.Bytes < options.Value.PartBytes && pages.Reader.TryRead(out var page))
+                {
+                    using (page)
+                    {
+                        fetcher.Written(page);
+                        spool.Append(page.Lines.Bytes, page.Lines.Count);
+                        count++;
+                        records += page.Lines.Count;
+                        written += page.Lines.Bytes.Length;
+                        last = page.Next;
+                    }
+                }
+                spool.CommitAsync(final: last.Done, cancellationToken).GetAwaiter().GetResult();
+                job = job with
+                {
+                    Pages = job.Pages + count,
+                    Records = job.Records + records,
+                    Bytes = job.Bytes + written,
+                    Retries = job.Retries + Interlocked.Exchange(ref retries.Value, 0),
+                    Checkpoint = last.ToJson(),
+                    Cursor = last.Describe(),
+                    Parts = spool.Parts,
+                    CuratedParts = spool.CuratedParts,
+                    PendingPart = spool.Pending,
+                    SpoolBytes = spool.Bytes,
+                    SpoolRecords = spool.Records,
+                    Watermark = last.Watermark,
+                    UpdatedAt = time.GetUtcNow(),
+                };
+                Save(job);
+                spool.Checkpointed();
+                cursor = last;
+            }
+            return job;
+        }
+        finally
+        {
+            stopFetching.Cancel();
+            fetching.GetAwaiter().GetResult();
+            while (pages.Reader.TryRead(out var unwritten))
+            {
+                unwritten.Dispose();
+            }
+        }
     }
 
     /// <summary>Saves the job's progress unless CancelJob got there first, which ends the run.</summary>

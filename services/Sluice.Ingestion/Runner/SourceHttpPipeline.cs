@@ -131,17 +131,10 @@ internal sealed class SourceHttpPipeline : IDisposable
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
-                if (response.Content.Headers.ContentLength > maxBytes)
-                {
-                    throw new PageTooLargeException(maxBytes);
-                }
-                await response.Content.LoadIntoBufferAsync(maxBytes, cancellationToken).ConfigureAwait(false);
+                var original = response.Content;
+                response.Content = await PooledContent.ReadAsync(original, maxBytes, cancellationToken).ConfigureAwait(false);
+                original.Dispose();
                 return response;
-            }
-            catch (HttpRequestException exception) when (exception.InnerException is null && response.Content.Headers.ContentLength is null)
-            {
-                response.Dispose();
-                throw new PageTooLargeException(maxBytes);
             }
             catch
             {

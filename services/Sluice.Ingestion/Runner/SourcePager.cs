@@ -6,15 +6,17 @@ using Sluice.Ingestion.Sources;
 namespace Sluice.Ingestion.Runner;
 
 /// <summary>One page read from the source: its records and where the next page starts.</summary>
-internal sealed class SourcePage(JsonDocument document, JsonElement records, PageCursor next, long bytes) : IDisposable
+internal sealed class SourcePage(JsonDocument document, IDisposable? body, JsonElement records, PageCursor next) : IDisposable
 {
     public JsonElement Records { get; } = records;
 
     public PageCursor Next { get; } = next;
 
-    public long Bytes { get; } = bytes;
-
-    public void Dispose() => document.Dispose();
+    public void Dispose()
+    {
+        document.Dispose();
+        body?.Dispose();
+    }
 }
 
 /// <summary>
@@ -39,7 +41,8 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
         HttpResponseMessage response;
         try
         {
-            response = await client.GetAsync(uri, cancellationToken).ConfigureAwait(false);
+            // The pipeline has read the body already (into a pooled buffer); HttpClient need not buffer it again.
+            response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
         {
@@ -53,14 +56,18 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
                 var retried = IsTransient((int)response.StatusCode) ? $" after {definition.Retry.MaxRetries} retries" : "";
                 throw new SourceRunException($"GET {Describe(uri)} answered {(int)response.StatusCode} {response.ReasonPhrase}{retried}: {Excerpt(body)}");
             }
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            // The document is parsed in place over the pooled body, which the page then owns.
+            var pageBody = response.Content is PooledContent pooled ? pooled.Detach() : null;
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(bytes);
+                document = pageBody is not null
+                    ? JsonDocument.Parse(pageBody.Memory)
+                    : await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (JsonException exception)
             {
+                pageBody?.Dispose();
                 throw new SourceRunException($"GET {Describe(uri)} answered a body that is not JSON: {exception.Message}", exception);
             }
             try
@@ -78,11 +85,12 @@ internal sealed class SourcePager(SourceDefinition definition, HttpClient client
                     throw new SourceRunException($"GET {Describe(uri)}: the records path '{definition.RecordsPath}' does not lead to an array in the page.");
                 }
                 var next = Next(cursor, array, document.RootElement, response, uri);
-                return new SourcePage(document, array, next, bytes.Length);
+                return new SourcePage(document, pageBody, array, next);
             }
             catch
             {
                 document.Dispose();
+                pageBody?.Dispose();
                 throw;
             }
         }

@@ -49,6 +49,9 @@ internal sealed record JobRecord
 
     public long SpoolRecords { get; init; }
 
+    /// <summary>A part rolled and durable in the spool whose upload was not confirmed at the checkpoint; a restart puts it again.</summary>
+    public PendingPart? PendingPart { get; init; }
+
     /// <summary>The ingest date of the job's keys (UTC day it was created).</summary>
     public required string IngestDate { get; init; }
 
@@ -72,3 +75,6 @@ internal sealed record JobRecord
 
 /// <summary>One part in the raw zone.</summary>
 internal sealed record LandedPart(string Key, long Records, long Bytes, string Sha256);
+
+/// <summary>A rolled part waiting for its upload: its records and bytes in the job's spool.</summary>
+internal sealed record PendingPart(long Records, long Bytes);

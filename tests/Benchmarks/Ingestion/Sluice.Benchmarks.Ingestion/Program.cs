@@ -1,111 +1,87 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Sluice.Ingestion;
-using Sluice.Ingestion.V1;
-using Sluice.ServiceDefaults;
+using System.Globalization;
+using Sluice.Benchmarks.Ingestion;
 
-// Ingests N records of about 1 KB from a local paged server into the local object store, and
-// compares the rate with merely fetching the same pages with an HttpClient that discards them
-// (the source's own limit). Usage: dotnet run -c Release -- [records=1000000] [pageSize=1000]
-// The push-stream mode (PushStreamBenchmark.cs): dotnet run -c Release -- push [records=200000] [batch=500] [shards=4]
-if (args is ["push", ..])
+// Ingestion throughput against the source's own limit, in one run (not part of CI):
+// 1. pull: N records of about 1 KB from a local paged server (loopback Kestrel) ingested into the
+//    local object store and into the S3-compatible server (fauxqs), against fetching the same pages
+//    with an HttpClient that discards them (measured before and after; the faster one is the reference),
+//    and against putting the same bytes straight into each store (the landing floor, for context);
+// 2. push: the same number of records through PutRecordsStream against the raw gRPC streaming rate
+//    of the same messages.
+// Usage: dotnet run -c Release -- [--records N | --full] [--page-size 1000] [--batch 500] [--shards 4] [--no-s3] [--no-push]
+//   --full is 1,000,000 records (the size); the default is 100,000 for quick reruns.
+var options = Options.Parse(args);
+Console.WriteLine($"{options.Records:N0} records of ~1 KB; {Environment.ProcessorCount} cores; load average {Measurement.LoadAverage()}");
+
+await using var source = await PagedSource.StartAsync(options.Records, options.PageSize);
+Console.WriteLine($"source: {source.PageCount:N0} pages of {options.PageSize} records, {source.TotalBytes / 1048576.0:N0} MiB, at {source.BaseUrl}");
+using var http = new HttpClient();
+using var fauxqs = options.S3 ? await Fauxqs.StartAsync() : null;
+await using var local = await IngestionHost.StartAsync();
+await using var s3 = fauxqs is null ? null : await IngestionHost.StartAsync(fauxqs.ObjectStoreSettings());
+
+// Warm-up: every path once on a few pages, so no phase pays for the JIT.
+await source.FetchAndDiscardAsync(http, Math.Min(PagedSource.WarmPages, source.PageCount), 0);
+foreach (var host in new[] { local, s3 }.OfType<IngestionHost>())
 {
-    await Sluice.Benchmarks.Ingestion.PushStreamBenchmark.RunAsync(args[1..]);
-    return;
+    await host.CreateSourceAsync("warm", source.BaseUrl, "/warm", options.PageSize);
+    await host.IngestAsync("warm", Math.Min(options.Records, PagedSource.WarmPages * options.PageSize));
+    await host.CreateSourceAsync("bench", source.BaseUrl, "/items", options.PageSize);
 }
-var records = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
-var pageSize = args.Length > 1 ? int.Parse(args[1]) : 1000;
-var pageCount = (records + pageSize - 1) / pageSize;
 
-// Pages are built once, so the server costs the same in both runs.
-var filler = new string('x', 900);
-var pages = new byte[pageCount][];
-for (var p = 0; p < pageCount; p++)
+var fetchBefore = await Measurement.OfAsync("fetch and discard (before)", () => source.FetchAndDiscardAsync(http, source.PageCount, options.Records));
+var pulls = new List<Measurement>
 {
-    var text = new StringBuilder("[");
-    for (var i = p * pageSize; i < Math.Min(records, (p + 1) * pageSize); i++)
-    {
-        text.Append(i == p * pageSize ? "" : ",").Append("{\"id\":").Append(i).Append(",\"name\":\"record-").Append(i).Append("\",\"amount\":").Append(i * 0.5).Append(",\"payload\":\"").Append(filler).Append("\"}");
-    }
-    pages[p] = Encoding.UTF8.GetBytes(text.Append(']').ToString());
+    await Measurement.OfAsync("ingest -> local store", () => local.IngestAsync("bench", options.Records)),
+};
+if (s3 is not null)
+{
+    pulls.Add(await Measurement.OfAsync("ingest -> S3 (fauxqs)", () => s3.IngestAsync("bench", options.Records), fauxqs!.ProcessId));
 }
-var source = WebApplication.CreateSlimBuilder();
-source.Logging.ClearProviders();
-source.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-var server = source.Build();
-server.MapGet("/items", (int page) => page >= 1 && page <= pageCount ? Results.Bytes(pages[page - 1], "application/json") : Results.Bytes("[]"u8.ToArray(), "application/json"));
-await server.StartAsync();
-var baseUrl = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-Console.WriteLine($"{records:N0} records of ~1 KB in {pageCount:N0} pages of {pageSize}; source at {baseUrl}");
-
-// 1. The source's own limit: fetch every page in order and discard it.
-using (var http = new HttpClient())
+// The floor of landing alone: the same bytes put straight into each store, nothing fetched or spooled.
+pulls.Add(await Measurement.OfAsync("put only -> local store", () => local.PutOnlyAsync(source, options.Records)));
+if (s3 is not null)
 {
-    var watch = Stopwatch.StartNew();
-    long bytes = 0;
-    for (var p = 1; p <= pageCount + 1; p++)
-    {
-        bytes += (await http.GetByteArrayAsync($"{baseUrl}/items?page={p}")).Length;
-    }
-    watch.Stop();
-    Report("fetch and discard", records, bytes, watch.Elapsed, out var fetchRate);
+    pulls.Add(await Measurement.OfAsync("put only -> S3 (fauxqs)", () => s3.PutOnlyAsync(source, options.Records), fauxqs!.ProcessId));
+}
+var fetchAfter = await Measurement.OfAsync("fetch and discard (after)", () => source.FetchAndDiscardAsync(http, source.PageCount, options.Records));
+var reference = fetchBefore.RecordsPerSecond >= fetchAfter.RecordsPerSecond ? fetchBefore : fetchAfter;
+Measurement.PrintTable($"pull (reference: the faster fetch; goal at least 0.8x); load average {Measurement.LoadAverage()}", reference, [fetchBefore, fetchAfter, .. pulls]);
 
-    // 2. Ingestion into the local object store.
-    var root = Path.Combine(Path.GetTempPath(), "sluice-ingestion-benchmark", Guid.NewGuid().ToString("N"));
-    var builder = WebApplication.CreateBuilder();
-    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+if (options.Push)
+{
+    var (raw, push) = await PushStreamBenchmark.RunAsync(options.Records, options.Batch, options.Shards);
+    Measurement.PrintTable($"push (reference: raw gRPC streaming); load average {Measurement.LoadAverage()}", raw, [raw, push]);
+}
+Console.WriteLine("CPU µs/rec is this process's CPU time (source server, client and service together) per record; '+ server' is fauxqs's own.");
+
+namespace Sluice.Benchmarks.Ingestion
+{
+    internal sealed record Options(int Records, int PageSize, int Batch, int Shards, bool S3, bool Push)
     {
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Sluice:Ingestion:DataDirectory"] = Path.Combine(root, "data"),
-        ["Sluice:Ingestion:AwaitPipeline"] = "false",
-        ["Sluice:ObjectStore:LocalRoot"] = Path.Combine(root, "objects"),
-    });
-    builder.WebHost.ConfigureKestrel(k => k.ListenGrpc(IPAddress.Loopback, 0));
-    builder.AddIngestionService();
-    builder.AddSluiceBus();
-    var app = builder.Build();
-    app.MapIngestionService();
-    await app.StartAsync();
-    try
-    {
-        using var channel = GrpcChannel.ForAddress(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        var client = new IngestionService.IngestionServiceClient(channel);
-        await client.CreateSourceAsync(new CreateSourceRequest
+        public static Options Parse(string[] args)
         {
-            Name = "bench",
-            Definition = $"baseUrl: {baseUrl}\npath: /items\npagination: {{ type: pageNumber, pageParam: page, pageSize: {pageSize} }}\nrateLimit: {{ requestsPerSecond: 0 }}\n",
-        });
-        watch.Restart();
-        var jobId = (await client.StartIngestionAsync(new StartIngestionRequest { Source = "bench" })).JobId;
-        Job job = null!;
-        using var updates = client.WatchJob(new WatchJobRequest { JobId = jobId });
-        await foreach (var update in updates.ResponseStream.ReadAllAsync())
-        {
-            job = update.Job;
+            var options = new Options(100_000, 1000, 500, 4, S3: true, Push: true);
+            for (var i = 0; i < args.Length; i++)
+            {
+                options = args[i] switch
+                {
+                    "--full" => options with { Records = 1_000_000 },
+                    "--records" => options with { Records = Number(args, ++i) },
+                    "--page-size" => options with { PageSize = Number(args, ++i) },
+                    "--batch" => options with { Batch = Number(args, ++i) },
+                    "--shards" => options with { Shards = Number(args, ++i) },
+                    "--no-s3" => options with { S3 = false },
+                    "--no-push" => options with { Push = false },
+                    _ => throw new ArgumentException($"Unknown argument '{args[i]}'; see the usage at the top of Program.cs."),
+                };
+            }
+            return options;
         }
-        watch.Stop();
-        if (job.State != JobState.Succeeded || job.Records != records)
-        {
-            throw new InvalidOperationException($"The job ended {job.State} with {job.Records} records: {job.Error}");
-        }
-        Report("ingest to local store", records, job.Bytes, watch.Elapsed, out var ingestRate);
-        Console.WriteLine($"ratio ingest / fetch: {ingestRate / fetchRate:0.00}x (goal: at least 0.8x)");
-    }
-    finally
-    {
-        await app.StopAsync();
-        Directory.Delete(root, recursive: true);
-    }
-}
-await server.StopAsync();
 
-static void Report(string what, long records, long bytes, TimeSpan elapsed, out double rate)
-{
-    rate = records / elapsed.TotalSeconds;
-    Console.WriteLine($"{what,-24} {elapsed.TotalSeconds,8:0.00} s  {rate,12:N0} records/s  {bytes / elapsed.TotalSeconds / 1048576,8:0.0} MiB/s");
+        private static int Number(string[] args, int index) =>
+            index < args.Length && int.TryParse(args[index], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+                ? value
+                : throw new ArgumentException($"'{args[index - 1]}' needs a positive number.");
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Google.Protobuf;
@@ -7,25 +6,20 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Sluice.Ingestion;
 using Sluice.Ingestion.V1;
-using Sluice.ServiceDefaults;
 
 namespace Sluice.Benchmarks.Ingestion;
 
 /// <summary>
-/// Push-stream throughput: N records of about 1 KB sent as batches through PutRecordsStream into a
+/// Push-stream throughput: records of about 1 KB sent as batches through PutRecordsStream into a
 /// stream (acknowledged = fsync'd in the shard logs), against the raw gRPC rate of the very same
-/// request messages sent over the same bidirectional call to a sink that only counts them.
+/// request messages sent over the same streaming call to a sink that only answers them.
 /// Shard limits are lifted so the service, not the modelled Kinesis quota, is measured.
 /// </summary>
 internal static class PushStreamBenchmark
 {
-    public static async Task RunAsync(string[] args)
+    public static async Task<(Measurement Raw, Measurement Push)> RunAsync(int records, int batchSize, int shards)
     {
-        var records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
-        var batchSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
-        var shards = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
         var filler = new string('x', 900);
         var batches = new List<PutRecordsRequest>();
         long payloadBytes = 0;
@@ -40,9 +34,9 @@ internal static class PushStreamBenchmark
             }
             batches.Add(batch);
         }
-        Console.WriteLine($"push: {records:N0} records of ~1 KB in {batches.Count:N0} batches of {batchSize}, {shards} shard(s)");
+        Console.WriteLine($"push: {records:N0} records in {batches.Count:N0} batches of {batchSize}, {shards} shard(s)");
 
-        // 1. The raw rate: the same messages over the same kind of call, to a sink that only counts them.
+        // 1. The raw rate: the same messages over the same kind of call, to a sink that only answers them.
         var sink = WebApplication.CreateSlimBuilder();
         sink.Logging.ClearProviders();
         sink.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
@@ -50,11 +44,16 @@ internal static class PushStreamBenchmark
         var sinkApp = sink.Build();
         sinkApp.MapGrpcService<SinkService>();
         await sinkApp.StartAsync();
-        double rawRate;
+        Measurement raw;
         try
         {
-            var elapsed = await PushAsync(Address(sinkApp), batches, expectResults: false);
-            rawRate = Report("raw gRPC streaming", records, payloadBytes, elapsed);
+            var address = sinkApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            await PushAsync(address, batches.Take(20).ToList(), expectResults: false); // warm-up
+            raw = await Measurement.OfAsync("raw gRPC streaming (sink)", async () =>
+            {
+                await PushAsync(address, batches, expectResults: false);
+                return (records, payloadBytes);
+            });
         }
         finally
         {
@@ -62,64 +61,32 @@ internal static class PushStreamBenchmark
         }
 
         // 2. The ingestion service: acknowledged means durable in the shard logs.
-        var root = Path.Combine(Path.GetTempPath(), "sluice-push-benchmark", Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        await using var host = await IngestionHost.StartAsync(new Dictionary<string, string?>
         {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Sluice:Ingestion:DataDirectory"] = Path.Combine(root, "data"),
-            ["Sluice:ObjectStore:LocalRoot"] = Path.Combine(root, "objects"),
             ["Sluice:Ingestion:Streams:ShardRecordsPerSecond"] = "1000000000",
             ["Sluice:Ingestion:Streams:ShardBytesPerSecond"] = "1000000000000",
         });
-        builder.WebHost.ConfigureKestrel(k => k.ListenGrpc(IPAddress.Loopback, 0));
-        builder.AddIngestionService();
-        builder.AddSluiceBus();
-        var app = builder.Build();
-        app.MapIngestionService();
-        await app.StartAsync();
-        try
+        await host.Client.CreateStreamAsync(new CreateStreamRequest { Name = "bench", ShardCount = shards });
+        var push = await Measurement.OfAsync("PutRecordsStream (acknowledged)", async () =>
         {
-            using var channel = GrpcChannel.ForAddress(Address(app));
-            var client = new IngestionService.IngestionServiceClient(channel);
-            await client.CreateStreamAsync(new CreateStreamRequest { Name = "bench", ShardCount = shards });
-            var elapsed = await PushAsync(Address(app), batches, expectResults: true);
-            var pushRate = Report("PutRecordsStream (acked)", records, payloadBytes, elapsed);
-            Console.WriteLine($"ratio push / raw: {pushRate / rawRate:0.00}x");
-
-            // Landing follows in the background; the time until the lake holds everything, for the record.
-            var landing = Stopwatch.StartNew();
-            while (true)
-            {
-                var stream = (await client.DescribeStreamAsync(new DescribeStreamRequest { Name = "bench" })).Stream;
-                if (stream.Shards.Sum(s => s.LandedRecords) == records)
-                {
-                    Console.WriteLine($"landed in the lake {landing.Elapsed.TotalSeconds:0.00} s after the last acknowledgement ({stream.Shards.Sum(s => s.LandedParts)} parts; parts close at 8 MiB or 30 s)");
-                    break;
-                }
-                await Task.Delay(100);
-            }
-        }
-        finally
-        {
-            await app.StopAsync();
-            Directory.Delete(root, recursive: true);
-        }
+            await PushAsync(host.Address, batches, expectResults: true);
+            return (records, payloadBytes);
+        });
+        return (raw, push);
     }
 
-    /// <summary>Writes every batch on one PutRecordsStream call while a second task reads the replies; returns the time until the last reply.</summary>
-    private static async Task<TimeSpan> PushAsync(string address, List<PutRecordsRequest> batches, bool expectResults)
+    /// <summary>Writes every batch on one PutRecordsStream call while a second task reads the replies; returns once the last reply is in.</summary>
+    private static async Task PushAsync(string address, List<PutRecordsRequest> batches, bool expectResults)
     {
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = 8 * 1024 * 1024 });
         var client = new IngestionService.IngestionServiceClient(channel);
-        var watch = Stopwatch.StartNew();
         using var call = client.PutRecordsStream();
         var reading = Task.Run(async () =>
         {
-            long replies = 0;
+            var replies = 0;
             await foreach (var reply in call.ResponseStream.ReadAllAsync())
             {
-                if (expectResults && (reply.FailedRecordCount != 0 || reply.Records.Count != batches[(int)replies].Records.Count))
+                if (expectResults && (reply.FailedRecordCount != 0 || reply.Records.Count != batches[replies].Records.Count))
                 {
                     throw new InvalidOperationException($"Batch {replies}: {reply.FailedRecordCount} records refused.");
                 }
@@ -133,21 +100,10 @@ internal static class PushStreamBenchmark
         }
         await call.RequestStream.CompleteAsync();
         var answered = await reading;
-        watch.Stop();
         if (answered != batches.Count)
         {
             throw new InvalidOperationException($"{answered} replies for {batches.Count} batches.");
         }
-        return watch.Elapsed;
-    }
-
-    private static string Address(WebApplication app) => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-
-    private static double Report(string what, long records, long bytes, TimeSpan elapsed)
-    {
-        var rate = records / elapsed.TotalSeconds;
-        Console.WriteLine($"{what,-26} {elapsed.TotalSeconds,8:0.00} s  {rate,12:N0} records/s  {bytes / elapsed.TotalSeconds / 1048576,8:0.0} MiB/s");
-        return rate;
     }
 
     /// <summary>The same contract, doing nothing but answering each batch.</summary>
