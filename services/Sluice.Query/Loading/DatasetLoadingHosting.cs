@@ -14,7 +14,7 @@ public sealed class DatasetLoadingOptions
 {
     public const string SectionName = "Sluice:Query:Loading";
 
-    /// <summary>The database tables are loaded into; null uses the engine's default database (Sluice:Query:DefaultDatabase on SQLite).</summary>
+    /// <summary>The database tables are loaded into; null uses the engine's default database, or dev.</summary>
     public string? Database { get; set; }
 
     /// <summary>Rows per INSERT statement of the C# loader (engines other than DuckDB's lake). Defaults to 500.</summary>
