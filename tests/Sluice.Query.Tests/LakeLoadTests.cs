@@ -68,6 +68,25 @@ public abstract class LakeLoadTests
     }
 
     [Fact]
+    public async Task ExistingTable_LakeDetectsOtherTypes_ValuesCastToTheTableTypes()
+    {
+        var (host, store) = await StartAsync();
+        await using var _ = host;
+        await using var events = await LoadEvents.StartAsync(host);
+        var source = "existing-" + Suffix();
+        var table = source.Replace('-', '_');
+        // As the C# loader (or an operator) made it: text where the lake sees numbers, and the reverse.
+        await host.Client.RunAsync("dev", $"CREATE TABLE {table} (_job_id TEXT, id BIGINT, code TEXT, score DOUBLE PRECISION, note TEXT)");
+        var job = await LandAsync(store, source, "2026-12-01", Records(1, 40, i => $"\"code\":{i * 10},\"score\":\"{i}.5\",\"note\":{{\"n\":{i}}}"));
+
+        var loaded = await events.LoadAsync(job);
+
+        Assert.Equal(40, loaded.RowCount);
+        Assert.Equal(["int8", "varchar", "float8", "varchar"], await TypesAsync(host, $"SELECT id, code, score, note FROM {table} LIMIT 1"));
+        Assert.Equal(["40", "70", "3.5", "{\"n\":3}"], await RowAsync(host, $"SELECT count(*), max(code) FILTER (WHERE id = 7), CAST(max(score) FILTER (WHERE id = 3) AS VARCHAR), max(note) FILTER (WHERE id = 3) FROM {table}"));
+    }
+
+    [Fact]
     public async Task DatasetValidated_Redelivered_JobLoadedOnce()
     {
         var (host, store) = await StartAsync();

@@ -48,7 +48,7 @@ internal sealed partial class LakeDatasetLoader(DuckDbSqlEngine engine, ILakeCat
 
     public async Task<DatasetLoadResult> LoadAsync(string jobId, string source, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
-        var table = source.Replace('-', '_').Replace('.', '_');
+        var table = source.Replace('-', '_');
         var database = options.Value.Database ?? ((Engines.ISqlEngine)engine).DefaultDatabase ?? "dev";
         foreach (var key in keys)
         {
