@@ -144,13 +144,13 @@ public abstract class LakeLoadTests
 
     private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
 
-    private static string Sum(long from, long to) => ((from + to) * (to - from + 1) / 2).ToString(CultureInfo.InvariantCulture);
+    internal static string Sum(long from, long to) => ((from + to) * (to - from + 1) / 2).ToString(CultureInfo.InvariantCulture);
 
-    private static IEnumerable<string> Records(int from, int to, Func<int, string> fields) =>
+    internal static IEnumerable<string> Records(int from, int to, Func<int, string> fields) =>
         Enumerable.Range(from, to - from + 1).Select(i => $"{{\"id\":{i},{fields(i)}}}");
 
     /// <summary>Lands <paramref name="lines"/> as a new job's two parts, as the ingestion service lays them out.</summary>
-    private static async Task<LandedJob> LandAsync(IObjectStore store, string source, string date, IEnumerable<string> lines)
+    internal static async Task<LandedJob> LandAsync(IObjectStore store, string source, string date, IEnumerable<string> lines)
     {
         var jobId = Guid.NewGuid().ToString();
         var all = lines.ToList();
@@ -183,10 +183,10 @@ public abstract class LakeLoadTests
         return page.ColumnMetadata.Select(c => c.TypeName).ToList();
     }
 
-    private sealed record LandedJob(string Source, string JobId, IReadOnlyList<string> Keys);
+    internal sealed record LandedJob(string Source, string JobId, IReadOnlyList<string> Keys);
 
     /// <summary>Publishes DatasetValidated on the host's bus and hands back the load's answer for the job.</summary>
-    private sealed class LoadEvents : IAsyncDisposable
+    internal sealed class LoadEvents : IAsyncDisposable
     {
         private readonly IBusControl _bus;
         private readonly ConcurrentDictionary<string, List<TaskCompletionSource<object>>> _answers = new();
