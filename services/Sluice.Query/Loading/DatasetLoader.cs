@@ -10,21 +10,24 @@ using Sluice.Query.V1;
 namespace Sluice.Query.Loading;
 
 /// <summary>
-/// Loads a landed dataset's NDJSON parts into the table named after its source, in one
-/// transaction: the table is created if absent, with a column per top-level field typed from the
+/// The load on engines other than DuckDB's lake (the PostgreSQL warehouse; DuckDB with
+/// Sluice:Query:LakeEnabled off): reads a landed dataset's NDJSON parts in C# and loads them into
+/// the table named after its source, in one transaction on the engine's connection (not a
+/// statement of the statement manager). The table is created if absent,
+/// with a column per top-level field typed from the
 /// records (BIGINT, DOUBLE PRECISION, BOOLEAN, TEXT; objects and arrays as JSON text), and a
 /// _job_id column. An existing table keeps its types (new fields are added as columns), and the
 /// job's earlier rows are replaced, so a redelivered event loads once. Loads into one table run
 /// one at a time: two first loads would both create the table, and concurrent writers of one
 /// table conflict (the loser's rows would be lost).
 /// </summary>
-internal sealed class DatasetLoader(ISqlEngine engine, IObjectStore objects, IOptions<DatasetLoadingOptions> options)
+internal sealed class DatasetLoader(ISqlEngine engine, IObjectStore objects, IOptions<DatasetLoadingOptions> options) : IDatasetLoader
 {
     private const string JobColumn = "_job_id";
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _tables = new(StringComparer.Ordinal);
 
-    public async Task<(string Table, long Rows)> LoadAsync(string jobId, string source, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public async Task<DatasetLoadResult> LoadAsync(string jobId, string source, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         if (engine is not IConnectionSqlEngine sql)
         {
@@ -36,7 +39,7 @@ internal sealed class DatasetLoader(ISqlEngine engine, IObjectStore objects, IOp
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (table, await LoadIntoAsync(sql, database, table, jobId, keys, cancellationToken).ConfigureAwait(false));
+            return new DatasetLoadResult(table, await LoadIntoAsync(sql, database, table, jobId, keys, cancellationToken).ConfigureAwait(false), StatementId: null);
         }
         finally
         {

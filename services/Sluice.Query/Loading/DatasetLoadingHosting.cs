@@ -2,6 +2,9 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Sluice.Query.Engines;
+using Sluice.Query.Engines.DuckDb;
+using Sluice.Query.Statements;
 using Sluice.ServiceDefaults;
 
 namespace Sluice.Query.Loading;
@@ -11,10 +14,10 @@ public sealed class DatasetLoadingOptions
 {
     public const string SectionName = "Sluice:Query:Loading";
 
-    /// <summary>The database tables are loaded into; null uses the engine's default database (Sluice:Query:DefaultDatabase on SQLite).</summary>
+    /// <summary>The database tables are loaded into; null uses the engine's default database, or dev.</summary>
     public string? Database { get; set; }
 
-    /// <summary>Rows per INSERT statement. Defaults to 500.</summary>
+    /// <summary>Rows per INSERT statement of the C# loader (engines other than DuckDB's lake). Defaults to 500.</summary>
     public int BatchRows { get; set; } = 500;
 
     /// <summary>Loads running at once (loads into one table still run one at a time). Defaults to 1.</summary>
@@ -48,7 +51,13 @@ public static class DatasetLoadingHosting
                 checks.Registrations.Remove(duplicate);
             }
         });
-        builder.Services.AddSingleton<DatasetLoader>();
+        // On DuckDB with the lake, the load is a statement reading the job's parts in place;
+        // elsewhere (the PostgreSQL warehouse) the C# loader reads them and inserts the rows.
+        builder.Services.AddSingleton<StatementEnds>();
+        builder.Services.AddSingleton<IStatementLifecycleObserver>(sp => sp.GetRequiredService<StatementEnds>());
+        builder.Services.AddSingleton<IDatasetLoader>(sp => sp.GetRequiredService<ISqlEngine>() is DuckDbSqlEngine { Lake: { } lake } duckDb
+            ? ActivatorUtilities.CreateInstance<LakeDatasetLoader>(sp, duckDb, lake)
+            : ActivatorUtilities.CreateInstance<DatasetLoader>(sp));
         builder.AddSluiceBusParticipant(bus => bus.AddConsumer<DatasetValidatedLoadConsumer, DatasetValidatedLoadConsumerDefinition>());
         return builder;
     }

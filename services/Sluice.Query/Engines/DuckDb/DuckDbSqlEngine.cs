@@ -37,6 +37,9 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
         Directory.CreateDirectory(_directory);
     }
 
+    /// <summary>The lake attached to this engine's connections as catalog <c>lake</c>; null when the lake is off.</summary>
+    internal ILakeCatalog? Lake => _lake.Value.Lake;
+
     /// <summary>The file of <paramref name="database"/>, after checking that the name is a plain identifier.</summary>
     public string DatabasePath(string database)
     {

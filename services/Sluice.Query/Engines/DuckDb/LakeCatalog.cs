@@ -50,6 +50,49 @@ internal sealed partial class LakeCatalog : ILakeCatalog
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<string>> LocalPartsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var paths = new List<string>(keys.Count);
+        foreach (var key in keys)
+        {
+            // Keys come from messages: only a part's shape of key maps into the lake folder.
+            var segments = key.Split('/');
+            if (segments.Length != 5 || segments[0] + "/" != RawZone || !SourceName().IsMatch(segments[1]) || segments.Any(s => s is "" or "." or ".."))
+            {
+                throw new InvalidDataException($"'{key}' is not a part of the raw zone (raw/{{source}}/ingest_date=YYYY-MM-DD/{{jobId}}/part-*.ndjson).");
+            }
+            paths.Add(Path.Combine(_root, Path.Combine(segments)));
+        }
+        if (_store is LocalDirectoryObjectStore)
+        {
+            foreach (var (key, path) in keys.Zip(paths))
+            {
+                if (!File.Exists(path))
+                {
+                    throw new ObjectNotFoundException(key);
+                }
+            }
+            return paths;
+        }
+        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (key, path) in keys.Zip(paths))
+            {
+                var info = await _store.TryGetInfoAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new ObjectNotFoundException(key);
+                if (!File.Exists(path) || new FileInfo(path).Length != info.Size)
+                {
+                    await DownloadAsync(key, path, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _sync.Release();
+        }
+        return paths;
+    }
+
     /// <summary>The sources with at least one part; for S3, parts not cached yet are downloaded first.</summary>
     private async Task<IReadOnlyList<string>> RefreshAsync(CancellationToken cancellationToken)
     {

@@ -32,6 +32,9 @@ public sealed record DatasetLoaded
 
     public required long RowCount { get; init; }
 
+    /// <summary>The query service's statement that loaded the rows (DescribeStatement shows it); null when the load was not a statement.</summary>
+    public string? StatementId { get; init; }
+
     public required DateTimeOffset LoadedAt { get; init; }
 }
 
@@ -43,6 +46,9 @@ public sealed record DatasetLoadFailed
     public required string Source { get; init; }
 
     public required string Error { get; init; }
+
+    /// <summary>The load statement that failed (DescribeStatement shows it); null when the load failed before its statement ran or was not a statement.</summary>
+    public string? StatementId { get; init; }
 
     public required DateTimeOffset FailedAt { get; init; }
 }
