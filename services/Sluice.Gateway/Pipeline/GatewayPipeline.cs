@@ -171,7 +171,7 @@ internal sealed class GatewayPipeline(
         // The stage cache: integration responses by the method's cacheKeyParameters (test invocations bypass it).
         var cacheSettings = stage.Stage.Cache;
         var cacheTtl = test is null ? StageCacheRules.TtlFor(cacheSettings, method) : null;
-        var scope = new CacheScope(stage.Api.Id, stage.Stage.StageName, stage.Stage.DeploymentId, cacheSettings?.CapacityBytes ?? 0);
+        var scope = CacheScope.Of(stage.Stage);
         var cacheKey = cacheTtl is null ? null : CacheRequest.Key(method, context);
         if (cacheKey is not null)
         {

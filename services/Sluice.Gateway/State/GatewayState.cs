@@ -15,7 +15,7 @@ namespace Sluice.Gateway.State;
 /// and then published as a new <see cref="GatewaySnapshot"/>. Changes run one at a time; a
 /// rejected change leaves the store and the snapshot as they were.
 /// </summary>
-internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage, TimeProvider time, ILogger<GatewayState> logger)
+internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage, StageCache cache, TimeProvider time, ILogger<GatewayState> logger)
 {
     /// <summary>API Gateway asks for key values of at least 20 characters.</summary>
     public const int MinKeyLength = 20, MaxKeyLength = 128;
@@ -359,6 +359,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
         }
         _snapshot = new GatewaySnapshot(stages.ToFrozenDictionary(), keys, plans.ToFrozenDictionary());
         Interlocked.Exchange(ref _loadedVersion, version);
+        cache.Retain(stages.ToDictionary(s => s.Key, s => CacheScope.Of(s.Value.Stage)));
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
