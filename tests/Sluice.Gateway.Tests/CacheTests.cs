@@ -284,6 +284,57 @@ public sealed class CacheTests : IAsyncLifetime
         Assert.Contains("nosuchstage", unknown.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FlushStageCache_TwoGatewaysSharingPostgres_TheOthersCacheEmptiedAtItsRefresh()
+    {
+        await using var store = await GatewayStores.CreateAsync("Postgres");
+        await using var first = await GatewayUnderTest.StartAsync(settings: store.Settings);
+        await using var second = await GatewayUnderTest.StartAsync(settings: store.Settings);
+        var api = (await first.Admin.ImportApiAsync(new ImportApiRequest { Document = HttpDocument(_backendAddress) }, deadline: GatewayUnderTest.Deadline)).Api.Id;
+        await first.Admin.CreateDeploymentAsync(new CreateDeploymentRequest { ApiId = api, StageName = "live", Cache = Cache(ttlSeconds: 3600) },
+            deadline: GatewayUnderTest.Deadline);
+        var path = $"/{api}/live/items/5?color=red";
+
+        // Each gateway fills its own cache (the second once it has loaded the stage the first made).
+        var onSecond = await WaitForAsync(second, path, item => item is not null);
+        var cachedOnSecond = await ItemAsync(second, path);
+        var onFirst = await ItemAsync(first, path);
+        var cachedOnFirst = await ItemAsync(first, path);
+        await first.Admin.FlushStageCacheAsync(new FlushStageCacheRequest { ApiId = api, StageName = "live" }, deadline: GatewayUnderTest.Deadline);
+        var freshOnFirst = await ItemAsync(first, path);
+        // The second answers from its cache until its refresh sees the flush, then calls the backend again.
+        var freshOnSecond = await WaitForAsync(second, path, item => item is not null && item.Call != onSecond!.Call);
+
+        Assert.Equal(onSecond!.Call, cachedOnSecond!.Call);
+        Assert.Equal(onFirst!.Call, cachedOnFirst!.Call);
+        Assert.NotEqual(onFirst.Call, onSecond.Call);
+        Assert.NotEqual(onFirst.Call, freshOnFirst!.Call);
+        Assert.True(freshOnSecond is not null, "The second gateway still answered from its cache a minute after the flush on the first.");
+    }
+
+    /// <summary>Calls until <paramref name="done"/> holds for the answer (null: not answered 200), for up to a minute; null if it never does.</summary>
+    private static async Task<Item?> WaitForAsync(GatewayUnderTest gateway, string path, Func<Item?, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            var item = await ItemAsync(gateway, path);
+            if (done(item))
+            {
+                return item;
+            }
+            await Task.Delay(50);
+        }
+        return null;
+    }
+
+    /// <summary>The backend's item as the gateway answered it; null when the answer is not 200.</summary>
+    private static async Task<Item?> ItemAsync(GatewayUnderTest gateway, string path)
+    {
+        using var response = await gateway.SendAsync(HttpMethod.Get, path);
+        return response.StatusCode == HttpStatusCode.OK ? JsonSerializer.Deserialize<Item>(await response.Content.ReadAsStringAsync(), Json) : null;
+    }
+
     private static StageCacheSettings Cache(int ttlSeconds) => new() { Enabled = true, CapacityBytes = 1024 * 1024, TtlSeconds = ttlSeconds };
 
     private async Task<string> DeployAsync(string document, StageCacheSettings cache)

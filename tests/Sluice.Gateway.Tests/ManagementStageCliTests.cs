@@ -66,11 +66,15 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
         var unknownDeployment = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
             "op=replace,path=/variables/who,value=changed", "op=replace,path=/deploymentId,value=nosuchdep");
         var badPath = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
-            "op=replace,path=/variables/who,value=changed", "op=replace,path=/cacheClusterSize,value=0.5");
+            "op=replace,path=/variables/who,value=changed", "op=replace,path=/tracingEnabled,value=true");
         var unescapedPath = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
             "op=replace,path=/hello/GET/throttling/rateLimit,value=1", "op=replace,path=/hello/GET/throttling/burstLimit,value=1");
-        var rateWithoutBurst = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
-            "op=replace,path=/~1hello/GET/throttling/rateLimit,value=1");
+        var badCacheSize = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/description,value=changed", "op=replace,path=/cacheClusterEnabled,value=true", "op=replace,path=/cacheClusterSize,value=3");
+        var badCacheEnabled = await fixture.AwsErrorAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/description,value=changed", "op=replace,path=/cacheClusterEnabled,value=yes");
+        var badDeploymentPatch = await fixture.AwsErrorAsync("update-deployment", "--rest-api-id", apiId, "--deployment-id", deploymentId, "--patch-operations",
+            "op=replace,path=/description,value=changed", "op=replace,path=/stageName,value=other");
         var unknownStageForNewStage = await fixture.AwsErrorAsync("create-stage", "--rest-api-id", apiId, "--stage-name", "other", "--deployment-id", "nosuchdep");
 
         Assert.Contains("(NotFoundException)", unknownApi, StringComparison.Ordinal);
@@ -80,18 +84,27 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
         Assert.Contains("(NotFoundException)", unknownDeployment, StringComparison.Ordinal);
         Assert.Contains("nosuchdep", unknownDeployment, StringComparison.Ordinal);
         Assert.Contains("(BadRequestException)", badPath, StringComparison.Ordinal);
-        Assert.Contains("Invalid patch path '/cacheClusterSize'", badPath, StringComparison.Ordinal);
+        Assert.Contains("Invalid patch path '/tracingEnabled'", badPath, StringComparison.Ordinal);
         Assert.Contains("replace /deploymentId", badPath, StringComparison.Ordinal);
         Assert.Contains("replace /{resourcePath}/{httpMethod}/throttling/rateLimit", badPath, StringComparison.Ordinal);
         Assert.Contains("(BadRequestException)", unescapedPath, StringComparison.Ordinal);
         Assert.Contains("~1", unescapedPath, StringComparison.Ordinal);
-        Assert.Contains("(BadRequestException)", rateWithoutBurst, StringComparison.Ordinal);
-        Assert.Contains("needs both rateLimit and burstLimit", rateWithoutBurst, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", badCacheSize, StringComparison.Ordinal);
+        Assert.Contains("Invalid cache cluster size '3'", badCacheSize, StringComparison.Ordinal);
+        Assert.Contains("0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237", badCacheSize, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", badCacheEnabled, StringComparison.Ordinal);
+        Assert.Contains("/cacheClusterEnabled", badCacheEnabled, StringComparison.Ordinal);
+        Assert.Contains("(BadRequestException)", badDeploymentPatch, StringComparison.Ordinal);
+        Assert.Contains("Invalid patch path '/stageName'", badDeploymentPatch, StringComparison.Ordinal);
         Assert.Contains("(NotFoundException)", unknownStageForNewStage, StringComparison.Ordinal);
         var stage = await fixture.AwsJsonAsync("get-stage", "--rest-api-id", apiId, "--stage-name", "live");
         Assert.Equal(deploymentId, stage.GetProperty("deploymentId").GetString());
         Assert.Equal("you", stage.GetProperty("variables").GetProperty("who").GetString());
+        Assert.Equal("", stage.GetProperty("description").GetString());
+        Assert.False(stage.GetProperty("cacheClusterEnabled").GetBoolean());
+        Assert.False(stage.TryGetProperty("cacheClusterSize", out _));
         Assert.Empty(stage.GetProperty("methodSettings").EnumerateObject());
+        Assert.Equal("", (await fixture.AwsJsonAsync("get-deployment", "--rest-api-id", apiId, "--deployment-id", deploymentId)).GetProperty("description").GetString());
         Assert.Equal("kept you", await SayAsync(apiId, "live"));
     }
 
@@ -113,6 +126,102 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
         Assert.All(afterRemove, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task UpdateStage_NewMethodThrottleWithOneLimit_OtherFromTheStageDefaultElseTheAccountLimits()
+    {
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(Documents.Hello()))).GetProperty("id").GetString()!;
+        await fixture.AwsJsonAsync("create-deployment", "--rest-api-id", apiId, "--stage-name", "live");
+
+        // No */* throttle yet: a new method throttle takes API Gateway's account limits (10000 per second, burst 5000).
+        var rateOnly = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/~1hello/POST/throttling/rateLimit,value=0.001");
+        // A */* throttle given its burst alone; a method given its rate alone in the same call takes the */* burst.
+        var withDefault = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/*/*/throttling/burstLimit,value=7", "op=replace,path=/~1hello/GET/throttling/rateLimit,value=0.001");
+        var burstOnly = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/*/*/throttling/rateLimit,value=3", "op=replace,path=/~1hello/PUT/throttling/burstLimit,value=1");
+
+        Assert.Equal((0.001, 5000), Limits(rateOnly, "~1hello/POST"));
+        Assert.Equal((10000, 7), Limits(withDefault, "*/*"));
+        Assert.Equal((0.001, 7), Limits(withDefault, "~1hello/GET"));
+        Assert.Equal((0.001, 5000), Limits(withDefault, "~1hello/POST"));
+        Assert.Equal((3, 7), Limits(burstOnly, "*/*"));
+        Assert.Equal((3, 1), Limits(burstOnly, "~1hello/PUT"));
+        // GET /hello holds the */* burst of 7 and refills nothing meanwhile: the eighth call is refused.
+        var statuses = await StatusesAsync($"/{apiId}/live/hello", null, 8);
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 7), HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task UpdateStage_DescriptionAndCacheCluster_ShownAndAResizedCacheStartsEmpty()
+    {
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(CounterDocument))).GetProperty("id").GetString()!;
+        var deploymentId = (await fixture.AwsJsonAsync("create-deployment", "--rest-api-id", apiId, "--stage-name", "live", "--variables", $"backend={fixture.PetStoreHost}"))
+            .GetProperty("id").GetString()!;
+        var uncached = (await CallAsync(apiId), await CallAsync(apiId));
+
+        var updated = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/description,value=the live stage", "op=replace,path=/cacheClusterEnabled,value=true", "op=replace,path=/cacheClusterSize,value=1.6");
+        var cached = (await CallAsync(apiId), await CallAsync(apiId));
+        var resized = await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations",
+            "op=replace,path=/cacheClusterSize,value=0.5");
+        var afterResize = (await CallAsync(apiId), await CallAsync(apiId));
+        await fixture.AwsJsonAsync("update-stage", "--rest-api-id", apiId, "--stage-name", "live", "--patch-operations", "op=replace,path=/cacheClusterEnabled,value=false");
+        var afterDisable = (await CallAsync(apiId), await CallAsync(apiId));
+        var deployment = await fixture.AwsJsonAsync("update-deployment", "--rest-api-id", apiId, "--deployment-id", deploymentId, "--patch-operations",
+            "op=replace,path=/description,value=counter v1");
+        var fetched = await fixture.AwsJsonAsync("get-stage", "--rest-api-id", apiId, "--stage-name", "live");
+
+        Assert.NotEqual(uncached.Item1, uncached.Item2);
+        Assert.Equal("the live stage", updated.GetProperty("description").GetString());
+        Assert.True(updated.GetProperty("cacheClusterEnabled").GetBoolean());
+        Assert.Equal(("1.6", "AVAILABLE"), (updated.GetProperty("cacheClusterSize").GetString(), updated.GetProperty("cacheClusterStatus").GetString()));
+        Assert.Equal(cached.Item1, cached.Item2);
+        Assert.Equal("0.5", resized.GetProperty("cacheClusterSize").GetString());
+        Assert.NotEqual(cached.Item1, afterResize.Item1);
+        Assert.Equal(afterResize.Item1, afterResize.Item2);
+        Assert.NotEqual(afterDisable.Item1, afterDisable.Item2);
+        Assert.Equal("counter v1", deployment.GetProperty("description").GetString());
+        Assert.Equal("counter v1", (await fixture.AwsJsonAsync("get-deployment", "--rest-api-id", apiId, "--deployment-id", deploymentId)).GetProperty("description").GetString());
+        Assert.Equal("the live stage", fetched.GetProperty("description").GetString());
+        Assert.Equal(("NOT_AVAILABLE", "0.5"), (fetched.GetProperty("cacheClusterStatus").GetString(), fetched.GetProperty("cacheClusterSize").GetString()));
+    }
+
+    [Fact]
+    public async Task DeleteStage_StageGoesWithItsPlanAttachmentAndCache()
+    {
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(CounterDocument))).GetProperty("id").GetString()!;
+        var deploymentId = (await fixture.AwsJsonAsync("create-deployment", "--rest-api-id", apiId, "--description", "counter")).GetProperty("id").GetString()!;
+        string[] createStage = ["create-stage", "--rest-api-id", apiId, "--stage-name", "live", "--deployment-id", deploymentId,
+            "--description", "cached", "--cache-cluster-enabled", "--cache-cluster-size", "0.5", "--variables", $"backend={fixture.PetStoreHost}"];
+        var created = await fixture.AwsJsonAsync(createStage);
+        await fixture.AwsJsonAsync("create-stage", "--rest-api-id", apiId, "--stage-name", "other", "--deployment-id", deploymentId);
+        var plan = await fixture.AwsJsonAsync("create-usage-plan", "--name", "stage-deleted", "--api-stages", $"apiId={apiId},stage=live", $"apiId={apiId},stage=other");
+        var planId = plan.GetProperty("id").GetString()!;
+        var cached = (await CallAsync(apiId), await CallAsync(apiId));
+
+        await fixture.AwsJsonAsync("delete-stage", "--rest-api-id", apiId, "--stage-name", "live");
+        using var gone = await fixture.Gateway.SendAsync(HttpMethod.Get, $"/{apiId}/live/counter");
+        var stages = await fixture.AwsJsonAsync("get-stages", "--rest-api-id", apiId);
+        var planAfter = await fixture.AwsJsonAsync("get-usage-plan", "--usage-plan-id", planId);
+        var again = await fixture.AwsErrorAsync("delete-stage", "--rest-api-id", apiId, "--stage-name", "live");
+        var unknownApi = await fixture.AwsErrorAsync("delete-stage", "--rest-api-id", "nosuchapi", "--stage-name", "live");
+        // The same stage made again on the same deployment starts with an empty cache.
+        await fixture.AwsJsonAsync(createStage);
+        var recreated = await CallAsync(apiId);
+
+        Assert.Equal(("cached", true, "0.5"), (created.GetProperty("description").GetString(), created.GetProperty("cacheClusterEnabled").GetBoolean(),
+            created.GetProperty("cacheClusterSize").GetString()));
+        Assert.Equal(cached.Item1, cached.Item2);
+        Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
+        Assert.Equal(["other"], stages.GetProperty("item").EnumerateArray().Select(s => s.GetProperty("stageName").GetString()));
+        Assert.Equal(["other"], planAfter.GetProperty("apiStages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
+        Assert.Contains("(NotFoundException)", again, StringComparison.Ordinal);
+        Assert.Contains("Invalid Stage identifier specified", again, StringComparison.Ordinal);
+        Assert.Contains("(NotFoundException)", unknownApi, StringComparison.Ordinal);
+        Assert.NotEqual(cached.Item1, recreated);
     }
 
     [Fact]
@@ -204,23 +313,25 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
         Assert.False(stage.TryGetProperty("accessLogSettings", out _));
     }
 
+    /// <summary>GET /counter: the fixture's backend answers a new number at each call, so a repeated number came from the stage cache.</summary>
+    private const string CounterDocument = """
+        openapi: 3.0.1
+        info:
+          title: Counter
+          version: "1"
+        paths:
+          /counter:
+            get:
+              x-amazon-apigateway-integration:
+                type: http
+                httpMethod: GET
+                uri: http://${stageVariables.backend}/counter
+        """;
+
     [Fact]
     public async Task FlushStageCache_AwsCli_CachedAnswerBeforeFreshAfter()
     {
-        var document = """
-            openapi: 3.0.1
-            info:
-              title: Counter
-              version: "1"
-            paths:
-              /counter:
-                get:
-                  x-amazon-apigateway-integration:
-                    type: http
-                    httpMethod: GET
-                    uri: http://${stageVariables.backend}/counter
-            """;
-        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(document))).GetProperty("id").GetString()!;
+        var apiId = (await fixture.AwsJsonAsync("import-rest-api", "--body", fixture.FileArgument(CounterDocument))).GetProperty("id").GetString()!;
         // The stage cache is set through the admin service (create-deployment has no cache settings of ours).
         await fixture.Gateway.Admin.CreateDeploymentAsync(new V1.CreateDeploymentRequest
         {
@@ -248,6 +359,13 @@ public sealed class ManagementStageCliTests(ManagementApiFixture fixture) : ICla
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return JsonDocument.Parse(text).RootElement.GetProperty("call").GetInt32();
+    }
+
+    /// <summary>A method setting's (throttlingRateLimit, throttlingBurstLimit) in a stage shape.</summary>
+    private static (double Rate, int Burst) Limits(JsonElement stage, string key)
+    {
+        var setting = stage.GetProperty("methodSettings").GetProperty(key);
+        return (setting.GetProperty("throttlingRateLimit").GetDouble(), setting.GetProperty("throttlingBurstLimit").GetInt32());
     }
 
     /// <summary>patchOperations as the CLI's JSON form (values with commas or spaces do not survive its shorthand).</summary>

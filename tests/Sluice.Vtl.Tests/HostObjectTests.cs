@@ -48,6 +48,72 @@ public sealed class HostObjectTests
         Assert.Equal("5", ((Dictionary<string, object?>)responseOverride["header"]!)["Retry-After"]);
     }
 
+    [Theory]
+    [InlineData("$context.stage|$context.requestId", "prod|r-1", false)]
+    [InlineData("$!context.other", "", false)]
+    [InlineData("$context.identity.sourceIp", "10.0.0.1", true)]
+    [InlineData("$context.size() $context.keySet()", "3 [stage, requestId, identity]", true)]
+    [InlineData("$context", "{stage=prod, requestId=r-1, identity={sourceIp=10.0.0.1}}", true)]
+    [InlineData("#set($c = $context)$c.get('stage')", "prod", true)]
+    [InlineData("#foreach($v in $context)$v;#end", "prod;r-1;{sourceIp=10.0.0.1};", true)]
+    public void Render_LazyMap_PlainPropertiesReadWithoutBuilding_AnythingElseOnTheMap(string source, string expected, bool built)
+    {
+        var context = new LazyContext();
+
+        var output = VtlTemplate.Parse(source).Render(new Dictionary<string, object?> { ["context"] = context });
+
+        Assert.Equal(expected, output);
+        Assert.Equal(built, context.Builds > 0);
+        Assert.True(context.Builds <= 1, $"built {context.Builds} times");
+    }
+
+    [Fact]
+    public void Render_SetIntoLazyMap_BuildsItAndLandsInTheMap()
+    {
+        var context = new LazyContext();
+
+        var output = VtlTemplate.Parse("#set($context.identity.caller = 'me')#set($context.stage = 'beta')$context.stage $context.identity.caller")
+            .Render(new Dictionary<string, object?> { ["context"] = context });
+
+        Assert.Equal("beta me", output);
+        Assert.Equal(1, context.Builds);
+        Assert.Equal("beta", context.Build()["stage"]);
+    }
+
+    /// <summary>A $context whose stage and requestId are plain fields; identity needs the map.</summary>
+    private sealed class LazyContext : IVtlLazyMap
+    {
+        private Dictionary<string, object?>? _map;
+
+        public int Builds { get; private set; }
+
+        public bool TryGetWithoutBuilding(string name, out object? value)
+        {
+            if (_map is not null)
+            {
+                value = _map.GetValueOrDefault(name);
+                return true;
+            }
+            value = name switch { "stage" => "prod", "requestId" => "r-1", _ => null };
+            return name is "stage" or "requestId" or "other";
+        }
+
+        public IDictionary<string, object?> Build()
+        {
+            if (_map is null)
+            {
+                Builds++;
+                _map = new Dictionary<string, object?>
+                {
+                    ["stage"] = "prod",
+                    ["requestId"] = "r-1",
+                    ["identity"] = new Dictionary<string, object?> { ["sourceIp"] = "10.0.0.1" },
+                };
+            }
+            return _map;
+        }
+    }
+
     [Fact]
     public void Render_HostProperty_FallsBackToGetterMethod()
     {

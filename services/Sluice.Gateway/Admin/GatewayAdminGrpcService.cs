@@ -8,7 +8,7 @@ using Sluice.Gateway.V1;
 namespace Sluice.Gateway.Admin;
 
 /// <summary>sluice.gateway.v1.GatewayAdminService: thin mapping between the contract and <see cref="GatewayState"/>.</summary>
-internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cache, IServiceProvider services, TimeProvider time) : GatewayAdminService.GatewayAdminServiceBase
+internal sealed class GatewayAdminGrpcService(GatewayState state, IServiceProvider services, TimeProvider time) : GatewayAdminService.GatewayAdminServiceBase
 {
     public override Task<TestInvokeMethodResponse> TestInvokeMethod(TestInvokeMethodRequest request, ServerCallContext context) =>
         Pipeline.TestInvocation.RunAsync(services, request, context.CancellationToken);
@@ -49,11 +49,51 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cac
     public override async Task<CreateDeploymentResponse> CreateDeployment(CreateDeploymentRequest request, ServerCallContext context)
     {
         Require(request.ApiId, "api_id");
-        Require(request.StageName, "stage_name");
+        if (request.StageName.Length == 0)
+        {
+            if (request.Variables.Count > 0 || request.MethodThrottles.Count > 0 || request.Cache is not null || request.HasStageDescription)
+            {
+                throw new GatewayArgumentException("stage_name", "variables, method_throttles, cache and stage_description are a stage's: give stage_name too.");
+            }
+            var deployment = await state.CreateDeploymentAsync(request.ApiId, request.Description, context.CancellationToken).ConfigureAwait(false);
+            return new CreateDeploymentResponse { Deployment = ToProto(deployment) };
+        }
         var stage = await state.DeployAsync(request.ApiId, request.StageName, request.Variables,
             request.MethodThrottles.ToDictionary(t => t.Key, t => ToLimit(t.Value)), context.CancellationToken,
-            request.Cache is null ? null : StageCacheRules.FromProto(request.Cache)).ConfigureAwait(false);
-        return new CreateDeploymentResponse { Stage = ToProto(stage) };
+            request.Cache is null ? null : StageCacheRules.FromProto(request.Cache), request.Description,
+            request.HasStageDescription ? request.StageDescription : null).ConfigureAwait(false);
+        var deployed = await state.FindDeploymentAsync(stage.ApiId, stage.DeploymentId, context.CancellationToken).ConfigureAwait(false);
+        return new CreateDeploymentResponse { Stage = ToProto(stage), Deployment = ToProto(deployed) };
+    }
+
+    public override async Task<UpdateDeploymentResponse> UpdateDeployment(UpdateDeploymentRequest request, ServerCallContext context)
+    {
+        Require(request.ApiId, "api_id");
+        Require(request.DeploymentId, "deployment_id");
+        var deployment = await state.UpdateDeploymentAsync(request.ApiId, request.DeploymentId, request.Description, context.CancellationToken).ConfigureAwait(false);
+        return new UpdateDeploymentResponse { Deployment = ToProto(deployment) };
+    }
+
+    public override async Task<UpdateStageResponse> UpdateStage(UpdateStageRequest request, ServerCallContext context)
+    {
+        Require(request.ApiId, "api_id");
+        Require(request.StageName, "stage_name");
+        var cache = request.Cache is null ? null : StageCacheRules.FromProto(request.Cache);
+        var stage = await state.UpdateStageAsync(request.ApiId, request.StageName, s => s with
+        {
+            Description = request.HasDescription ? request.Description : s.Description,
+            DeploymentId = request.HasDeploymentId ? request.DeploymentId : s.DeploymentId,
+            Cache = cache ?? s.Cache,
+        }, context.CancellationToken).ConfigureAwait(false);
+        return new UpdateStageResponse { Stage = ToProto(stage) };
+    }
+
+    public override async Task<DeleteStageResponse> DeleteStage(DeleteStageRequest request, ServerCallContext context)
+    {
+        Require(request.ApiId, "api_id");
+        Require(request.StageName, "stage_name");
+        await state.DeleteStageAsync(request.ApiId, request.StageName, context.CancellationToken).ConfigureAwait(false);
+        return new DeleteStageResponse();
     }
 
     public override async Task<ListStagesResponse> ListStages(ListStagesRequest request, ServerCallContext context)
@@ -82,12 +122,7 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cac
     {
         Require(request.ApiId, "api_id");
         Require(request.StageName, "stage_name");
-        if (!state.Snapshot.Stages.ContainsKey((request.ApiId, request.StageName))
-            && (await state.Store.ListStagesAsync(context.CancellationToken).ConfigureAwait(false)).All(s => s.ApiId != request.ApiId || s.StageName != request.StageName))
-        {
-            throw new GatewayNotFoundException($"No stage '{request.StageName}' of API '{request.ApiId}'.");
-        }
-        cache.Flush(request.ApiId, request.StageName);
+        await state.FlushStageCacheAsync(request.ApiId, request.StageName, context.CancellationToken).ConfigureAwait(false);
         return new FlushStageCacheResponse();
     }
 
@@ -210,7 +245,7 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cac
 
     private static Stage ToProto(StageRecord stage)
     {
-        var proto = new Stage { ApiId = stage.ApiId, StageName = stage.StageName, DeploymentId = stage.DeploymentId };
+        var proto = new Stage { ApiId = stage.ApiId, StageName = stage.StageName, DeploymentId = stage.DeploymentId, Description = stage.Description };
         foreach (var (name, value) in stage.Variables)
         {
             proto.Variables[name] = value;
@@ -229,6 +264,14 @@ internal sealed class GatewayAdminGrpcService(GatewayState state, StageCache cac
         }
         return proto;
     }
+
+    private static Deployment ToProto(DeploymentRecord deployment) => new()
+    {
+        ApiId = deployment.ApiId,
+        Id = deployment.Id,
+        Description = deployment.Description,
+        CreatedUnixMs = deployment.CreatedUnixMs,
+    };
 
     private static V1.ApiKey ToProto(ApiKeyRecord key) => new()
     {

@@ -43,13 +43,13 @@ internal static class CacheRequest
     /// "Cache-Control: max-age=0" refreshes the entry when authorization is not required, or when
     /// the caller's API key is one of the stage's invalidators; otherwise the stage's strategy applies.
     /// </summary>
-    public static CacheControlOutcome Read(HttpRequest request, StageCacheSettings cache, Func<ApiKeyRecord?> callerKey)
+    public static CacheControlOutcome Read(HttpRequest request, StageCacheSettings cache, State.GatewayState? keys, string presentedKey)
     {
         if (!CacheControlHeaderValue.TryParse(request.Headers.CacheControl.ToString(), out var control) || control?.MaxAge != TimeSpan.Zero)
         {
             return CacheControlOutcome.UseCache;
         }
-        if (!cache.RequireAuthorization || callerKey() is { Enabled: true } key && cache.InvalidatorKeyIds.Contains(key.Id, StringComparer.Ordinal))
+        if (!cache.RequireAuthorization || keys?.FindKey(presentedKey) is { Enabled: true } key && cache.InvalidatorKeyIds.Contains(key.Id, StringComparer.Ordinal))
         {
             return CacheControlOutcome.Refresh;
         }

@@ -1,12 +1,15 @@
 using System.Diagnostics.Metrics;
 using Sluice.Gateway.Integrations;
+using Sluice.Gateway.Storage;
 
 namespace Sluice.Gateway.Caching;
 
 /// <summary>
 /// The stage caches: per deployed stage, integration responses by cache key (the method and the
 /// values of its cacheKeyParameters), each until its TTL, the least recently used dropped when the
-/// stage's capacity is reached. A new deployment of a stage starts an empty cache.
+/// stage's capacity is reached. A new deployment of a stage, a new capacity, or a flush recorded in
+/// the store (a new <see cref="CacheScope.Flushes"/> count, possibly from another gateway) starts an
+/// empty cache.
 /// </summary>
 internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
 {
@@ -35,14 +38,21 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
     public void Remove(CacheScope scope, string key) => PartitionFor(scope).Remove(key);
 
     /// <summary>
-    /// Drops every entry of a stage (FlushStageCache): the next request of each method calls the
-    /// integration. Each gateway has its own cache, so a flush empties this gateway's.
+    /// Drops the caches of stages that are gone or changed (deployment, capacity or flush count) in
+    /// <paramref name="current"/>, the scopes of the stages just loaded: how a flush or delete-stage
+    /// made on another gateway sharing the store empties this gateway's cache.
     /// </summary>
-    public void Flush(string apiId, string stage)
+    public void Retain(IReadOnlyDictionary<(string ApiId, string Stage), CacheScope> current)
     {
         lock (_gate)
         {
-            _partitions.Remove((apiId, stage));
+            foreach (var (stage, partition) in _partitions)
+            {
+                if (!current.TryGetValue(stage, out var scope) || !partition.Serves(scope))
+                {
+                    _partitions.Remove(stage);
+                }
+            }
         }
     }
 
@@ -50,9 +60,9 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
     {
         lock (_gate)
         {
-            if (!_partitions.TryGetValue((scope.ApiId, scope.Stage), out var partition) || partition.DeploymentId != scope.DeploymentId)
+            if (!_partitions.TryGetValue((scope.ApiId, scope.Stage), out var partition) || !partition.Serves(scope))
             {
-                partition = new Partition(scope.DeploymentId, scope.CapacityBytes);
+                partition = new Partition(scope);
                 _partitions[(scope.ApiId, scope.Stage)] = partition;
             }
             return partition;
@@ -61,13 +71,15 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
 
     private sealed record Entry(string Key, IntegrationResult Result, DateTimeOffset Expires, long Size);
 
-    private sealed class Partition(string deploymentId, long capacity)
+    private sealed class Partition(CacheScope scope)
     {
         private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
         private readonly LinkedList<Entry> _recent = new();
+        private readonly long _capacity = scope.CapacityBytes;
         private long _used;
 
-        public string DeploymentId { get; } = deploymentId;
+        /// <summary>Whether this cache is still the one of <paramref name="current"/>: same deployment, capacity and flush count.</summary>
+        public bool Serves(CacheScope current) => current == scope;
 
         public IntegrationResult? TryGet(string key, DateTimeOffset now)
         {
@@ -91,7 +103,7 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
         public void Put(string key, IntegrationResult result, DateTimeOffset expires)
         {
             var size = 2L * (key.Length + result.Body.Length + result.ContentType.Length + result.Headers.Sum(h => h.Key.Length + h.Value.Length)) + 64;
-            if (size > capacity)
+            if (size > _capacity)
             {
                 return;
             }
@@ -101,7 +113,7 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
                 {
                     Drop(existing);
                 }
-                while (_used + size > capacity && _recent.Last is { } oldest)
+                while (_used + size > _capacity && _recent.Last is { } oldest)
                 {
                     Drop(oldest);
                 }
@@ -130,5 +142,8 @@ internal sealed class StageCache(TimeProvider time, IMeterFactory meters)
     }
 }
 
-/// <summary>Which stage cache a request uses: one per deployment of a stage.</summary>
-internal readonly record struct CacheScope(string ApiId, string Stage, string DeploymentId, long CapacityBytes);
+/// <summary>Which stage cache a request uses: one per deployment, capacity and flush count of a stage.</summary>
+internal readonly record struct CacheScope(string ApiId, string Stage, string DeploymentId, long CapacityBytes, long Flushes)
+{
+    public static CacheScope Of(StageRecord stage) => new(stage.ApiId, stage.StageName, stage.DeploymentId, stage.Cache?.CapacityBytes ?? 0, stage.CacheFlushes);
+}

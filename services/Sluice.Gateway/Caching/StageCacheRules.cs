@@ -13,6 +13,45 @@ internal static partial class StageCacheRules
     public const int MaxTtlSeconds = 3600;
     public const int MaxInvalidators = 100;
 
+    /// <summary>API Gateway's default TTL for a stage whose cache is turned on without method settings.</summary>
+    public const int DefaultTtlSeconds = 300;
+
+    /// <summary>API Gateway's cacheClusterSize values (GB), smallest first; "0.5" when none is given.</summary>
+    public static readonly IReadOnlyList<string> ClusterSizes = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+
+    /// <summary>
+    /// The stage cache after API Gateway's cacheClusterEnabled and cacheClusterSize (null: unchanged).
+    /// A gateway keeps a stage's cache in its own memory, so a cluster size is the capacity up to
+    /// <see cref="MaxCapacityBytes"/>; other settings (TTL, method settings) are kept.
+    /// </summary>
+    public static StageCacheSettings? WithCluster(StageCacheSettings? cache, bool? enabled, string? size)
+    {
+        if (size is not null && !ClusterSizes.Contains(size))
+        {
+            throw new GatewayArgumentException("cacheClusterSize", $"Invalid cache cluster size '{size}': it must be one of {string.Join(", ", ClusterSizes)} (GB).");
+        }
+        if (enabled is null && size is null)
+        {
+            return cache;
+        }
+        if (cache is null)
+        {
+            size ??= ClusterSizes[0];
+            cache = new StageCacheSettings(false, 0, DefaultTtlSeconds, new Dictionary<string, MethodCacheSetting>(), true,
+                UnauthorizedCacheControl.SucceedWithResponseHeader, []);
+        }
+        if (size is not null)
+        {
+            var bytes = (long)(double.Parse(size, System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024 * 1024);
+            cache = cache with { ClusterSize = size, CapacityBytes = Math.Min(bytes, MaxCapacityBytes) };
+        }
+        return enabled is { } on ? cache with { Enabled = on } : cache;
+    }
+
+    /// <summary>The cacheClusterSize a stage reports: the size set, else the smallest that holds its capacity.</summary>
+    public static string ClusterSizeOf(StageCacheSettings cache) => cache.ClusterSize
+        ?? ClusterSizes.First(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024 * 1024 >= cache.CapacityBytes);
+
     public static void Check(StageCacheSettings cache)
     {
         if (!cache.Enabled)

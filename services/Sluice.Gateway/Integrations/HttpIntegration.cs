@@ -97,7 +97,7 @@ internal sealed partial class HttpIntegration(IHttpClientFactory clients) : IInt
     private static Uri BuildUri(string template, IntegrationCall call, bool proxy)
     {
         // ${stageVariables.name} in the uri, as API Gateway substitutes them (e.g. a backend host per stage).
-        template = StageVariableReference().Replace(template, m => call.Context.StageVariables.GetValueOrDefault(m.Groups[1].Value) as string ?? "");
+        template = StageVariableReference().Replace(template, m => call.Context.StageVariable(m.Groups[1].Value) ?? "");
         var builder = new StringBuilder(template.Length + 32);
         var i = 0;
         while (i < template.Length)

@@ -18,12 +18,17 @@ internal sealed class IntegrationCall(RequestContext context, HttpContext http, 
 
     public string ContentType { get; } = contentType;
 
-    /// <summary>Integration request parameters by location (path, querystring, header) from requestParameters and requestOverride.</summary>
-    public Dictionary<string, string> Path { get; } = new(StringComparer.Ordinal);
+    private Dictionary<string, string>? _path, _query, _headers;
 
-    public Dictionary<string, string> Query { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Integration request parameters by location (path, querystring, header) from requestParameters
+    /// and requestOverride; each map made on first use (a mock needs none).
+    /// </summary>
+    public Dictionary<string, string> Path => _path ??= new(StringComparer.Ordinal);
 
-    public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, string> Query => _query ??= new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Headers => _headers ??= new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when a response template needs the whole integration response body.</summary>
     public bool BufferResponse { get; } = bufferResponse;
@@ -37,7 +42,14 @@ internal sealed class IntegrationResult
 {
     public int StatusCode { get; init; } = 200;
 
-    public Dictionary<string, string> Headers { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, string>? _headers;
+
+    /// <summary>The integration response's headers; made on first use (a mock has none).</summary>
+    public Dictionary<string, string> Headers
+    {
+        get => _headers ??= new(StringComparer.OrdinalIgnoreCase);
+        init => _headers = value;
+    }
 
     public string Body { get; init; } = "";
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace Sluice.Gateway.Integrations;
@@ -5,25 +7,55 @@ namespace Sluice.Gateway.Integrations;
 /// <summary>API Gateway's mock: the request template's <c>statusCode</c> picks the integration response; no backend.</summary>
 internal sealed class MockIntegration : IIntegration
 {
-    public Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken)
+    public Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken) =>
+        Task.FromResult(new IntegrationResult { StatusCode = StatusCodeOf(call.Body), Body = "" });
+
+    /// <summary>
+    /// The top-level <c>statusCode</c> (a number or a numeric string; the last one if repeated) of the
+    /// rendered template; 200 when there is none or the body is not JSON, as API Gateway's mock
+    /// answers. Read with a forward-only reader: on every mock request, so no document is built.
+    /// </summary>
+    private static int StatusCodeOf(string body)
     {
-        var status = 200;
-        if (call.Body.Length > 0)
+        if (body.Length == 0)
         {
-            try
-            {
-                using var document = JsonDocument.Parse(call.Body);
-                if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("statusCode", out var code))
-                {
-                    status = code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var number) ? number
-                        : code.ValueKind == JsonValueKind.String && int.TryParse(code.GetString(), out number) ? number : 200;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not JSON: API Gateway's mock then answers 200 too.
-            }
+            return 200;
         }
-        return Task.FromResult(new IntegrationResult { StatusCode = status, Body = "" });
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(body.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(rented.AsSpan(0, Encoding.UTF8.GetBytes(body, rented)), new JsonReaderOptions { MaxDepth = 128 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return 200;
+            }
+            var status = 200;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isStatus = reader.ValueTextEquals("statusCode"u8);
+                reader.Read();
+                if (isStatus)
+                {
+                    status = reader.TokenType switch
+                    {
+                        JsonTokenType.Number when reader.TryGetInt32(out var number) => number,
+                        JsonTokenType.String when int.TryParse(reader.GetString(), out var number) => number,
+                        _ => 200,
+                    };
+                }
+                reader.Skip();
+            }
+            // The whole body must be JSON, as a parsed document would require: anything after the object is an error.
+            return reader.TokenType == JsonTokenType.EndObject && !reader.Read() ? status : 200;
+        }
+        catch (JsonException)
+        {
+            // Not JSON: API Gateway's mock then answers 200 too.
+            return 200;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

@@ -198,7 +198,7 @@ internal sealed class KeyAndPlanOperations(GatewayState state)
             var index = stages.FindIndex(s => s.ApiId == apiId && s.Stage == stage);
             if (index >= 0)
             {
-                stages[index] = stages[index] with { MethodThrottles = throttles.Result() };
+                stages[index] = stages[index] with { MethodThrottles = throttles.Result(throttle ?? MethodThrottlePatches.AccountDefault) };
             }
         }
         var updated = await state.CreatePlanAsync(name, description, throttle, quota, stages, cancellationToken, plan.Id).ConfigureAwait(false);

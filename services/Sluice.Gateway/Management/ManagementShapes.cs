@@ -173,19 +173,25 @@ internal static class ManagementShapes
         var methodSettings = new JsonObject();
         foreach (var (key, limit) in stage.MethodThrottles)
         {
-            methodSettings[key.TrimStart('/')] = new JsonObject { ["throttlingBurstLimit"] = limit.Burst, ["throttlingRateLimit"] = limit.Rate };
+            methodSettings[MethodSettingKey(key)] = new JsonObject { ["throttlingBurstLimit"] = limit.Burst, ["throttlingRateLimit"] = limit.Rate };
         }
         var shape = new JsonObject
         {
             ["deploymentId"] = stage.DeploymentId,
             ["stageName"] = stage.StageName,
+            ["description"] = stage.Description,
             ["cacheClusterEnabled"] = stage.Cache?.Enabled ?? false,
+            ["cacheClusterStatus"] = stage.Cache?.Enabled == true ? "AVAILABLE" : "NOT_AVAILABLE",
             ["methodSettings"] = methodSettings,
             ["variables"] = StringMap(stage.Variables),
             ["tracingEnabled"] = false,
             ["createdDate"] = Seconds(stage.CreatedUnixMs),
             ["lastUpdatedDate"] = Seconds(stage.CreatedUnixMs),
         };
+        if (stage.Cache is { } cache)
+        {
+            shape["cacheClusterSize"] = Caching.StageCacheRules.ClusterSizeOf(cache);
+        }
         if (stage.AccessLog is { } accessLog)
         {
             shape["accessLogSettings"] = new JsonObject { ["format"] = accessLog.Format, ["destinationArn"] = accessLog.DestinationArn };
@@ -255,6 +261,13 @@ internal static class ManagementShapes
             shape["position"] = position;
         }
         return shape;
+    }
+
+    /// <summary>A method key ("/pets/{petId}/GET") as API Gateway keys methodSettings: the path with '/' written ~1 ("~1pets~1{petId}/GET"); "*/*" as is.</summary>
+    private static string MethodSettingKey(string key)
+    {
+        var split = key.LastIndexOf('/');
+        return key == "*/*" ? key : key[..split].Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal) + key[split..];
     }
 
     private static string? Parent(string path) => path == "/" ? null : path.LastIndexOf('/') is 0 ? "/" : path[..path.LastIndexOf('/')];

@@ -6,11 +6,18 @@ namespace Sluice.Gateway.Management;
 /// Per-method throttles changed by patch operations, as update-stage
 /// (<c>/{resourcePath}/{httpMethod}/throttling/rateLimit</c>) and update-usage-plan
 /// (<c>/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/rateLimit</c>) write them.
-/// A throttle is a rate and a burst together: a new one needs both set in the same call, and
-/// removing either removes the method's throttle.
+/// A throttle is a rate and a burst together. As API Gateway does, a new method throttle given only
+/// one of them takes the other from the default: the stage's "*/*" throttle when it has one, else the
+/// plan's throttle (for a plan), else API Gateway's account limits (<see cref="AccountDefault"/>).
+/// Removing either removes the method's throttle.
 /// </summary>
 internal sealed class MethodThrottlePatches(IReadOnlyDictionary<string, ThrottleLimit> stored)
 {
+    /// <summary>API Gateway's account-level throttle: what its get-stage shows for a method setting nothing narrower limits.</summary>
+    public static readonly ThrottleLimit AccountDefault = new(10000, 5000);
+
+    private const string EveryMethod = "*/*";
+
     private static readonly HashSet<string> Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*"];
 
     private readonly Dictionary<string, (double? Rate, int? Burst)> _limits =
@@ -24,7 +31,7 @@ internal sealed class MethodThrottlePatches(IReadOnlyDictionary<string, Throttle
     {
         if (resourcePath == "*" && httpMethod == "*")
         {
-            return "*/*";
+            return EveryMethod;
         }
         if (!resourcePath.StartsWith("~1", StringComparison.Ordinal))
         {
@@ -53,17 +60,23 @@ internal sealed class MethodThrottlePatches(IReadOnlyDictionary<string, Throttle
             : (current.Rate, ManagementRequest.ParseInt(patch.Path, patch.RequiredValue, 0, int.MaxValue));
     }
 
-    /// <summary>The throttles after the patches; a method with only a rate or only a burst is refused.</summary>
-    public Dictionary<string, ThrottleLimit> Result()
+    /// <summary>
+    /// The throttles after the patches, a limit left unset taken from <paramref name="defaults"/>, or
+    /// from the "*/*" throttle (itself completed first, so methods set in the same call take from it).
+    /// </summary>
+    public Dictionary<string, ThrottleLimit> Result(ThrottleLimit defaults)
     {
         var result = new Dictionary<string, ThrottleLimit>(StringComparer.Ordinal);
+        if (_limits.TryGetValue(EveryMethod, out var every))
+        {
+            defaults = result[EveryMethod] = new ThrottleLimit(every.Rate ?? defaults.Rate, every.Burst ?? defaults.Burst);
+        }
         foreach (var (key, (rate, burst)) in _limits)
         {
-            if (rate is not { } r || burst is not { } b)
+            if (key != EveryMethod)
             {
-                throw ManagementError.BadRequest($"The throttle of {key} needs both rateLimit and burstLimit: set the missing one in the same call.");
+                result[key] = new ThrottleLimit(rate ?? defaults.Rate, burst ?? defaults.Burst);
             }
-            result[key] = new ThrottleLimit(r, b);
         }
         return result;
     }

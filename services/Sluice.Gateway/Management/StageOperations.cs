@@ -10,12 +10,15 @@ namespace Sluice.Gateway.Management;
 /// The management API's deployment and stage operations. A deployment is a snapshot of the API's
 /// document; a stage serves one deployment until update-stage points it at another.
 /// </summary>
-internal sealed class StageOperations(GatewayState state, RestApiOperations apis, StageCache cache)
+internal sealed class StageOperations(GatewayState state, RestApiOperations apis)
 {
     /// <summary>update-stage's patch paths; {resourcePath} is the method's path with '/' written "~1" (or "*" with method "*": every method).</summary>
     private static readonly string[] StagePatches =
     [
         "replace /deploymentId",
+        "replace /description",
+        "replace /cacheClusterEnabled",
+        "replace /cacheClusterSize",
         "replace /variables/{name}",
         "remove /variables/{name}",
         "replace /{resourcePath}/{httpMethod}/throttling/rateLimit",
@@ -27,28 +30,33 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
         "remove /accessLogSettings",
     ];
 
+    /// <summary>/update-deployment's one patch path: a deployment's document is fixed once made.</summary>
+    private static readonly string[] DeploymentPatches = ["replace /description"];
+
     /// <summary>
     /// POST /restapis/{id}/deployments: a snapshot of the current document; with stageName, the
-    /// stage (created or kept with its settings, variables replaced when given) serves it.
+    /// stage (created or kept with its settings, variables, description and cache replaced when given) serves it.
     /// </summary>
     public async Task<ManagementResult> CreateDeploymentAsync(ManagementRequest request, CancellationToken cancellationToken)
     {
-        request.Supports("stageName", "stageDescription", "description", "variables");
+        request.Supports("stageName", "stageDescription", "description", "variables", "cacheClusterEnabled", "cacheClusterSize");
         var apiId = request.Route("restapi_id");
         var stageName = request.String("stageName");
         var description = request.String("description") ?? "";
         var variables = request.Json["variables"] is null ? null : request.StringMap("variables");
+        var (cacheEnabled, cacheSize) = (request.Bool("cacheClusterEnabled"), request.String("cacheClusterSize"));
         if (string.IsNullOrEmpty(stageName))
         {
-            if (variables is not null)
+            if (variables is not null || request.String("stageDescription") is not null || cacheEnabled is not null || cacheSize is not null)
             {
-                throw ManagementError.BadRequest("variables are a stage's: give stageName too, or set them with create-stage or update-stage.");
+                throw ManagementError.BadRequest("variables, stageDescription and the cache cluster are a stage's: give stageName too, or set them with create-stage or update-stage.");
             }
             return ManagementResult.Created(ManagementShapes.Deployment(await state.CreateDeploymentAsync(apiId, description, cancellationToken).ConfigureAwait(false)));
         }
         var existing = (await state.Store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
         var stage = await state.DeployAsync(apiId, stageName, variables ?? existing?.Variables ?? new Dictionary<string, string>(),
-            existing?.MethodThrottles ?? new Dictionary<string, ThrottleLimit>(), cancellationToken, existing?.Cache, description).ConfigureAwait(false);
+            existing?.MethodThrottles ?? new Dictionary<string, ThrottleLimit>(), cancellationToken, StageCacheRules.WithCluster(existing?.Cache, cacheEnabled, cacheSize),
+            description, request.String("stageDescription")).ConfigureAwait(false);
         return ManagementResult.Created(ManagementShapes.Deployment(await state.FindDeploymentAsync(apiId, stage.DeploymentId, cancellationToken).ConfigureAwait(false)));
     }
 
@@ -63,6 +71,16 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
     public async Task<ManagementResult> GetDeploymentAsync(ManagementRequest request, CancellationToken cancellationToken) =>
         ManagementResult.Ok(ManagementShapes.Deployment(await FindDeploymentAsync(request, cancellationToken).ConfigureAwait(false)));
 
+    /// <summary>PATCH .../deployments/{id}: its description.</summary>
+    public async Task<ManagementResult> UpdateDeploymentAsync(ManagementRequest request, CancellationToken cancellationToken)
+    {
+        var patches = PatchOperation.Read(request, DeploymentPatches);
+        var deployment = await FindDeploymentAsync(request, cancellationToken).ConfigureAwait(false);
+        var description = patches.Aggregate(deployment.Description, (_, patch) => patch.Value ?? "");
+        var updated = await state.UpdateDeploymentAsync(deployment.ApiId, deployment.Id, description, cancellationToken).ConfigureAwait(false);
+        return ManagementResult.Ok(ManagementShapes.Deployment(updated));
+    }
+
     /// <summary>DELETE .../deployments/{id}: refused with BadRequestException while a stage serves it.</summary>
     public async Task<ManagementResult> DeleteDeploymentAsync(ManagementRequest request, CancellationToken cancellationToken)
     {
@@ -73,11 +91,13 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
 
     public async Task<ManagementResult> CreateStageAsync(ManagementRequest request, CancellationToken cancellationToken)
     {
-        request.Supports("stageName", "deploymentId", "description", "variables");
+        request.Supports("stageName", "deploymentId", "description", "variables", "cacheClusterEnabled", "cacheClusterSize");
         var apiId = (await apis.FindApiAsync(request, cancellationToken).ConfigureAwait(false)).Id;
         var deploymentId = request.RequiredString("deploymentId");
         await FindDeploymentAsync(apiId, deploymentId, cancellationToken).ConfigureAwait(false);
-        var stage = await state.CreateStageAsync(apiId, request.RequiredString("stageName"), deploymentId, request.StringMap("variables"), cancellationToken).ConfigureAwait(false);
+        var cache = StageCacheRules.WithCluster(null, request.Bool("cacheClusterEnabled"), request.String("cacheClusterSize"));
+        var stage = await state.CreateStageAsync(apiId, request.RequiredString("stageName"), deploymentId, request.StringMap("variables"), cancellationToken,
+            request.String("description") ?? "", cache).ConfigureAwait(false);
         return ManagementResult.Created(ManagementShapes.Stage(stage));
     }
 
@@ -101,7 +121,8 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
         var stage = await FindStageAsync(request, cancellationToken).ConfigureAwait(false);
         var variables = new Dictionary<string, string>(stage.Variables, StringComparer.Ordinal);
         var throttles = new MethodThrottlePatches(stage.MethodThrottles);
-        var (deploymentId, accessLog) = (stage.DeploymentId, stage.AccessLog);
+        var (deploymentId, accessLog, description) = (stage.DeploymentId, stage.AccessLog, stage.Description);
+        var (cacheEnabled, cacheSize) = ((bool?)null, (string?)null);
         foreach (var patch in patches)
         {
             var segments = patch.Path.Split('/');
@@ -110,6 +131,20 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
                 case "replace /deploymentId":
                     deploymentId = patch.RequiredValue;
                     await FindDeploymentAsync(stage.ApiId, deploymentId, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "replace /description":
+                    description = patch.Value ?? "";
+                    break;
+                case "replace /cacheClusterEnabled":
+                    cacheEnabled = patch.RequiredValue switch
+                    {
+                        "true" => true,
+                        "false" => false,
+                        var other => throw ManagementError.BadRequest($"Invalid value '{other}' for /cacheClusterEnabled: expected true or false."),
+                    };
+                    break;
+                case "replace /cacheClusterSize":
+                    cacheSize = patch.RequiredValue;
                     break;
                 case "replace /variables/{name}":
                     variables[segments[2]] = patch.RequiredValue;
@@ -131,22 +166,33 @@ internal sealed class StageOperations(GatewayState state, RestApiOperations apis
                     break;
             }
         }
-        var methodThrottles = throttles.Result();
+        var methodThrottles = throttles.Result(MethodThrottlePatches.AccountDefault);
+        var cache = StageCacheRules.WithCluster(stage.Cache, cacheEnabled, cacheSize);
         var updated = await state.UpdateStageAsync(stage.ApiId, stage.StageName, s => s with
         {
             DeploymentId = deploymentId,
+            Description = description,
             Variables = variables,
             MethodThrottles = methodThrottles,
             AccessLog = accessLog,
+            Cache = cache,
         }, cancellationToken).ConfigureAwait(false);
         return ManagementResult.Ok(ManagementShapes.Stage(updated));
     }
 
-    /// <summary>DELETE .../stages/{name}/cache/data: the stage's cached integration responses are dropped.</summary>
+    /// <summary>DELETE .../stages/{name}: the stage goes with its usage plan attachments and its cache (API Gateway refuses none).</summary>
+    public async Task<ManagementResult> DeleteStageAsync(ManagementRequest request, CancellationToken cancellationToken)
+    {
+        var stage = await FindStageAsync(request, cancellationToken).ConfigureAwait(false);
+        await state.DeleteStageAsync(stage.ApiId, stage.StageName, cancellationToken).ConfigureAwait(false);
+        return ManagementResult.Accepted;
+    }
+
+    /// <summary>DELETE .../stages/{name}/cache/data: the stage's cached integration responses are dropped, on every gateway sharing the store.</summary>
     public async Task<ManagementResult> FlushStageCacheAsync(ManagementRequest request, CancellationToken cancellationToken)
     {
         var stage = await FindStageAsync(request, cancellationToken).ConfigureAwait(false);
-        cache.Flush(stage.ApiId, stage.StageName);
+        await state.FlushStageCacheAsync(stage.ApiId, stage.StageName, cancellationToken).ConfigureAwait(false);
         return ManagementResult.Accepted;
     }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Sluice.Vtl;
 
 namespace Sluice.Gateway.Mapping;
@@ -103,20 +105,42 @@ internal sealed class InputVariable(string body, RequestParameters parameters) :
     private static string Text(object? value) => value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
 }
 
-/// <summary>The method request's parameters: path, query string and headers.</summary>
-internal sealed class RequestParameters(
-    Dictionary<string, object?> path,
-    Dictionary<string, object?> querystring,
-    Dictionary<string, object?> header,
-    Dictionary<string, List<string>> multiValueQuerystring)
+/// <summary>
+/// The method request's parameters: path, query string and headers. Taken from a request, the
+/// headers and the multi-valued query string are copied into maps only when something needs them
+/// whole ($input.params(), a header template variable); a lookup by name reads the request's own.
+/// </summary>
+internal sealed class RequestParameters
 {
-    public Dictionary<string, object?> Path { get; } = path;
+    private readonly IHeaderDictionary? _headerSource;
+    private readonly IQueryCollection? _querySource;
+    private Dictionary<string, object?>? _header;
+    private Dictionary<string, List<string>>? _multiValueQuerystring;
 
-    public Dictionary<string, object?> Querystring { get; } = querystring;
+    public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, Dictionary<string, object?> header,
+        Dictionary<string, List<string>> multiValueQuerystring)
+    {
+        Path = path;
+        Querystring = querystring;
+        _header = header;
+        _multiValueQuerystring = multiValueQuerystring;
+    }
 
-    public Dictionary<string, object?> Header { get; } = header;
+    public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, IHeaderDictionary headers, IQueryCollection query)
+    {
+        Path = path;
+        Querystring = querystring;
+        _headerSource = headers;
+        _querySource = query;
+    }
 
-    public Dictionary<string, List<string>> MultiValueQuerystring { get; } = multiValueQuerystring;
+    public Dictionary<string, object?> Path { get; }
+
+    public Dictionary<string, object?> Querystring { get; }
+
+    public Dictionary<string, object?> Header => _header ??= CopyHeaders(_headerSource!);
+
+    public Dictionary<string, List<string>> MultiValueQuerystring => _multiValueQuerystring ??= CopyMultiValues(_querySource!);
 
     /// <summary>What $input.params() returns: a map of the three maps.</summary>
     public Dictionary<string, object?> All() => new(StringComparer.Ordinal)
@@ -128,16 +152,56 @@ internal sealed class RequestParameters(
 
     /// <summary>$input.params(name): the path first, then the query string, then the headers; "" when absent.</summary>
     public string Find(string name) =>
-        Path.TryGetValue(name, out var value) || Querystring.TryGetValue(name, out value) || Header.TryGetValue(name, out value)
+        Path.TryGetValue(name, out var value) || Querystring.TryGetValue(name, out value)
             ? value as string ?? ""
-            : "";
+            : HeaderValue(name) ?? "";
 
     /// <summary>A parameter by location as API Gateway names them: path, querystring, header.</summary>
     public string? Get(string location, string name) => location switch
     {
         "path" => Path.GetValueOrDefault(name) as string,
         "querystring" => Querystring.GetValueOrDefault(name) as string,
-        "header" => Header.GetValueOrDefault(name) as string,
+        "header" => HeaderValue(name),
         _ => null,
     };
+
+    /// <summary>A header's last value, as API Gateway's single-value view keeps it; null when absent.</summary>
+    private string? HeaderValue(string name)
+    {
+        if (_header is not null)
+        {
+            return _header.GetValueOrDefault(name) as string;
+        }
+        return !name.StartsWith(':') && _headerSource!.TryGetValue(name, out var values) ? LastOf(values) : null;
+    }
+
+    private static string LastOf(StringValues values) => values.Count > 0 ? values[values.Count - 1] ?? "" : "";
+
+    private static Dictionary<string, object?> CopyHeaders(IHeaderDictionary source)
+    {
+        var headers = new Dictionary<string, object?>(source.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in source)
+        {
+            if (!name.StartsWith(':'))
+            {
+                headers[name] = LastOf(values);
+            }
+        }
+        return headers;
+    }
+
+    private static Dictionary<string, List<string>> CopyMultiValues(IQueryCollection source)
+    {
+        var multi = new Dictionary<string, List<string>>(source.Count, StringComparer.Ordinal);
+        foreach (var (name, values) in source)
+        {
+            var all = new List<string>(values.Count);
+            foreach (var value in values)
+            {
+                all.Add(value ?? "");
+            }
+            multi[name] = all;
+        }
+        return multi;
+    }
 }

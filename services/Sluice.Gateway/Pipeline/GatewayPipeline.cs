@@ -84,7 +84,7 @@ internal sealed class GatewayPipeline(
         var presented = request.Headers["x-api-key"].ToString();
         if (presented.Length > 0)
         {
-            context.Identity["apiKey"] = presented;
+            context.ApiKey = presented;
         }
         if (method.ApiKeyRequired && test is null)
         {
@@ -94,7 +94,7 @@ internal sealed class GatewayPipeline(
                 await FailAsync(http, context, GatewayErrorKind.InvalidApiKey).ConfigureAwait(false);
                 return;
             }
-            context.Identity["apiKeyId"] = key.Id;
+            context.ApiKeyId = key.Id;
         }
 
         // Throttles: key and method (the plan's), then stage and method, then the account.
@@ -171,11 +171,11 @@ internal sealed class GatewayPipeline(
         // The stage cache: integration responses by the method's cacheKeyParameters (test invocations bypass it).
         var cacheSettings = stage.Stage.Cache;
         var cacheTtl = test is null ? StageCacheRules.TtlFor(cacheSettings, method) : null;
-        var scope = new CacheScope(stage.Api.Id, stage.Stage.StageName, stage.Stage.DeploymentId, cacheSettings?.CapacityBytes ?? 0);
+        var scope = CacheScope.Of(stage.Stage);
         var cacheKey = cacheTtl is null ? null : CacheRequest.Key(method, context);
         if (cacheKey is not null)
         {
-            switch (CacheRequest.Read(request, cacheSettings!, () => presented.Length > 0 ? state.FindKey(presented) : null))
+            switch (CacheRequest.Read(request, cacheSettings!, presented.Length > 0 ? state : null, presented))
             {
                 case CacheControlOutcome.Denied:
                     var resourceArn = $"arn:aws:execute-api:local:000000000000:{stage.Api.Id}/{stage.Stage.StageName}/{request.Method}{method.ResourcePath}";
@@ -289,12 +289,13 @@ internal sealed class GatewayPipeline(
                 response.Headers[target[prefix.Length..]] = value;
             }
         }
-        if (context.ResponseOverride["status"] is { } overridden && int.TryParse(Convert.ToString(overridden, System.Globalization.CultureInfo.InvariantCulture), out var overrideStatus)
-            && overrideStatus is >= 100 and <= 599)
+        var responseOverride = context.ResponseOverrideIfBuilt;
+        if (responseOverride?.GetValueOrDefault("status") is { } overridden
+            && int.TryParse(Convert.ToString(overridden, System.Globalization.CultureInfo.InvariantCulture), out var overrideStatus) && overrideStatus is >= 100 and <= 599)
         {
             statusCode = overrideStatus;
         }
-        if (context.ResponseOverride["header"] is IDictionary<string, object?> headers)
+        if (responseOverride?.GetValueOrDefault("header") is IDictionary<string, object?> headers)
         {
             foreach (var (name, value) in headers)
             {
@@ -504,9 +505,12 @@ internal sealed class GatewayPipeline(
                     break;
             }
         }
-        Apply(call.Context.RequestOverride["header"], call.Headers);
-        Apply(call.Context.RequestOverride["querystring"], call.Query);
-        Apply(call.Context.RequestOverride["path"], call.Path);
+        if (call.Context.RequestOverrideIfBuilt is { } requestOverride)
+        {
+            Apply(requestOverride.GetValueOrDefault("header"), call.Headers);
+            Apply(requestOverride.GetValueOrDefault("querystring"), call.Query);
+            Apply(requestOverride.GetValueOrDefault("path"), call.Path);
+        }
     }
 
     private static void Apply(object? overrides, Dictionary<string, string> target)
@@ -523,36 +527,17 @@ internal sealed class GatewayPipeline(
         }
     }
 
-    private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, string> pathParameters)
+    private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, object?> path)
     {
-        var path = new Dictionary<string, object?>(pathParameters.Count, StringComparer.Ordinal);
-        foreach (var (name, value) in pathParameters)
-        {
-            path[name] = value;
-        }
         var queryValues = request.Query;
         var query = new Dictionary<string, object?>(queryValues.Count, StringComparer.Ordinal);
-        var multi = new Dictionary<string, List<string>>(queryValues.Count, StringComparer.Ordinal);
         foreach (var (name, values) in queryValues)
         {
             // API Gateway's single-value view keeps the last value.
             query[name] = values.Count > 0 ? values[^1] : "";
-            var all = new List<string>(values.Count);
-            foreach (var value in values)
-            {
-                all.Add(value ?? "");
-            }
-            multi[name] = all;
         }
-        var headers = new Dictionary<string, object?>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in request.Headers)
-        {
-            if (!name.StartsWith(':'))
-            {
-                headers[name] = values.Count > 0 ? values[^1] : "";
-            }
-        }
-        return new RequestParameters(path, query, headers, multi);
+        // Headers and multi-valued query strings are copied only if a template or mapping needs them whole.
+        return new RequestParameters(path, query, request.Headers, queryValues);
     }
 
     /// <summary>/{apiId}/{stage}/{resource...}: the resource path keeps its leading slash.</summary>

@@ -30,14 +30,24 @@ internal static class ParameterSources
         }
         if (source.StartsWith("stageVariables.", StringComparison.Ordinal))
         {
-            return context.StageVariables.GetValueOrDefault(source["stageVariables.".Length..]) as string;
+            return context.StageVariable(source["stageVariables.".Length..]);
         }
         if (source.StartsWith("context.", StringComparison.Ordinal))
         {
-            object? value = context.Variables;
-            foreach (var part in source["context.".Length..].Split('.'))
+            var parts = source["context.".Length..].Split('.');
+            // A plain field (context.requestId) is read without building $context's maps.
+            object? value;
+            if (parts.Length == 1 && context.TryGetWithoutBuilding(parts[0], out var field))
             {
-                value = value is IDictionary<string, object?> map && map.TryGetValue(part, out var inner) ? inner : null;
+                value = field;
+            }
+            else
+            {
+                value = context.Variables;
+                foreach (var part in parts)
+                {
+                    value = value is IDictionary<string, object?> map && map.TryGetValue(part, out var inner) ? inner : null;
+                }
             }
             return value is null ? null : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
         }

@@ -14,7 +14,9 @@ namespace Sluice.Gateway.Plans;
 internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Plan, string Key, DateOnly PeriodStart), PeriodCount> _periods = new();
-    private readonly ConcurrentDictionary<(string Plan, string Key, DateOnly Day), long> _pending = new();
+    // A counter per plan, key and day, kept across flushes: a request finds its counter without a lock
+    // (an AddOrUpdate per request serialized every caller of a key on the dictionary's lock).
+    private readonly ConcurrentDictionary<(string Plan, string Key, DateOnly Day), PendingCount> _pending = new();
     private readonly SemaphoreSlim _flush = new(1, 1);
 
     public DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
@@ -35,7 +37,7 @@ internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
                 return false;
             }
         }
-        _pending.AddOrUpdate((plan.Id, keyId, today), 1, static (_, used) => used + 1);
+        _pending.GetOrAdd((plan.Id, keyId, today), static _ => new PendingCount()).Add(1);
         return true;
     }
 
@@ -46,11 +48,18 @@ internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
         try
         {
             var batch = new List<UsageRecord>();
-            foreach (var key in _pending.Keys)
+            var yesterday = Today.AddDays(-1);
+            foreach (var (key, count) in _pending)
             {
-                if (_pending.TryRemove(key, out var used) && used > 0)
+                var used = count.Take();
+                if (used > 0)
                 {
                     batch.Add(new UsageRecord(key.Plan, key.Key, key.Day, used));
+                }
+                else if (key.Day < yesterday)
+                {
+                    // No request counts into a day before yesterday any more: its counter can go.
+                    _pending.TryRemove(new KeyValuePair<(string, string, DateOnly), PendingCount>(key, count));
                 }
             }
             try
@@ -61,7 +70,7 @@ internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
             {
                 foreach (var record in batch)
                 {
-                    _pending.AddOrUpdate((record.PlanId, record.KeyId, record.Day), record.Used, (_, used) => used + record.Used);
+                    _pending.GetOrAdd((record.PlanId, record.KeyId, record.Day), static _ => new PendingCount()).Add(record.Used);
                 }
                 throw;
             }
@@ -95,6 +104,16 @@ internal sealed class UsageMeter(IGatewayStore store, TimeProvider time)
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         var stored = await store.GetUsageAsync(plan.Id, start, QuotaPeriods.End(quota.Period, start), cancellationToken).ConfigureAwait(false);
         return _periods.GetOrAdd(key, new PeriodCount(stored.Where(u => u.KeyId == keyId).Sum(u => u.Used)));
+    }
+
+    /// <summary>Requests counted and not yet written: added to by requests, taken (reset to 0) by a flush.</summary>
+    private sealed class PendingCount
+    {
+        private long _used;
+
+        public void Add(long used) => Interlocked.Add(ref _used, used);
+
+        public long Take() => Interlocked.Exchange(ref _used, 0);
     }
 
     private sealed class PeriodCount(long used)

@@ -19,6 +19,9 @@ internal sealed record GatewaySnapshot(
     /// <summary>Some stage has access log settings of its own: without any (and no configured format) requests skip access logging.</summary>
     public bool HasStageAccessLogs { get; } = Stages.Values.Any(s => s.Stage.AccessLog is not null);
 
+    /// <summary>Keys of this snapshot already found by a presented value (see <see cref="GatewayState.FindKey"/>).</summary>
+    public PresentedKeyCache PresentedKeys { get; } = new();
+
     public static readonly GatewaySnapshot Empty = new(
         FrozenDictionary<(string, string), DeployedStage>.Empty,
         FrozenDictionary<string, ApiKeyRecord>.Empty,

@@ -9,9 +9,11 @@ internal sealed partial class GatewayState
 {
     /// <summary>Deploys the API's current document to a stage, created or replaced.</summary>
     public async Task<StageRecord> DeployAsync(string apiId, string stageName, IReadOnlyDictionary<string, string> variables,
-        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null, string deploymentDescription = "")
+        IReadOnlyDictionary<string, ThrottleLimit> methodThrottles, CancellationToken cancellationToken, StageCacheSettings? cache = null, string deploymentDescription = "",
+        string? stageDescription = null)
     {
         CheckDescription(deploymentDescription);
+        CheckDescription(stageDescription ?? "");
         if (cache is not null)
         {
             StageCacheRules.Check(cache);
@@ -29,15 +31,22 @@ internal sealed partial class GatewayState
                 ?? throw new GatewayNotFoundException($"No API with id '{apiId}'.");
             var existing = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName);
             var deployment = new DeploymentRecord(apiId, NewId(6), deploymentDescription, api.Document, Now());
-            stage = new StageRecord(apiId, stageName, deployment.Id, api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache, existing?.AccessLog);
+            stage = new StageRecord(apiId, stageName, deployment.Id, api.Document, variables, methodThrottles, existing?.CreatedUnixMs ?? Now(), cache, existing?.AccessLog,
+                stageDescription ?? existing?.Description ?? "");
             await store.SaveDeploymentAsync(deployment, stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stage!;
     }
 
     /// <summary>A new stage serving an existing deployment (the document another stage of the API was deployed with).</summary>
-    public async Task<StageRecord> CreateStageAsync(string apiId, string stageName, string deploymentId, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
+    public async Task<StageRecord> CreateStageAsync(string apiId, string stageName, string deploymentId, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken,
+        string description = "", StageCacheSettings? cache = null)
     {
+        CheckDescription(description);
+        if (cache is not null)
+        {
+            StageCacheRules.Check(cache);
+        }
         if (!StagePattern().IsMatch(stageName))
         {
             throw new GatewayArgumentException("stage_name", $"'{stageName}' is not a stage name (letters, digits, '-' and '_', up to 128).");
@@ -57,7 +66,7 @@ internal sealed partial class GatewayState
             {
                 throw new GatewayConflictException($"Stage '{stageName}' already exists.");
             }
-            stage = new StageRecord(apiId, stageName, deploymentId, deployment.Document, variables, new Dictionary<string, ThrottleLimit>(), Now());
+            stage = new StageRecord(apiId, stageName, deploymentId, deployment.Document, variables, new Dictionary<string, ThrottleLimit>(), Now(), cache, Description: description);
             await store.SaveStageAsync(stage, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return stage!;
@@ -78,6 +87,45 @@ internal sealed partial class GatewayState
         return deployment!;
     }
 
+    /// <summary>Changes a deployment's description; all else about a deployment is fixed.</summary>
+    public async Task<DeploymentRecord> UpdateDeploymentAsync(string apiId, string deploymentId, string description, CancellationToken cancellationToken)
+    {
+        CheckDescription(description);
+        DeploymentRecord? deployment = null;
+        await ChangeAsync(async () =>
+        {
+            deployment = await FindDeploymentAsync(apiId, deploymentId, cancellationToken).ConfigureAwait(false) with { Description = description };
+            await store.SaveDeploymentAsync(deployment, null, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return deployment!;
+    }
+
+    /// <summary>
+    /// Deletes a stage, as API Gateway allows at any time: the usage plans lose their attachment to
+    /// it (with its method throttles) and its cache goes, on every gateway sharing the store.
+    /// </summary>
+    public Task DeleteStageAsync(string apiId, string stageName, CancellationToken cancellationToken) => ChangeAsync(async () =>
+    {
+        await FindApiAsync(apiId, cancellationToken).ConfigureAwait(false);
+        if (!await store.DeleteStageAsync(apiId, stageName, cancellationToken).ConfigureAwait(false))
+        {
+            throw new GatewayNotFoundException($"No stage '{stageName}' of API '{apiId}'.");
+        }
+    }, cancellationToken);
+
+    /// <summary>
+    /// Empties the stage's cache: here at once (the reload after the change), and on other gateways
+    /// sharing the store at their next refresh, when they see the stage's new flush count.
+    /// </summary>
+    public Task FlushStageCacheAsync(string apiId, string stageName, CancellationToken cancellationToken) => ChangeAsync(async () =>
+    {
+        await FindApiAsync(apiId, cancellationToken).ConfigureAwait(false);
+        if (!await store.FlushStageCacheAsync(apiId, stageName, cancellationToken).ConfigureAwait(false))
+        {
+            throw new GatewayNotFoundException($"No stage '{stageName}' of API '{apiId}'.");
+        }
+    }, cancellationToken);
+
     /// <summary>Deletes a deployment; refused while a stage serves it, as API Gateway refuses.</summary>
     public Task DeleteDeploymentAsync(string apiId, string deploymentId, CancellationToken cancellationToken) => ChangeAsync(async () =>
     {
@@ -93,31 +141,26 @@ internal sealed partial class GatewayState
 
     public async Task<DeploymentRecord> FindDeploymentAsync(string apiId, string deploymentId, CancellationToken cancellationToken)
     {
-        if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
-        {
-            throw new GatewayNotFoundException($"No API with id '{apiId}'.");
-        }
+        await FindApiAsync(apiId, cancellationToken).ConfigureAwait(false);
         return (await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(d => d.ApiId == apiId && d.Id == deploymentId)
             ?? throw new GatewayNotFoundException($"No deployment '{deploymentId}' of API '{apiId}'.");
     }
 
     /// <summary>
     /// Applies <paramref name="change"/> to the stored stage and saves the result once it is
-    /// checked: a new deployment id makes the stage serve that deployment's document. A change
-    /// that throws or fails a check stores nothing.
+    /// checked: a new deployment id makes the stage serve that deployment's document, a cache
+    /// turned off or resized is flushed. A change that throws or fails a check stores nothing.
     /// </summary>
     public async Task<StageRecord> UpdateStageAsync(string apiId, string stageName, Func<StageRecord, StageRecord> change, CancellationToken cancellationToken)
     {
         StageRecord? updated = null;
         await ChangeAsync(async () =>
         {
-            if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
-            {
-                throw new GatewayNotFoundException($"No API with id '{apiId}'.");
-            }
+            await FindApiAsync(apiId, cancellationToken).ConfigureAwait(false);
             var stored = (await store.ListStagesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.ApiId == apiId && s.StageName == stageName)
                 ?? throw new GatewayNotFoundException($"No stage '{stageName}' of API '{apiId}'.");
             updated = change(stored);
+            CheckDescription(updated.Description);
             if (updated.DeploymentId != stored.DeploymentId)
             {
                 var deployment = await FindDeploymentAsync(apiId, updated.DeploymentId, cancellationToken).ConfigureAwait(false);
@@ -134,8 +177,21 @@ internal sealed partial class GatewayState
                 AccessLogDestination.Check(updated.AccessLog);
             }
             await store.SaveStageAsync(updated, cancellationToken).ConfigureAwait(false);
+            // As API Gateway's, a cache turned off or resized starts empty.
+            if (stored.Cache is { } before && (updated.Cache?.Enabled != before.Enabled || updated.Cache?.CapacityBytes != before.CapacityBytes))
+            {
+                await store.FlushStageCacheAsync(apiId, stageName, cancellationToken).ConfigureAwait(false);
+            }
         }, cancellationToken).ConfigureAwait(false);
         return updated!;
+    }
+
+    private async Task FindApiAsync(string apiId, CancellationToken cancellationToken)
+    {
+        if ((await store.ListApisAsync(cancellationToken).ConfigureAwait(false)).All(a => a.Id != apiId))
+        {
+            throw new GatewayNotFoundException($"No API with id '{apiId}'.");
+        }
     }
 
     private static void CheckDescription(string description)

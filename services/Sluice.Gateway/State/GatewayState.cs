@@ -15,7 +15,7 @@ namespace Sluice.Gateway.State;
 /// and then published as a new <see cref="GatewaySnapshot"/>. Changes run one at a time; a
 /// rejected change leaves the store and the snapshot as they were.
 /// </summary>
-internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage, TimeProvider time, ILogger<GatewayState> logger)
+internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage, StageCache cache, TimeProvider time, ILogger<GatewayState> logger)
 {
     /// <summary>API Gateway asks for key values of at least 20 characters.</summary>
     public const int MinKeyLength = 20, MaxKeyLength = 128;
@@ -53,10 +53,19 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
     /// <summary>The SHA-256 of a key value, hex: what is stored and looked up.</summary>
     public static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
 
-    /// <summary>The enabled or disabled key whose value is <paramref name="value"/>, compared in constant time.</summary>
+    /// <summary>
+    /// The enabled or disabled key whose value is <paramref name="value"/>: a value seen before is
+    /// found in the snapshot's <see cref="PresentedKeyCache"/>; a new one is hashed and its hash
+    /// compared in constant time.
+    /// </summary>
     public ApiKeyRecord? FindKey(string value)
     {
-        // On every keyed request: hashed and looked up on the stack, with no allocation.
+        var snapshot = _snapshot;
+        if (snapshot.PresentedKeys.TryGet(value, out var known))
+        {
+            return known;
+        }
+        // Hashed and looked up on the stack, with no allocation.
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var length = Encoding.UTF8.GetByteCount(value);
         var rented = length > 256 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
@@ -74,8 +83,12 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
         }
         Span<char> hex = stackalloc char[SHA256.HashSizeInBytes * 2];
         Convert.TryToHexString(hash, hex, out _);
-        return _snapshot.KeysByHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var key)
-            && CryptographicOperations.FixedTimeEquals(hash, key.ValueHash) ? key : null;
+        if (!snapshot.KeysByHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var key) || !CryptographicOperations.FixedTimeEquals(hash, key.ValueHash))
+        {
+            return null;
+        }
+        snapshot.PresentedKeys.Remember(value, key);
+        return key;
     }
 
     public async Task<(ApiRecord Api, ApiDefinition Definition)> ImportApiAsync(string? apiId, string document, CancellationToken cancellationToken)
@@ -359,6 +372,7 @@ internal sealed partial class GatewayState(IGatewayStore store, UsageMeter usage
         }
         _snapshot = new GatewaySnapshot(stages.ToFrozenDictionary(), keys, plans.ToFrozenDictionary());
         Interlocked.Exchange(ref _loadedVersion, version);
+        cache.Retain(stages.ToDictionary(s => s.Key, s => CacheScope.Of(s.Value.Stage)));
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -16,7 +16,7 @@ internal sealed class RouteTable
     }
 
     /// <summary>The best method for the path, with its path parameters; null when none matches.</summary>
-    public (MethodDefinition Method, Dictionary<string, string> PathParameters)? Match(string path, string httpMethod)
+    public (MethodDefinition Method, Dictionary<string, object?> PathParameters)? Match(string path, string httpMethod)
     {
         var segments = Split(path);
         Route? best = null;
@@ -72,22 +72,23 @@ internal sealed class RouteTable
         return template.Length == segments.Length ? score : null;
     }
 
-    private static Dictionary<string, string> Parameters(Route route, string[] segments)
+    /// <summary>The path parameters, as $input.params() and method.request.path.* read them.</summary>
+    private static Dictionary<string, object?> Parameters(Route route, string[] segments)
     {
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var parameters = new Dictionary<string, object?>(route.ParameterCount, StringComparer.Ordinal);
         var template = route.Segments;
         for (var i = 0; i < template.Length; i++)
         {
-            var part = template[i];
-            if (IsGreedy(part))
+            if (route.Names[i] is not { } name)
             {
-                parameters[part[1..^2]] = string.Join('/', segments[i..]);
+                continue;
+            }
+            if (IsGreedy(template[i]))
+            {
+                parameters[name] = string.Join('/', segments[i..]);
                 break;
             }
-            if (IsParameter(part))
-            {
-                parameters[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
-            }
+            parameters[name] = Uri.UnescapeDataString(segments[i]);
         }
         return parameters;
     }
@@ -98,5 +99,16 @@ internal sealed class RouteTable
 
     private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
 
-    private sealed record Route(MethodDefinition Method, string[] Segments);
+    /// <summary>A route's segments with their parameter names read once, not on every request.</summary>
+    private sealed class Route(MethodDefinition method, string[] segments)
+    {
+        public MethodDefinition Method { get; } = method;
+
+        public string[] Segments { get; } = segments;
+
+        /// <summary>The parameter name of each segment ("id" for {id}, "proxy" for {proxy+}); null for a literal.</summary>
+        public string?[] Names { get; } = [.. segments.Select(s => IsGreedy(s) ? s[1..^2] : IsParameter(s) ? s[1..^1] : null)];
+
+        public int ParameterCount { get; } = segments.Count(IsParameter);
+    }
 }

@@ -8,7 +8,9 @@ internal sealed record DeploymentRecord(string ApiId, string Id, string Descript
 
 /// <summary>
 /// A stage: the deployment it serves (with a copy of that deployment's document, so a request
-/// never needs a second lookup) and its settings.
+/// never needs a second lookup) and its settings. <see cref="CacheFlushes"/> counts the flushes
+/// of its cache; the store alone increments it (a stage write keeps the stored count), so every
+/// gateway sharing the store sees a flush as a new count and drops its copy of the cache.
 /// </summary>
 internal sealed record StageRecord(
     string ApiId,
@@ -19,7 +21,9 @@ internal sealed record StageRecord(
     IReadOnlyDictionary<string, ThrottleLimit> MethodThrottles,
     long CreatedUnixMs,
     StageCacheSettings? Cache = null,
-    StageAccessLogSettings? AccessLog = null);
+    StageAccessLogSettings? AccessLog = null,
+    string Description = "",
+    long CacheFlushes = 0);
 
 /// <summary>A stage's own access log: a $context format written to <see cref="DestinationArn"/> (a file, see AccessLogDestinations).</summary>
 internal sealed record StageAccessLogSettings(string Format, string DestinationArn);
@@ -36,7 +40,8 @@ internal sealed record MethodCacheSetting(bool Enabled, int TtlSeconds);
 
 /// <summary>
 /// The stage cache: up to <see cref="CapacityBytes"/> of integration responses, GET methods cached for
-/// <see cref="TtlSeconds"/> unless a method setting says otherwise.
+/// <see cref="TtlSeconds"/> unless a method setting says otherwise. <see cref="ClusterSize"/> is
+/// API Gateway's cacheClusterSize ("0.5" to "237" GB) when set through the management API.
 /// </summary>
 internal sealed record StageCacheSettings(
     bool Enabled,
@@ -45,7 +50,8 @@ internal sealed record StageCacheSettings(
     IReadOnlyDictionary<string, MethodCacheSetting> Methods,
     bool RequireAuthorization,
     UnauthorizedCacheControl Unauthorized,
-    IReadOnlyList<string> InvalidatorKeyIds);
+    IReadOnlyList<string> InvalidatorKeyIds,
+    string? ClusterSize = null);
 
 /// <summary>An API key: only the SHA-256 of its value is kept.</summary>
 internal sealed record ApiKeyRecord(string Id, string Name, string Description, bool Enabled, byte[] ValueHash, string ValuePrefix, long CreatedUnixMs);

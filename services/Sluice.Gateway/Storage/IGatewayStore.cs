@@ -27,7 +27,10 @@ internal interface IGatewayStore
 
     Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Saves a new deployment and, when given, the stage it is deployed to, in one transaction.</summary>
+    /// <summary>
+    /// Saves a new deployment (or the new description of a stored one) and, when given, the stage
+    /// it is deployed to, in one transaction.
+    /// </summary>
     Task SaveDeploymentAsync(DeploymentRecord deployment, StageRecord? stage, CancellationToken cancellationToken);
 
     /// <summary>Deletes a deployment no stage serves; false when there was none (or a stage serves it).</summary>
@@ -35,7 +38,14 @@ internal interface IGatewayStore
 
     Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken);
 
+    /// <summary>Creates or replaces a stage; its <see cref="StageRecord.CacheFlushes"/> is the store's, not the record's.</summary>
     Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a stage and every usage plan's attachment to it, in one transaction; false when there was none.</summary>
+    Task<bool> DeleteStageAsync(string apiId, string stageName, CancellationToken cancellationToken);
+
+    /// <summary>Increments the stage's <see cref="StageRecord.CacheFlushes"/>; false when there is no such stage.</summary>
+    Task<bool> FlushStageCacheAsync(string apiId, string stageName, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken);
 

@@ -31,6 +31,10 @@ internal static class PostgresGatewayMigrations
             CREATE TABLE {Schema}.changes (version bigint NOT NULL);
             INSERT INTO {Schema}.changes (version) VALUES (0);
             """),
+        (2, $"""
+            ALTER TABLE {Schema}.stages ADD COLUMN description text NOT NULL DEFAULT '';
+            ALTER TABLE {Schema}.stages ADD COLUMN cache_flushes bigint NOT NULL DEFAULT 0;
+            """),
     ];
 
     /// <summary>The newest script's version: what a migrated database reports.</summary>

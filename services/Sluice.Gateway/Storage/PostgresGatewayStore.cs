@@ -61,7 +61,8 @@ internal sealed class PostgresGatewayStore(string connectionString) : IGatewaySt
 
     public Task SaveDeploymentAsync(DeploymentRecord deployment, StageRecord? stage, CancellationToken cancellationToken) => ChangeAsync(async (connection, transaction) =>
     {
-        await ExecuteAsync(connection, transaction, $"INSERT INTO {Schema}.deployments (api_id, id, description, document, created) VALUES ($1, $2, $3, $4, $5)",
+        await ExecuteAsync(connection, transaction, $"INSERT INTO {Schema}.deployments (api_id, id, description, document, created) VALUES ($1, $2, $3, $4, $5) "
+            + "ON CONFLICT (api_id, id) DO UPDATE SET description = excluded.description",
             cancellationToken, deployment.ApiId, deployment.Id, deployment.Description, deployment.Document, deployment.CreatedUnixMs).ConfigureAwait(false);
         if (stage is not null)
         {
@@ -76,18 +77,37 @@ internal sealed class PostgresGatewayStore(string connectionString) : IGatewaySt
             cancellationToken, apiId, deploymentId).ConfigureAwait(false) > 0, cancellationToken);
 
     public Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken) =>
-        QueryAsync($"SELECT api_id, name, deployment_id, document, variables, throttles, created, cache, access_log FROM {Schema}.stages ORDER BY api_id, name",
+        QueryAsync($"SELECT api_id, name, deployment_id, document, variables, throttles, created, cache, access_log, description, cache_flushes FROM {Schema}.stages ORDER BY api_id, name",
             r => new StageRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(4), Json)!,
                 JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6),
                 r.IsDBNull(7) ? null : JsonSerializer.Deserialize<StageCacheSettings>(r.GetString(7), Json),
-                r.IsDBNull(8) ? null : JsonSerializer.Deserialize<StageAccessLogSettings>(r.GetString(8), Json)), cancellationToken);
+                r.IsDBNull(8) ? null : JsonSerializer.Deserialize<StageAccessLogSettings>(r.GetString(8), Json),
+                r.GetString(9), r.GetInt64(10)), cancellationToken);
 
     public Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken) => ChangeAsync(async (connection, transaction) =>
     {
         await WriteStageAsync(connection, transaction, stage, cancellationToken).ConfigureAwait(false);
         return true;
     }, cancellationToken);
+
+    public Task<bool> DeleteStageAsync(string apiId, string stageName, CancellationToken cancellationToken) => ChangeAsync(async (connection, transaction) =>
+    {
+        var deleted = await ExecuteAsync(connection, transaction, $"DELETE FROM {Schema}.stages WHERE api_id = $1 AND name = $2",
+            cancellationToken, apiId, stageName).ConfigureAwait(false) > 0;
+        // Locked, as DeleteKeyAsync does: a plan attached to the stage meanwhile is seen and detached.
+        var plans = await ReadPlansAsync(connection, transaction, $"SELECT body FROM {Schema}.usage_plans ORDER BY id FOR UPDATE", cancellationToken).ConfigureAwait(false);
+        foreach (var plan in plans.Where(p => p.ApiStages.Any(s => s.ApiId == apiId && s.Stage == stageName)))
+        {
+            await WritePlanAsync(connection, transaction, plan with { ApiStages = [.. plan.ApiStages.Where(s => s.ApiId != apiId || s.Stage != stageName)] },
+                cancellationToken).ConfigureAwait(false);
+        }
+        return deleted;
+    }, cancellationToken);
+
+    public Task<bool> FlushStageCacheAsync(string apiId, string stageName, CancellationToken cancellationToken) => ChangeAsync(async (connection, transaction) =>
+        await ExecuteAsync(connection, transaction, $"UPDATE {Schema}.stages SET cache_flushes = cache_flushes + 1 WHERE api_id = $1 AND name = $2",
+            cancellationToken, apiId, stageName).ConfigureAwait(false) > 0, cancellationToken);
 
     public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken) =>
         QueryAsync($"SELECT id, name, description, enabled, value_hash, value_prefix, created FROM {Schema}.api_keys ORDER BY created, id",
@@ -163,12 +183,12 @@ internal sealed class PostgresGatewayStore(string connectionString) : IGatewaySt
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     private static Task WriteStageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StageRecord stage, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, $"INSERT INTO {Schema}.stages (api_id, name, deployment_id, document, variables, throttles, created, cache, access_log) "
-            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        ExecuteAsync(connection, transaction, $"INSERT INTO {Schema}.stages (api_id, name, deployment_id, document, variables, throttles, created, cache, access_log, description) "
+            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
             + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
-            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache, access_log = excluded.access_log",
+            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache, access_log = excluded.access_log, description = excluded.description",
             cancellationToken, stage.ApiId, stage.StageName, stage.DeploymentId, stage.Document, Jsonb(stage.Variables), Jsonb(stage.MethodThrottles),
-            stage.CreatedUnixMs, Jsonb(stage.Cache), Jsonb(stage.AccessLog));
+            stage.CreatedUnixMs, Jsonb(stage.Cache), Jsonb(stage.AccessLog), stage.Description);
 
     private static Task WritePlanAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, UsagePlanRecord plan, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction, $"INSERT INTO {Schema}.usage_plans (id, body, created) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body",

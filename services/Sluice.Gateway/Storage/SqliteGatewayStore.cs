@@ -33,14 +33,14 @@ internal sealed class SqliteGatewayStore : IGatewayStore
             CREATE TABLE IF NOT EXISTS usage_plans (id TEXT PRIMARY KEY, body TEXT NOT NULL, created INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS usage (plan_id TEXT NOT NULL, key_id TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (plan_id, key_id, day));
             """);
-        // Stores made before the stage cache and access log lack their columns.
-        foreach (var column in new[] { "cache", "access_log" })
+        // Stores made before the stage cache, access log, description and cache flushes lack their columns.
+        foreach (var (column, definition) in new[] { ("cache", "TEXT"), ("access_log", "TEXT"), ("description", "TEXT NOT NULL DEFAULT ''"), ("cache_flushes", "INTEGER NOT NULL DEFAULT 0") })
         {
             using var columns = connection.CreateCommand();
             columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('stages') WHERE name = '{column}'";
             if (Convert.ToInt64(columns.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
             {
-                Execute(connection, null, $"ALTER TABLE stages ADD COLUMN {column} TEXT");
+                Execute(connection, null, $"ALTER TABLE stages ADD COLUMN {column} {definition}");
             }
         }
         // Stores made before deployments were kept apart from stages: each stage's snapshot becomes its deployment.
@@ -82,18 +82,39 @@ internal sealed class SqliteGatewayStore : IGatewayStore
     }
 
     public Task<IReadOnlyList<StageRecord>> ListStagesAsync(CancellationToken cancellationToken) =>
-        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created, cache, access_log FROM stages ORDER BY api_id, name",
+        Query("SELECT api_id, name, deployment_id, document, variables, throttles, created, cache, access_log, description, cache_flushes FROM stages ORDER BY api_id, name",
             r => new StageRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(4), Json)!,
                 JsonSerializer.Deserialize<Dictionary<string, ThrottleLimit>>(r.GetString(5), Json)!, r.GetInt64(6),
                 r.IsDBNull(7) ? null : JsonSerializer.Deserialize<StageCacheSettings>(r.GetString(7), Json),
-                r.IsDBNull(8) ? null : JsonSerializer.Deserialize<StageAccessLogSettings>(r.GetString(8), Json)));
+                r.IsDBNull(8) ? null : JsonSerializer.Deserialize<StageAccessLogSettings>(r.GetString(8), Json),
+                r.GetString(9), r.GetInt64(10)));
 
     public Task SaveStageAsync(StageRecord stage, CancellationToken cancellationToken)
     {
         using var connection = Open();
         WriteStage(connection, null, stage);
         return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteStageAsync(string apiId, string stageName, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        var deleted = Execute(connection, transaction, "DELETE FROM stages WHERE api_id = $api AND name = $name", ("$api", apiId), ("$name", stageName)) > 0;
+        foreach (var plan in ReadPlans(connection, transaction).Where(p => p.ApiStages.Any(s => s.ApiId == apiId && s.Stage == stageName)))
+        {
+            WritePlan(connection, transaction, plan with { ApiStages = [.. plan.ApiStages.Where(s => s.ApiId != apiId || s.Stage != stageName)] });
+        }
+        transaction.Commit();
+        return Task.FromResult(deleted);
+    }
+
+    public Task<bool> FlushStageCacheAsync(string apiId, string stageName, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        return Task.FromResult(Execute(connection, null, "UPDATE stages SET cache_flushes = cache_flushes + 1 WHERE api_id = $api AND name = $name",
+            ("$api", apiId), ("$name", stageName)) > 0);
     }
 
     public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken) =>
@@ -104,7 +125,8 @@ internal sealed class SqliteGatewayStore : IGatewayStore
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction();
-        Execute(connection, transaction, "INSERT INTO deployments (api_id, id, description, document, created) VALUES ($api, $id, $description, $document, $created)",
+        Execute(connection, transaction, "INSERT INTO deployments (api_id, id, description, document, created) VALUES ($api, $id, $description, $document, $created) "
+            + "ON CONFLICT (api_id, id) DO UPDATE SET description = excluded.description",
             ("$api", deployment.ApiId), ("$id", deployment.Id), ("$description", deployment.Description), ("$document", deployment.Document),
             ("$created", deployment.CreatedUnixMs));
         if (stage is not null)
@@ -123,14 +145,14 @@ internal sealed class SqliteGatewayStore : IGatewayStore
     }
 
     private static void WriteStage(SqliteConnection connection, SqliteTransaction? transaction, StageRecord stage) =>
-        Execute(connection, transaction, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created, cache, access_log) "
-            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created, $cache, $accessLog) "
+        Execute(connection, transaction, "INSERT INTO stages (api_id, name, deployment_id, document, variables, throttles, created, cache, access_log, description) "
+            + "VALUES ($api, $name, $deployment, $document, $variables, $throttles, $created, $cache, $accessLog, $description) "
             + "ON CONFLICT (api_id, name) DO UPDATE SET deployment_id = excluded.deployment_id, document = excluded.document, "
-            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache, access_log = excluded.access_log",
+            + "variables = excluded.variables, throttles = excluded.throttles, cache = excluded.cache, access_log = excluded.access_log, description = excluded.description",
             ("$api", stage.ApiId), ("$name", stage.StageName), ("$deployment", stage.DeploymentId), ("$document", stage.Document),
             ("$variables", JsonSerializer.Serialize(stage.Variables, Json)), ("$throttles", JsonSerializer.Serialize(stage.MethodThrottles, Json)),
             ("$created", stage.CreatedUnixMs), ("$cache", stage.Cache is null ? DBNull.Value : JsonSerializer.Serialize(stage.Cache, Json)),
-            ("$accessLog", stage.AccessLog is null ? DBNull.Value : JsonSerializer.Serialize(stage.AccessLog, Json)));
+            ("$accessLog", stage.AccessLog is null ? DBNull.Value : JsonSerializer.Serialize(stage.AccessLog, Json)), ("$description", stage.Description));
 
     public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken) =>
         Query("SELECT id, name, description, enabled, value_hash, value_prefix, created FROM api_keys ORDER BY created, id",

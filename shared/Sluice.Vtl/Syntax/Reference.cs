@@ -69,10 +69,21 @@ internal sealed class ReferenceExpr(string root, Modifier[] modifiers, int line,
                 return null;
             }
 
+            if (value is IVtlLazyMap lazy)
+            {
+                if (modifier is PropertyModifier property && lazy.TryGetWithoutBuilding(property.Name, out var field))
+                {
+                    value = field;
+                    continue;
+                }
+
+                value = lazy.Build();
+            }
+
             value = modifier.Apply(value, state);
         }
 
-        return value;
+        return value is IVtlLazyMap unread ? unread.Build() : value;
     }
 
     public override bool IsTrue(RenderState state) => Evaluate(state) switch
@@ -141,12 +152,17 @@ internal sealed class ReferenceExpr(string root, Modifier[] modifiers, int line,
         var target = state.GetVariable(Root);
         for (var i = 0; i < Modifiers.Length - 1 && target is not null; i++)
         {
-            target = Modifiers[i].Apply(target, state);
+            target = Modifiers[i].Apply(target is IVtlLazyMap lazy ? lazy.Build() : target, state);
         }
 
         if (target is null)
         {
             return;
+        }
+
+        if (target is IVtlLazyMap map)
+        {
+            target = map.Build();
         }
 
         switch (Modifiers[^1])

@@ -97,7 +97,10 @@ using (var check = new HttpClient())
 
 Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s, HTTP/1.1 keep-alive, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 var direct = Wrk($"{bareAddress}/bench/pets/42?kind=dog", null, seconds, connections);
+// SLUICE_BENCH_ALLOCATIONS=1: which types the gateway run allocates, from the runtime's sampled allocation events.
+using var allocations = Environment.GetEnvironmentVariable("SLUICE_BENCH_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
 var through = Wrk(gatewayUrl, key.Value, seconds, connections);
+allocations?.Print(25);
 Console.WriteLine($"{"",-10} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"server CPU us/req",18} {"alloc B/req",12}");
 Console.WriteLine($"{"direct",-10} {direct.Rps,10:F0} {direct.P50,8:F3} {direct.P99,8:F3} {direct.CpuMicros,18:F1} {direct.AllocatedBytes,12:F0}");
 Console.WriteLine($"{"gateway",-10} {through.Rps,10:F0} {through.P50,8:F3} {through.P99,8:F3} {through.CpuMicros,18:F1} {through.AllocatedBytes,12:F0}");
@@ -150,4 +153,47 @@ static double Millis(string output, string percentile)
     var match = Regex.Match(output, Regex.Escape(percentile) + @"\s+([\d.]+)(us|ms|s)");
     var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+}
+
+/// <summary>
+/// Sums the runtime's AllocationTick events (one per ~100 KB allocated, naming the type that crossed
+/// the mark) by type: a sampled view of what a run allocates.
+/// </summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly Dictionary<string, long> _bytes = [];
+
+    public void Print(int top)
+    {
+        lock (_bytes)
+        {
+            var total = Math.Max(1, _bytes.Values.Sum());
+            foreach (var (type, bytes) in _bytes.OrderByDescending(p => p.Value).Take(top))
+            {
+                Console.WriteLine($"{bytes * 100.0 / total,6:F1}%  {type}");
+            }
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs data)
+    {
+        if (data.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || data.PayloadNames is not { } names)
+        {
+            return;
+        }
+        var type = data.Payload![names.IndexOf("TypeName")] as string ?? "?";
+        var amount = Convert.ToInt64(data.Payload[names.IndexOf("AllocationAmount")], CultureInfo.InvariantCulture);
+        lock (_bytes)
+        {
+            _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+        }
+    }
 }
