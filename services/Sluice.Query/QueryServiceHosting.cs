@@ -50,6 +50,7 @@ public static class QueryServiceHosting
         services.AddRpcExceptionMapper<QueryRpcExceptionMapper>();
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
         builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag, StateDatabaseHealthCheck.Tag);
+        builder.AddStatementDrain();
         services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();

@@ -38,10 +38,11 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
                 }
                 return;
             }
-            catch (QueryException exception) when (exception.Type == QueryErrorType.ActiveStatementsExceededException)
+            catch (QueryException exception) when (exception.Type is QueryErrorType.ActiveStatementsExceededException or QueryErrorType.ServiceUnavailableException)
             {
                 // The inbox row was rolled back with the refusal. Cancelled when the endpoint
-                // stops: the message is then redelivered, not lost.
+                // stops: the message is then redelivered, not lost. A service that is stopping
+                // admits nothing more, so its commands wait here, unacknowledged, for the next one.
                 await Task.Delay(pause, context.CancellationToken).ConfigureAwait(false);
             }
         }
@@ -60,7 +61,8 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
                 message.StatementName, WithEvent: true, StatementId: id.ToString())).ConfigureAwait(false);
         }
-        catch (QueryException exception) when (exception.Type is not (QueryErrorType.DatabaseConnectionException or QueryErrorType.ActiveStatementsExceededException))
+        catch (QueryException exception) when (exception.Type is not (QueryErrorType.DatabaseConnectionException or QueryErrorType.ActiveStatementsExceededException
+            or QueryErrorType.ServiceUnavailableException))
         {
             // Refused for what it asks. A store that cannot record it throws instead (the message is
             // retried or kept in the error queue), and a full quota is waited out by Consume.
