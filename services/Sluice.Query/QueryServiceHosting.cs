@@ -38,8 +38,9 @@ public static class QueryServiceHosting
         var store = builder.AddQueryStateStore();
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
+        services.TryAddSingleton<StatementOutbox>();
         services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
-            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>())
+            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<StatementOutbox>())
             : _ => new InMemoryStatementStore());
         services.TryAddSingleton<IMessageInbox>(store == StateStoreKind.Postgres
             ? sp => new PostgresMessageInbox(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<TimeProvider>())

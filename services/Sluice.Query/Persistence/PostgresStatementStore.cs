@@ -8,8 +8,9 @@ namespace Sluice.Query.Persistence;
 /// <summary>
 /// Statements in the state database: the record as JSON, with the columns the service looks up
 /// by (caller, status, creation time, client token) beside it.
+/// With an outbox, the messages a transition announces are written in the same transaction.
 /// </summary>
-public sealed class PostgresStatementStore(PostgresStateDatabase database) : IStatementStore
+public sealed class PostgresStatementStore(PostgresStateDatabase database, StatementOutbox? outbox = null) : IStatementStore
 {
     private const string Table = StateSchema.Name + ".statements";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
@@ -19,10 +20,11 @@ public sealed class PostgresStatementStore(PostgresStateDatabase database) : ISt
     public async Task SaveAsync(StatementRecord record, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = outbox is null ? null : await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand($"""
             INSERT INTO {Table} (id, caller, status, created_at, updated_at, client_token, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data
-            """, connection)
+            """, connection, transaction)
         {
             Parameters =
             {
@@ -36,6 +38,12 @@ public sealed class PostgresStatementStore(PostgresStateDatabase database) : ISt
             },
         };
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (outbox is not null && transaction is not null)
+        {
+            await outbox.AddAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            outbox.Written();
+        }
     }
 
     public async Task<IReadOnlyList<StatementRecord>> LoadAllAsync(CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.Query.Persistence;
 
 namespace Sluice.Query.Statements;
 
@@ -10,9 +12,26 @@ namespace Sluice.Query.Statements;
 /// before any hosted service's StopAsync, so the bus (and Kestrel) still run while statements
 /// drain and the aborted ones are announced.
 /// </summary>
-internal sealed class StatementDrain(StatementManager manager, IOptions<QueryOptions> options) : IHostedLifecycleService
+internal sealed class StatementDrain(StatementManager manager, IOptions<QueryOptions> options, IServiceProvider services,
+    ILogger<StatementDrain> logger) : IHostedLifecycleService
 {
-    public Task StoppingAsync(CancellationToken cancellationToken) => manager.StopAsync(options.Value.ShutdownDrain, cancellationToken);
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        await manager.StopAsync(options.Value.ShutdownDrain, cancellationToken).ConfigureAwait(false);
+        // The durable profile's events leave through the outbox: relayed now, before the bus stops.
+        if (services.GetService<StatementOutboxRelay>() is { } relay)
+        {
+            try
+            {
+                await relay.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Left pending in the outbox: the next start (or another replica) relays them.
+                QueryLog.OutboxFlushAtStopFailed(logger, exception);
+            }
+        }
+    }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

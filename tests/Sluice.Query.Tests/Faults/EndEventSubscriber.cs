@@ -16,7 +16,7 @@ public sealed class EndEventSubscriber : IAsyncDisposable
     private readonly Lock _sync = new();
     private readonly HashSet<Guid> _seenMessageIds = [];
     private readonly Dictionary<string, List<EndEvent>> _ends = new(StringComparer.Ordinal);
-    private int _duplicatesDropped;
+    private readonly Dictionary<string, int> _duplicatesDropped = new(StringComparer.Ordinal);
 
     private EndEventSubscriber(string rabbitMqUri)
     {
@@ -26,6 +26,8 @@ public sealed class EndEventSubscriber : IAsyncDisposable
             // A temporary queue of its own, deleted by the broker when the subscriber stops.
             transport.ReceiveEndpoint(new TemporaryEndpointDefinition(), endpoint =>
             {
+                // One at a time, in queue order: once a sentinel is recorded, everything queued before it is.
+                endpoint.ConcurrentMessageLimit = 1;
                 endpoint.Handler<StatementFinished>(c => Record(c, c.Message.StatementId, "FINISHED", null));
                 endpoint.Handler<StatementFailed>(c => Record(c, c.Message.StatementId, "FAILED", c.Message.Error));
                 endpoint.Handler<StatementAborted>(c => Record(c, c.Message.StatementId, "ABORTED", c.Message.Reason));
@@ -36,16 +38,36 @@ public sealed class EndEventSubscriber : IAsyncDisposable
     /// <summary>The bus the subscriber runs on, for sending commands from the test.</summary>
     public IBus Bus => _bus;
 
-    /// <summary>Republished messages (an id seen before) the subscriber dropped.</summary>
+    /// <summary>Republished messages (an id seen before) the subscriber dropped, in all.</summary>
     public int DuplicatesDropped
     {
         get
         {
             lock (_sync)
             {
-                return _duplicatesDropped;
+                return _duplicatesDropped.Values.Sum();
             }
         }
+    }
+
+    /// <summary>Republished messages the subscriber dropped for one statement.</summary>
+    public int DuplicatesDroppedOf(string statementId)
+    {
+        lock (_sync)
+        {
+            return _duplicatesDropped.GetValueOrDefault(statementId);
+        }
+    }
+
+    /// <summary>
+    /// Publishes a sentinel end and waits for it: whatever reached the subscriber's queue before
+    /// (a publish the broker confirmed earlier) has then been recorded.
+    /// </summary>
+    public async Task CatchUpAsync(TimeSpan timeout)
+    {
+        var sentinel = Guid.NewGuid().ToString();
+        await _bus.Publish(new StatementAborted { StatementId = sentinel, Reason = "sentinel", AbortedAt = DateTimeOffset.UtcNow });
+        await WaitForEndsAsync([sentinel], timeout);
     }
 
     /// <summary>Starts a subscriber on <paramref name="rabbitMqUri"/>; it hears whatever is published once this returns.</summary>
@@ -95,7 +117,7 @@ public sealed class EndEventSubscriber : IAsyncDisposable
         {
             if (context.MessageId is { } messageId && !_seenMessageIds.Add(messageId))
             {
-                _duplicatesDropped++;
+                _duplicatesDropped[statementId] = _duplicatesDropped.GetValueOrDefault(statementId) + 1;
                 return Task.CompletedTask;
             }
             if (!_ends.TryGetValue(statementId, out var ends))
