@@ -48,6 +48,19 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
         }
     }
 
+    private bool IsAccepted(string statementId)
+    {
+        try
+        {
+            manager.Get(statementId);
+            return true;
+        }
+        catch (QueryException exception) when (exception.Type == QueryErrorType.ResourceNotFoundException)
+        {
+            return false;
+        }
+    }
+
     private async Task SubmitAsync(ConsumeContext<SubmitStatement> context)
     {
         var message = context.Message;
@@ -56,6 +69,12 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             if (!Guid.TryParse(message.StatementId, out var id))
             {
                 throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
+            }
+            if (IsAccepted(id.ToString()))
+            {
+                // An earlier delivery accepted it, and its acknowledgement (or inbox row) was lost
+                // with the broker connection or the process: the statement runs or ran; nothing to refuse.
+                return;
             }
             var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
             await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,

@@ -18,20 +18,29 @@ public sealed class EndEventSubscriber : IAsyncDisposable
     private readonly Dictionary<string, List<EndEvent>> _ends = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _duplicatesDropped = new(StringComparer.Ordinal);
 
-    private EndEventSubscriber(string rabbitMqUri)
+    private EndEventSubscriber(string rabbitMqUri, string? durableQueue)
     {
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(transport =>
         {
             transport.Host(new Uri(rabbitMqUri));
-            // A temporary queue of its own, deleted by the broker when the subscriber stops.
-            transport.ReceiveEndpoint(new TemporaryEndpointDefinition(), endpoint =>
+            // A temporary queue of its own, deleted by the broker when the subscriber stops; or a
+            // durable one, which outlives a broker restart with the events it holds.
+            void Configure(IRabbitMqReceiveEndpointConfigurator endpoint)
             {
                 // One at a time, in queue order: once a sentinel is recorded, everything queued before it is.
                 endpoint.ConcurrentMessageLimit = 1;
                 endpoint.Handler<StatementFinished>(c => Record(c, c.Message.StatementId, "FINISHED", null));
                 endpoint.Handler<StatementFailed>(c => Record(c, c.Message.StatementId, "FAILED", c.Message.Error));
                 endpoint.Handler<StatementAborted>(c => Record(c, c.Message.StatementId, "ABORTED", c.Message.Reason));
-            });
+            }
+            if (durableQueue is null)
+            {
+                transport.ReceiveEndpoint(new TemporaryEndpointDefinition(), Configure);
+            }
+            else
+            {
+                transport.ReceiveEndpoint(durableQueue, Configure);
+            }
         });
     }
 
@@ -47,6 +56,15 @@ public sealed class EndEventSubscriber : IAsyncDisposable
             {
                 return _duplicatesDropped.Values.Sum();
             }
+        }
+    }
+
+    /// <summary>How many of <paramref name="statementIds"/> have an end event.</summary>
+    public int EndedOf(IEnumerable<string> statementIds)
+    {
+        lock (_sync)
+        {
+            return statementIds.Count(_ends.ContainsKey);
         }
     }
 
@@ -71,9 +89,9 @@ public sealed class EndEventSubscriber : IAsyncDisposable
     }
 
     /// <summary>Starts a subscriber on <paramref name="rabbitMqUri"/>; it hears whatever is published once this returns.</summary>
-    public static async Task<EndEventSubscriber> StartAsync(string rabbitMqUri)
+    public static async Task<EndEventSubscriber> StartAsync(string rabbitMqUri, string? durableQueue = null)
     {
-        var subscriber = new EndEventSubscriber(rabbitMqUri);
+        var subscriber = new EndEventSubscriber(rabbitMqUri, durableQueue);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await subscriber._bus.StartAsync(timeout.Token);
         return subscriber;
