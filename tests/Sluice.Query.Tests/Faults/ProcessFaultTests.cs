@@ -117,14 +117,68 @@ public sealed class ProcessFaultTests(PrivateRabbitMq broker, ITestOutputHelper 
         output.WriteLine($"RabbitMQ restart: {endedBefore} of 1000 had ended before the restart; {subscriber.DuplicatesDropped} republished end events dropped by the subscriber's dedupe.");
     }
 
-    private Task<QueryProcess> StartServiceAsync(string name) => QueryProcess.StartAsync(new Dictionary<string, string>
+    /// <summary>
+    /// The state database (a private PostgreSQL cluster) restarts while accepted statements run:
+    /// the service reconnects, and every statement accepted before the failure finishes, is stored
+    /// so, and has its end event delivered once; a statement refused during the outage is refused
+    /// UNAVAILABLE, naming the state store, never accepted and lost.
+    /// </summary>
+    [Fact]
+    public async Task PostgresRestart_MidRun_ServiceReconnectsAndNoAcceptedStatementIsLost()
+    {
+        var state = new PrivatePostgres();
+        await state.InitializeAsync();
+        try
+        {
+            await using var subscriber = await EndEventSubscriber.StartAsync(broker.Uri);
+            await using var service = await StartServiceAsync("postgres-restart", state.ConnectionString, engine: "DuckDb");
+            var accepted = new List<string>();
+            for (var i = 0; i < 20; i++)
+            {
+                // Half of them long enough to be running when the database goes.
+                var sql = i % 2 == 0 ? "SELECT 1 AS one" : "SELECT count(*) AS n FROM range(20000000)";
+                accepted.Add((await service.Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = "dev", Sql = sql, WithEvent = true })).Id);
+            }
+
+            await state.StopAsync();
+            var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                await service.Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = "dev", Sql = "SELECT 2 AS during_the_outage", WithEvent = true }));
+            await state.StartAsync();
+
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            Assert.Contains("Sluice:Query:State", refused.Status.Detail);
+            await subscriber.WaitForEndsAsync(accepted, EndTimeout);
+            await subscriber.CatchUpAsync(EndTimeout);
+            foreach (var id in accepted)
+            {
+                Assert.Equal("FINISHED", Assert.Single(subscriber.EndsOf(id)).Status);
+            }
+            // And so the database says: a restarted service would find every one of them finished.
+            await using var connection = new NpgsqlConnection(state.ConnectionString);
+            await connection.OpenAsync();
+            await using var stored = new NpgsqlCommand("SELECT count(*) FROM sluice_query.statements WHERE id = ANY($1) AND status = 'FINISHED'", connection)
+            {
+                Parameters = { new() { Value = accepted.ToArray() } },
+            };
+            Assert.Equal(accepted.Count, (long)(await stored.ExecuteScalarAsync())!);
+            output.WriteLine($"PostgreSQL restart: {accepted.Count} statements, {subscriber.DuplicatesDropped} republished end events dropped by the subscriber's dedupe.");
+        }
+        finally
+        {
+            await state.DisposeAsync();
+        }
+    }
+
+    private Task<QueryProcess> StartServiceAsync(string name) => StartServiceAsync(name, _state.ConnectionString, engine: "Postgres");
+
+    private Task<QueryProcess> StartServiceAsync(string name, string stateConnectionString, string engine) => QueryProcess.StartAsync(new Dictionary<string, string>
     {
         ["Sluice:Broker:Transport"] = "RabbitMq",
         ["Sluice:Broker:RabbitMqUri"] = broker.Uri,
-        ["Sluice:Query:Engine"] = "Postgres",
-        ["Sluice:Query:PostgresConnectionString"] = _state.ConnectionString,
+        ["Sluice:Query:Engine"] = engine,
+        ["Sluice:Query:PostgresConnectionString"] = stateConnectionString,
         ["Sluice:Query:State:Store"] = "Postgres",
-        ["Sluice:Query:State:ConnectionString"] = _state.ConnectionString,
+        ["Sluice:Query:State:ConnectionString"] = stateConnectionString,
         ["Sluice:Query:DataDirectory"] = Path.Combine(_logDirectory, "data"),
         ["Sluice:Query:MaxConcurrentStatements"] = "4",
         ["Sluice:Query:MaxActiveStatementsPerCaller"] = "2000",
