@@ -10,4 +10,7 @@ internal static partial class QueryLog
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Forgetting old inbox entries failed; the next retention pass tries again")]
     public static partial void InboxPruneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Relaying the event outbox while stopping failed; its messages stay pending for the next start")]
+    public static partial void OutboxFlushAtStopFailed(ILogger logger, Exception exception);
 }

@@ -49,6 +49,12 @@ public sealed class QueryOptions
     /// <summary>A statement running longer fails. Defaults to 1 hour.</summary>
     public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a stopping service lets running statements finish before it aborts them; it admits
+    /// none meanwhile. Up to 10 minutes; the host's shutdown timeout is raised to fit it. Defaults to 5 seconds.
+    /// </summary>
+    public TimeSpan ShutdownDrain { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long statements and their results are kept after they were created. Defaults to 24 hours.</summary>
     public TimeSpan ResultRetention { get; set; } = TimeSpan.FromHours(24);
 

@@ -39,8 +39,10 @@ public static class QueryServiceHosting
         var store = builder.AddQueryStateStore();
         // The lake's store: the same section the ingestion service lands parts with.
         services.AddSluiceObjectStore(builder.Configuration.GetSection(ObjectStoreOptions.SectionName));
+        services.TryAddSingleton<StatementOutbox>();
         services.TryAddSingleton<IStatementStore>(store == StateStoreKind.Postgres
-            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<ReplicaServices>().ReplicaId)
+            ? sp => new PostgresStatementStore(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<ReplicaServices>().ReplicaId,
+                sp.GetRequiredService<StatementOutbox>())
             : _ => new InMemoryStatementStore());
         services.TryAddSingleton<IMessageInbox>(store == StateStoreKind.Postgres
             ? sp => new PostgresMessageInbox(sp.GetRequiredService<PostgresStateDatabase>(), sp.GetRequiredService<TimeProvider>())
@@ -52,6 +54,7 @@ public static class QueryServiceHosting
         services.AddHealthChecks().AddCheck<WarehouseHealthCheck>("warehouse", tags: [WarehouseHealthCheck.Tag]);
         builder.AddSluiceServiceHealth(QueryService.Descriptor.FullName, WarehouseHealthCheck.Tag, HealthDefaults.BusTag, StateDatabaseHealthCheck.Tag);
         builder.AddQueryReplicas(store); // Before the recovery: the lease outlives its last writes.
+        builder.AddStatementDrain();
         services.AddHostedService<StatementRecovery>();
         services.AddHostedService<StatementRetentionService>();
         services.AddHostedService<DemoSeeder>();

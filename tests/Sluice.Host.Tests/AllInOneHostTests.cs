@@ -102,6 +102,8 @@ public sealed class AllInOneHostTests
     [InlineData("--Sluice:Query:Loading:RetryLimit=-1", "Sluice:Query:Loading:RetryLimit must be between 0 and 100")]
     [InlineData("--Sluice:Query:Loading:RetryInterval=-00:00:01", "Sluice:Query:Loading:RetryInterval must be between 0 and 1 hour")]
     [InlineData("--Sluice:Query:MaxSessions=-1", "Sluice:Query:MaxSessions is -1; it must be 0 (no sessions) or more")]
+    [InlineData("--Sluice:Query:ShutdownDrain=-00:00:01", "Sluice:Query:ShutdownDrain must be between 0 and 10 minutes")]
+    [InlineData("--Sluice:Query:ShutdownDrain=soon", "Sluice:Query:ShutdownDrain")]
     [InlineData("--Sluice:Query:State:Store=Cassandra", "Sluice:Query:State:Store")]
     [InlineData("--Sluice:Query:State:Store=Postgres", "Sluice:Query:State:Store is Postgres but Sluice:Query:State:ConnectionString is not set")]
     [InlineData("--Sluice:Query:State:ConnectionString=Hots=nowhere", "Sluice:Query:State:ConnectionString is not a valid Npgsql connection string")]

@@ -123,7 +123,8 @@ public static partial class DataApiEndpoint
         }
         catch (QueryException exception)
         {
-            await WriteErrorAsync(response, exception.Type.ToString(), exception.Message, extra: exception.ResourceId).ConfigureAwait(false);
+            var status = exception.Type == QueryErrorType.ServiceUnavailableException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest;
+            await WriteErrorAsync(response, exception.Type.ToString(), exception.Message, status, exception.ResourceId).ConfigureAwait(false);
         }
         catch (UnknownOperationException exception)
         {

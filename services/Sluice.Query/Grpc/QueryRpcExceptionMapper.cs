@@ -19,7 +19,7 @@ internal sealed class QueryRpcExceptionMapper : IRpcExceptionMapper
         QueryErrorType.ValidationException => RichStatus.InvalidArgument(exception.Message, (ToFieldPath(exception.Field), exception.Message)),
         QueryErrorType.ResourceNotFoundException => new RpcException(new Status(StatusCode.NotFound, exception.Message)),
         QueryErrorType.ActiveStatementsExceededException or QueryErrorType.ActiveSessionsExceededException => new RpcException(new Status(StatusCode.ResourceExhausted, exception.Message)),
-        QueryErrorType.DatabaseConnectionException => new RpcException(new Status(StatusCode.Unavailable, exception.Message)),
+        QueryErrorType.DatabaseConnectionException or QueryErrorType.ServiceUnavailableException => new RpcException(new Status(StatusCode.Unavailable, exception.Message)),
         QueryErrorType.ExecuteStatementException or QueryErrorType.BatchExecuteStatementException => new RpcException(new Status(StatusCode.FailedPrecondition, exception.Message)),
         _ => null,
     };

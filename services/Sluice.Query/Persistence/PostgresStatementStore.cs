@@ -10,13 +10,14 @@ namespace Sluice.Query.Persistence;
 /// Statements in the state database: the record as JSON, with the columns the service looks up
 /// by (caller, status, creation time, client token) beside it, and the replica that runs it
 /// (<c>runner</c>, this store's <paramref name="replicaId"/> for the statements it adds or claims).
+/// With an outbox, the messages a transition announces are written in the same transaction.
 /// </summary>
 /// <remarks>
 /// A replica writes only the statements it runs: an update from a replica that is no longer the
-/// runner (another took the statement over after this one's lease expired) is ignored, so the
-/// truth the new runner wrote stands.
+/// runner (another took the statement over after this one's lease expired) is ignored, with the
+/// messages it would announce, so the truth the new runner wrote stands.
 /// </remarks>
-public sealed class PostgresStatementStore(PostgresStateDatabase database, string replicaId) : IStatementStore
+public sealed class PostgresStatementStore(PostgresStateDatabase database, string replicaId, StatementOutbox? outbox = null) : IStatementStore
 {
     private const string Table = StateSchema.Name + ".statements";
     private const string Replicas = StateSchema.Name + ".replicas";
@@ -33,29 +34,37 @@ public sealed class PostgresStatementStore(PostgresStateDatabase database, strin
     public async Task SaveAsync(StatementRecord record, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = outbox is null ? null : await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand($"""
             INSERT INTO {Table} (id, caller, status, created_at, updated_at, client_token, data, runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data
             WHERE {Table}.runner IS NULL OR {Table}.runner = excluded.runner
-            """, connection);
+            """, connection, transaction);
         AddRecordParameters(command, record);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var written = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await AnnounceAsync(connection, transaction, record, written > 0, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task AddAsync(StatementRecord record, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = outbox is null ? null : await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand($"""
             INSERT INTO {Table} (id, caller, status, created_at, updated_at, client_token, data, runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            """, connection);
+            """, connection, transaction);
         AddRecordParameters(command, record);
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await AnnounceAsync(connection, transaction, record, written: true, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.ConstraintName == ClientTokenIndex)
         {
             // Another request with the token won (on this replica or another): the statement it made is the answer.
+            if (transaction is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false); // The failed insert ended it.
+            }
             var existing = await FindIdByTokenAsync(connection, record.Caller, record.ClientToken!, cancellationToken).ConfigureAwait(false);
             throw new StatementConflictException($"Client token '{record.ClientToken}' already names statement '{existing}'.", existing);
         }
@@ -139,6 +148,24 @@ public sealed class PostgresStatementStore(PostgresStateDatabase database, strin
             Parameters = { new() { Value = ids.ToArray() } },
         };
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>With an outbox: adds the messages of the transition just written (none when the write was ignored) and commits.</summary>
+    private async Task AnnounceAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, StatementRecord record, bool written, CancellationToken cancellationToken)
+    {
+        if (outbox is null || transaction is null)
+        {
+            return;
+        }
+        if (written)
+        {
+            await outbox.AddAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (written)
+        {
+            outbox.Written();
+        }
     }
 
     private void AddRecordParameters(NpgsqlCommand command, StatementRecord record)

@@ -12,6 +12,9 @@ internal static class StateSchema
     /// <summary>Any number: two replicas starting together take this advisory lock, so one migrates and the other waits.</summary>
     public const long MigrationLockKey = 0x51_75_65_72_79_53_74_61; // "QuerySta" in ASCII; it only has to differ from other advisory locks in the database.
 
+    /// <summary>Held by the replica relaying the outbox, so messages leave in the order they were written.</summary>
+    public const long OutboxRelayLockKey = 0x51_75_65_72_79_4F_75_74; // "QueryOut" in ASCII.
+
     public static IReadOnlyList<(int Version, string Description, string Sql)> Migrations { get; } =
     [
         (1, "saga instances", $"""
@@ -49,10 +52,23 @@ internal static class StateSchema
             );
             CREATE INDEX inbox_received ON {Name}.inbox (received_at);
             """),
+        (4, "event outbox", $"""
+            CREATE TABLE {Name}.outbox (
+                id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                message_id   uuid        NOT NULL UNIQUE,
+                ordering_key text        NOT NULL,
+                message_type text        NOT NULL,
+                body         jsonb       NOT NULL,
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                sent_at      timestamptz
+            );
+            CREATE INDEX outbox_pending ON {Name}.outbox (id) WHERE sent_at IS NULL;
+            CREATE INDEX outbox_sent ON {Name}.outbox (sent_at) WHERE sent_at IS NOT NULL;
+            """),
         // Replicas sharing the database: each renews its lease (last_seen, the database's clock);
         // a statement not ended whose runner's lease expired is taken over by a live replica. A
         // client token names one statement per caller across replicas: the unique index decides a race.
-        (4, "replicas", $"""
+        (5, "replicas", $"""
             CREATE TABLE {Name}.replicas (
                 id         text        PRIMARY KEY,
                 started_at timestamptz NOT NULL,

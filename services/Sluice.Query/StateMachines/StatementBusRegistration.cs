@@ -54,18 +54,25 @@ public static class StatementBusRegistration
     /// </summary>
     internal static void AddStatementBus(this IHostApplicationBuilder builder, StateStoreKind store)
     {
-        builder.Services.AddSingleton<IStatementLifecycleObserver, StatementEventPublisher>();
+        if (store == StateStoreKind.Postgres)
+        {
+            // Written with the statement in one transaction, published by the relay.
+            builder.Services.AddSingleton<StatementOutboxRelay>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<StatementOutboxRelay>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IStatementLifecycleObserver, StatementEventPublisher>();
+        }
         builder.Services.AddHostedService<RemoteEngineBusCheck>();
         builder.AddSluiceBusParticipant(bus => bus.AddStatementSagaAndConsumers(store));
     }
 }
 
 /// <summary>
-/// Publishes the saga's lifecycle events for every statement, and the public completion event
-/// (<see cref="StatementFinished"/>, <see cref="StatementFailed"/>, <see cref="StatementAborted"/>)
-/// only for statements submitted with WithEvent, as the Data API sends its EventBridge event only
-/// then. The public event goes first, so once the saga has seen <see cref="StatementEnded"/> any
-/// public event for the statement has been published.
+/// Publishes each transition's messages (<see cref="StatementEvents"/>) straight to the bus: the
+/// embedded profile's way. The durable profile writes them to the outbox with the statement instead
+/// (<see cref="StatementOutbox"/>), so a crash between the two loses nothing.
 /// </summary>
 internal sealed class StatementEventPublisher(IServiceProvider services) : IStatementLifecycleObserver
 {
@@ -77,41 +84,11 @@ internal sealed class StatementEventPublisher(IServiceProvider services) : IStat
         {
             return;
         }
-        switch (t.Status)
+        foreach (var message in StatementEvents.For(t))
         {
-            case StatementStatus.Submitted:
-                await bus.Publish(new StatementSubmitted
-                {
-                    StatementId = t.StatementId, Database = t.Database, Sql = t.QueryString, StatementName = t.StatementName, Caller = t.Caller, SubmittedAt = t.At,
-                }, cancellationToken).ConfigureAwait(false);
-                break;
-            case StatementStatus.Started:
-                await bus.Publish(new StatementStarted { StatementId = t.StatementId, StartedAt = t.At, RemoteStatementId = t.RemoteStatementId }, cancellationToken)
-                    .ConfigureAwait(false);
-                break;
-            case StatementStatus.Finished or StatementStatus.Failed or StatementStatus.Aborted:
-                if (t.WithEvent)
-                {
-                    await PublishCompletionAsync(bus, t, cancellationToken).ConfigureAwait(false);
-                }
-                await bus.Publish(new StatementEnded
-                {
-                    StatementId = t.StatementId, Status = StatementManager.StatusName(t.Status), HasResultSet = t.HasResultSet, RowCount = t.ResultRows,
-                    DurationNanoseconds = t.DurationNanoseconds, Error = t.Error, WithEvent = t.WithEvent, EndedAt = t.At,
-                }, cancellationToken).ConfigureAwait(false);
-                break;
+            await bus.Publish(message, message.GetType(), cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static Task PublishCompletionAsync(IBus bus, StatementTransition t, CancellationToken cancellationToken) => t.Status switch
-    {
-        StatementStatus.Finished => bus.Publish(new StatementFinished
-        {
-            StatementId = t.StatementId, HasResultSet = t.HasResultSet, RowCount = t.ResultRows, DurationNanoseconds = t.DurationNanoseconds, FinishedAt = t.At,
-        }, cancellationToken),
-        StatementStatus.Failed => bus.Publish(new StatementFailed { StatementId = t.StatementId, Error = t.Error ?? "", FailedAt = t.At }, cancellationToken),
-        _ => bus.Publish(new StatementAborted { StatementId = t.StatementId, Reason = t.Error ?? "", AbortedAt = t.At }, cancellationToken),
-    };
 }
 
 /// <summary>A remote engine's statements end only through the saga's re-checks: refuses to start without a bus.</summary>

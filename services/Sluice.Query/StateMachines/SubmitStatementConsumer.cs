@@ -38,12 +38,27 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
                 }
                 return;
             }
-            catch (QueryException exception) when (exception.Type == QueryErrorType.ActiveStatementsExceededException)
+            catch (QueryException exception) when (exception.Type is QueryErrorType.ActiveStatementsExceededException or QueryErrorType.ServiceUnavailableException)
             {
                 // The inbox row was rolled back with the refusal. Cancelled when the endpoint
-                // stops: the message is then redelivered, not lost.
+                // stops: the message is then redelivered, not lost. A service that is stopping
+                // admits nothing more, so its commands wait here, unacknowledged, for the next one.
                 await Task.Delay(pause, context.CancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Whether a statement with this id was accepted already, by this replica or another sharing the store.</summary>
+    private async Task<bool> IsAcceptedAsync(string statementId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await manager.FindAsync(statementId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (QueryException exception) when (exception.Type == QueryErrorType.ResourceNotFoundException)
+        {
+            return false;
         }
     }
 
@@ -56,11 +71,18 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             {
                 throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
             }
+            if (await IsAcceptedAsync(id.ToString(), context.CancellationToken).ConfigureAwait(false))
+            {
+                // An earlier delivery accepted it, and its acknowledgement (or inbox row) was lost
+                // with the broker connection or the process: the statement runs or ran; nothing to refuse.
+                return;
+            }
             var parameters = message.Parameters.Select(p => new SqlParameter { Name = p.Key, Value = p.Value }).ToList();
             await manager.SubmitAsync(new StatementSubmission(message.Caller, message.Database, [message.Sql], IsBatch: false, parameters,
                 message.StatementName, WithEvent: true, StatementId: id.ToString())).ConfigureAwait(false);
         }
-        catch (QueryException exception) when (exception.Type is not (QueryErrorType.DatabaseConnectionException or QueryErrorType.ActiveStatementsExceededException))
+        catch (QueryException exception) when (exception.Type is not (QueryErrorType.DatabaseConnectionException or QueryErrorType.ActiveStatementsExceededException
+            or QueryErrorType.ServiceUnavailableException))
         {
             // Refused for what it asks. A store that cannot record it throws instead (the message is
             // retried or kept in the error queue), and a full quota is waited out by Consume.

@@ -11,6 +11,9 @@ public enum QueryErrorType
     BatchExecuteStatementException,
     DatabaseConnectionException,
     InternalServerException,
+
+    /// <summary>Not one of the Data API's: the service is stopping (UNAVAILABLE, HTTP 503), so the caller should retry elsewhere or later.</summary>
+    ServiceUnavailableException,
 }
 
 /// <summary>A refused or failed request, carrying the Data API error type it maps to.</summary>

@@ -86,16 +86,32 @@ public sealed partial class StatementManager
 
     private async Task SaveAsync(StatementRecord record)
     {
-        try
+        // Tried until it is written (the state database restarting, say): a transition lost here
+        // would leave the stored statement, and with the outbox its events, behind for good. Not
+        // cancelled by shutdown, only by disposal: the last transitions are the ones a restart must see.
+        for (var pause = TimeSpan.FromMilliseconds(100); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxSaveRetryPause.Ticks)))
         {
-            // Not cancelled by shutdown: the last transitions are the ones a restart must see.
-            await _store.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            LogStoreFailure(_logger, exception, record.Id);
+            try
+            {
+                await _store.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogStoreFailure(_logger, exception, record.Id);
+            }
+            try
+            {
+                await Task.Delay(pause, _observersAbandoned.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
+
+    private static readonly TimeSpan MaxSaveRetryPause = TimeSpan.FromSeconds(5);
 
     private async Task DeleteStoredAsync(IReadOnlyCollection<string> ids)
     {
@@ -134,7 +150,7 @@ public sealed partial class StatementManager
         }
     }
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Writing statement {StatementId} to the statement store failed; a restart may not see its latest state")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Writing statement {StatementId} to the statement store failed")]
     private static partial void LogStoreFailure(ILogger logger, Exception exception, string statementId);
 }
 

@@ -75,7 +75,7 @@ public sealed partial class StatementManager : IDisposable
         {
             Notify(statement, StatementStatus.Submitted);
             Persist(statement);
-            _ = Task.Run(() => RunAsync(statement));
+            Start(statement);
         }
         return statement;
     }
@@ -104,11 +104,11 @@ public sealed partial class StatementManager : IDisposable
         }
         catch (StatementConflictException conflict)
         {
-            // Another replica holds the id or the client token; the token's statement answers an idempotent retry.
+            // Another replica holds the id or the client token. The token's statement answers an idempotent retry; an id
+            // given by the submitter (a SubmitStatement command redelivered to another replica) names the statement
+            // that delivery already started.
             Withdraw(statement);
-            return conflict.ExistingIdForToken is { } existingId
-                ? await FindAsync(existingId, CancellationToken.None).ConfigureAwait(false)
-                : throw QueryException.Validation("Id", conflict.Message);
+            return await FindAsync(conflict.ExistingIdForToken ?? statement.Id, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -118,7 +118,7 @@ public sealed partial class StatementManager : IDisposable
                 "The statement could not be recorded in the state store (Sluice:Query:State), so it was not started; try again.");
         }
         Notify(statement, StatementStatus.Submitted);
-        _ = Task.Run(() => RunAsync(statement));
+        Start(statement);
         return statement;
     }
 
@@ -129,6 +129,11 @@ public sealed partial class StatementManager : IDisposable
         Statement statement;
         lock (_admission)
         {
+            if (_stopping)
+            {
+                throw new QueryException(QueryErrorType.ServiceUnavailableException,
+                    "The query service is stopping and accepts no new statements; submit it again to another replica or once the service has restarted.");
+            }
             if (submission.ClientToken is { Length: > 0 } token
                 && _clientTokens.TryGetValue((submission.Caller, token), out var existingId)
                 && _statements.TryGetValue(existingId, out var existing))
@@ -330,6 +335,7 @@ public sealed partial class StatementManager : IDisposable
     public void Dispose()
     {
         _shutdown.Cancel();
+        _observersAbandoned.Cancel();
         _sessions.Dispose();
         _shutdown.Dispose();
     }
@@ -419,7 +425,7 @@ public sealed partial class StatementManager : IDisposable
                 MoveTo(statement, StatementStatus.Failed, $"Statement exceeded the timeout of {_options.StatementTimeout} (Sluice:Query:StatementTimeout) and was cancelled.");
                 break;
             case var _ when _shutdown.IsCancellationRequested:
-                MoveTo(statement, StatementStatus.Aborted, "Statement was aborted because the query service is stopping.");
+                MoveTo(statement, StatementStatus.Aborted, StopReason(statement));
                 break;
             case RemoteStatementAbortedException:
                 MoveTo(statement, StatementStatus.Aborted, exception.Message);
@@ -569,9 +575,9 @@ public sealed partial class StatementManager : IDisposable
         {
             try
             {
-                await observer.OnTransitionAsync(transition, _shutdownToken).ConfigureAwait(false);
+                await observer.OnTransitionAsync(transition, _observersAbandoned.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_shutdownToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (_observersAbandoned.IsCancellationRequested)
             {
                 // The service is stopping and its bus with it: the transition cannot be announced.
             }
