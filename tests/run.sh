@@ -13,6 +13,8 @@ cd "$repo_root"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
+# Hosts built by tests without AddSluiceBus (test harnesses) must not report usage to MassTransit either.
+export MASSTRANSIT_USAGE_TELEMETRY=false
 
 bash deploy/install-deps.sh
 

@@ -118,6 +118,9 @@ public static class SluiceBus
             // MassTransit's own check is replaced by BusHealthCheck (registered below), which
             // fails on degraded endpoints too; this name lets the registration be found.
             bus.ConfigureHealthCheckOptions(health => health.Name = MassTransitCheckName);
+            // MassTransit 8.4+ reports anonymous usage to usage-tracking.masstransit.io by default. A self-hosted
+            // service makes no calls its operator did not configure (and loopback-only test runs must not try).
+            bus.DisableUsageTelemetry();
             foreach (var register in participants)
             {
                 register(bus);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -23,6 +24,16 @@ public sealed class AllInOneHostTests
             var response = await health.CheckAsync(new HealthCheckRequest(), deadline: HostUnderTest.Deadline);
             Assert.True(response.Status == HealthCheckResponse.Types.ServingStatus.Serving, $"{name} is {response.Status}");
         }
+    }
+
+    [Fact]
+    public async Task Build_Bus_ReportsNoUsageToMassTransit()
+    {
+        await using var host = await HostUnderTest.StartAsync();
+
+        var usage = host.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MassTransit.UsageTelemetryOptions>>().Value;
+
+        Assert.False(usage.Enabled, "MassTransit's usage telemetry would call usage-tracking.masstransit.io");
     }
 
     [Fact]

@@ -136,6 +136,7 @@ async Task<double> RunAsync(string name, Action<IBusRegistrationConfigurator> tr
     var services = new ServiceCollection().AddSingleton(latencies);
     services.AddMassTransit(x =>
     {
+        x.DisableUsageTelemetry();
         x.AddConsumer<BenchConsumer>().Endpoint(e => { e.PrefetchCount = 100; e.ConcurrentMessageLimit = 32; e.Name = "bench-" + Environment.ProcessId; });
         transport(x);
     });
