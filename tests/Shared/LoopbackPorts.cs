@@ -10,18 +10,25 @@ namespace Sluice.Tests.Shared;
 public static class LoopbackPorts
 {
     /// <summary><paramref name="count"/> consecutive ports, all free right now, below the ephemeral range.</summary>
-    public static int FreeBlock(int count)
+    public static int FreeBlock(int count) => FreeBase(1, [.. Enumerable.Range(0, count)]);
+
+    /// <summary>
+    /// A multiple of <paramref name="step"/> such that it plus each of <paramref name="offsets"/> is a port free right
+    /// now, all below the ephemeral range (for a script that derives its ports from one base).
+    /// </summary>
+    public static int FreeBase(int step, IReadOnlyList<int> offsets)
     {
         var ephemeralStart = EphemeralRangeStart();
+        var (lowest, highest) = (offsets.Min(), offsets.Max());
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var candidate = Random.Shared.Next(20_000, ephemeralStart - count);
-            if (Enumerable.Range(candidate, count).All(IsFree))
+            var candidate = Random.Shared.Next((20_000 - lowest) / step + 1, (ephemeralStart - highest) / step) * step;
+            if (offsets.All(offset => IsFree(candidate + offset)))
             {
                 return candidate;
             }
         }
-        throw new InvalidOperationException($"No block of {count} free loopback ports found below {ephemeralStart}.");
+        throw new InvalidOperationException($"No free loopback ports at offsets {string.Join(", ", offsets)} of a multiple of {step} found below {ephemeralStart}.");
     }
 
     private static int EphemeralRangeStart()

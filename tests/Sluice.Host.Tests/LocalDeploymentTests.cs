@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -193,42 +191,7 @@ public sealed class LocalDeploymentTests
     /// range: a port in it that is free now can be taken by any outgoing connection (the services'
     /// own to PostgreSQL and RabbitMQ among them) before the service binds it.
     /// </summary>
-    private static int FreePortBase()
-    {
-        var ephemeralStart = EphemeralRangeStart();
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var candidate = Random.Shared.Next(200, (ephemeralStart - 100) / 100) * 100;
-            int[] offsets = [-20, 0, 1, 2, 3, 66, 80, 90, 91, 92, 93];
-            if (offsets.All(offset => IsFree(candidate + offset)))
-            {
-                return candidate;
-            }
-        }
-        throw new InvalidOperationException("No free block of ports found for the local deployment.");
-
-        static int EphemeralRangeStart()
-        {
-            const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
-            return File.Exists(Range) && int.TryParse(File.ReadAllText(Range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var start)
-                ? Math.Clamp(start, 20_300, 65_400)
-                : 32_768;
-        }
-
-        static bool IsFree(int port)
-        {
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }
-    }
+    private static int FreePortBase() => LoopbackPorts.FreeBase(100, [-20, 0, 1, 2, 3, 66, 80, 90, 91, 92, 93]);
 
     /// <summary>Release or Debug: the configuration this test assembly (and so the services) was built in.</summary>
     private static string BuildConfiguration() =>

@@ -263,11 +263,7 @@ public sealed class LocalLakeLoadTests : LakeLoadTests, IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sluice-query-lake-load", Guid.NewGuid().ToString("N"));
 
-    protected override async Task<(QueryHost Host, IObjectStore Store)> StartAsync()
-    {
-        var host = await QueryHost.StartAsync(new Dictionary<string, string?>(), new Dictionary<string, string?> { ["Sluice:ObjectStore:LocalRoot"] = _root });
-        return (host, new LocalDirectoryObjectStore(_root));
-    }
+    protected override Task<(QueryHost Host, IObjectStore Store)> StartAsync() => LakeHosts.LocalAsync(_root);
 
     public void Dispose()
     {
@@ -281,20 +277,5 @@ public sealed class LocalLakeLoadTests : LakeLoadTests, IDisposable
 /// <summary>The load from an S3 bucket (fauxqs), through the lake cache.</summary>
 public sealed class S3LakeLoadTests(FauxqsFixture fauxqs) : LakeLoadTests, IClassFixture<FauxqsFixture>
 {
-    protected override async Task<(QueryHost Host, IObjectStore Store)> StartAsync()
-    {
-        var options = fauxqs.CreateOptions();
-        var host = await QueryHost.StartAsync(new Dictionary<string, string?>(), new Dictionary<string, string?>
-        {
-            ["Sluice:ObjectStore:Provider"] = "S3",
-            ["Sluice:ObjectStore:S3:Bucket"] = options.Bucket,
-            ["Sluice:ObjectStore:S3:Prefix"] = options.Prefix,
-            ["Sluice:ObjectStore:S3:ServiceUrl"] = options.ServiceUrl,
-            ["Sluice:ObjectStore:S3:Region"] = options.Region,
-            ["Sluice:ObjectStore:S3:AccessKey"] = options.AccessKey,
-            ["Sluice:ObjectStore:S3:SecretKey"] = options.SecretKey,
-            ["Sluice:ObjectStore:S3:ForcePathStyle"] = "true",
-        });
-        return (host, ObjectStoreFactory.Create(new ObjectStoreOptions { Provider = ObjectStoreProviders.S3, S3 = options }));
-    }
+    protected override Task<(QueryHost Host, IObjectStore Store)> StartAsync() => LakeHosts.S3Async(fauxqs);
 }

@@ -41,32 +41,24 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
         {
             return new IntegrationResult { ErrorMessage = exception.Status.Detail, StatusCode = 500 };
         }
-        DescribeStatementResponse? final = null;
+        DescribeStatementResponse final;
         try
         {
-            using var watch = client.WatchStatement(new WatchStatementRequest { Id = id }, options);
-            await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (update.Statement.Status is StatementStatus.Finished or StatementStatus.Failed or StatementStatus.Aborted)
-                {
-                    final = update.Statement;
-                    break;
-                }
-            }
+            final = await client.WaitForEndAsync(id, options, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await CancelQuietlyAsync(client, id).ConfigureAwait(false);
+            await client.CancelQuietlyAsync(id).ConfigureAwait(false);
             throw;
         }
         catch (RpcException exception) when (exception.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
-            await CancelQuietlyAsync(client, id).ConfigureAwait(false);
+            await client.CancelQuietlyAsync(id).ConfigureAwait(false);
             throw new OperationCanceledException(cancellationToken);
         }
-        if (final is null || final.Status != StatementStatus.Finished)
+        if (final.Status != StatementStatus.Finished)
         {
-            return new IntegrationResult { ErrorMessage = final?.Error is { Length: > 0 } error ? error : "The statement did not finish.", StatusCode = 500 };
+            return new IntegrationResult { ErrorMessage = final.Error is { Length: > 0 } error ? error : "The statement did not finish.", StatusCode = 500 };
         }
         var ndjson = AcceptsNdjson(call.Http.Request);
         if (!final.HasResultSet)
@@ -89,18 +81,6 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
                 await WriteRowsAsync(client, id, response.Body, ndjson, new CallOptions(cancellationToken: token), token).ConfigureAwait(false);
             },
         };
-    }
-
-    private static async Task CancelQuietlyAsync(QueryService.QueryServiceClient client, string id)
-    {
-        try
-        {
-            await client.CancelStatementAsync(new CancelStatementRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(5)).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            // Best effort: the statement may have ended meanwhile.
-        }
     }
 
     private static bool AcceptsNdjson(HttpRequest request) =>

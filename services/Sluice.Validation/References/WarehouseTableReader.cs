@@ -43,7 +43,7 @@ internal sealed class WarehouseTableReader(GrpcClientFactory clients, IOptions<V
         try
         {
             id = (await client.ExecuteStatementAsync(new ExecuteStatementRequest { Sql = table.SelectAll(), Database = table.Database }, call).ConfigureAwait(false)).Id;
-            var final = await WaitAsync(client, id, call, deadline.Token).ConfigureAwait(false);
+            var final = await client.WaitForEndAsync(id, call, deadline.Token).ConfigureAwait(false);
             if (final.Status != StatementStatus.Finished)
             {
                 throw new CustomSqlException($"The reference table '{table}' (alias '{alias}') could not be read: {(final.Error is { Length: > 0 } error ? error : "the statement was " + final.Status)}.");
@@ -57,24 +57,14 @@ internal sealed class WarehouseTableReader(GrpcClientFactory clients, IOptions<V
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            await CancelQuietlyAsync(client, id).ConfigureAwait(false);
+            if (id is not null)
+            {
+                await client.CancelQuietlyAsync(id).ConfigureAwait(false);
+            }
             throw new CustomSqlException(string.Create(CultureInfo.InvariantCulture,
                 $"The reference table '{table}' (alias '{alias}') was not read within {settings.ReferenceTableTimeout.TotalSeconds:0.###} s (Sluice:Validation:ReferenceTableTimeout)."));
         }
     };
-
-    private static async Task<DescribeStatementResponse> WaitAsync(QueryService.QueryServiceClient client, string id, CallOptions call, CancellationToken cancellationToken)
-    {
-        using var watch = client.WatchStatement(new WatchStatementRequest { Id = id }, call);
-        await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (update.Statement.Status is StatementStatus.Finished or StatementStatus.Failed or StatementStatus.Aborted)
-            {
-                return update.Statement;
-            }
-        }
-        throw new RpcException(new Status(StatusCode.Unavailable, "the statement's watch ended before the statement did"));
-    }
 
     private static async Task WriteRowsAsync(QueryService.QueryServiceClient client, string id, string path, CustomSqlOptions limits, CallOptions call, CancellationToken cancellationToken)
     {
@@ -106,22 +96,6 @@ internal sealed class WarehouseTableReader(GrpcClientFactory clients, IOptions<V
                         $"The reference table is larger than {limits.MaxBytes:N0} bytes as JSON, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxBytes)."));
                 }
             }
-        }
-    }
-
-    private static async Task CancelQuietlyAsync(QueryService.QueryServiceClient client, string? id)
-    {
-        if (id is null)
-        {
-            return;
-        }
-        try
-        {
-            await client.CancelStatementAsync(new CancelStatementRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(5)).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            // Best effort: the statement may have ended meanwhile.
         }
     }
 }

@@ -170,24 +170,15 @@ internal static class Measure
     {
         var clock = Stopwatch.StartNew();
         var accepted = await client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = database, Sql = sql }, Bounded);
-        using var call = client.StreamStatementResult(new StreamStatementResultRequest { Id = accepted.Id }, Bounded);
-        long count = 0;
-        var first = 0.0;
-        await foreach (var message in call.ResponseStream.ReadAllAsync())
-        {
-            if (count == 0 && message.Batch?.Records.Count > 0)
-            {
-                first = clock.Elapsed.TotalSeconds;
-            }
-            count += message.Batch?.Records.Count ?? 0;
-        }
-        return (Check(count, rows, clock.Elapsed.TotalSeconds), first);
+        return await ReadStreamAsync(client, accepted.Id, rows, clock);
     }
 
     /// <summary>Seconds to stream the whole result, and seconds until the first batch of rows arrived.</summary>
-    private static async Task<(double Seconds, double FirstBatch)> StreamAsync(QueryService.QueryServiceClient client, string id, int rows)
+    private static Task<(double Seconds, double FirstBatch)> StreamAsync(QueryService.QueryServiceClient client, string id, int rows) =>
+        ReadStreamAsync(client, id, rows, Stopwatch.StartNew());
+
+    private static async Task<(double Seconds, double FirstBatch)> ReadStreamAsync(QueryService.QueryServiceClient client, string id, int rows, Stopwatch clock)
     {
-        var clock = Stopwatch.StartNew();
         using var call = client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, Bounded);
         long count = 0;
         var first = 0.0;
