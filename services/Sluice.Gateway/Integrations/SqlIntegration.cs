@@ -20,8 +20,6 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
 {
     public const string NdjsonType = "application/x-ndjson";
 
-    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
-
     public async Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken)
     {
         var integration = call.Context.Method!.Integration;
@@ -120,38 +118,6 @@ internal sealed class SqlIntegration(GrpcClientFactory clients) : IIntegration
     private static async Task WriteRowsAsync(QueryService.QueryServiceClient client, string id, Stream output, bool ndjson, CallOptions options, CancellationToken cancellationToken)
     {
         using var stream = client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, options);
-        var columns = Array.Empty<string>();
-        var exactNumbers = Array.Empty<bool>();
-        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
-        if (!ndjson)
-        {
-            writer.WriteStartArray();
-        }
-        await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Metadata)
-            {
-                columns = StatementRowsJson.ColumnNames(message.Metadata);
-                exactNumbers = StatementRowsJson.ExactNumbers(message.Metadata);
-                continue;
-            }
-            foreach (var record in message.Batch.Records)
-            {
-                StatementRowsJson.WriteRecord(writer, record, columns, exactNumbers);
-                if (ndjson)
-                {
-                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await output.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
-                    writer.Reset(output);
-                }
-            }
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        if (!ndjson)
-        {
-            writer.WriteEndArray();
-        }
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await StatementRowsJson.WriteRowsAsync(stream.ResponseStream, output, ndjson, afterBatch: null, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.ClientFactory;
 using Microsoft.Extensions.Options;
@@ -18,8 +17,6 @@ internal sealed class WarehouseTableReader(GrpcClientFactory clients, IOptions<V
 {
     /// <summary>The client's name: another service of an all-in-one host may hold the name "Query".</summary>
     public const string ClientName = "Validation.Query";
-
-    private static readonly byte[] NewLine = "\n"u8.ToArray();
 
     /// <summary>Writes the table's rows as <c>table.ndjson</c> in the given directory; returns its path.</summary>
     /// <exception cref="CustomSqlException">The query service is not configured or unreachable, or the statement failed; the message says which.</exception>
@@ -72,30 +69,14 @@ internal sealed class WarehouseTableReader(GrpcClientFactory clients, IOptions<V
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81_920, FileOptions.Asynchronous);
         await using (file.ConfigureAwait(false))
         {
-            await using var writer = new Utf8JsonWriter(file, new JsonWriterOptions { SkipValidation = true });
-            string[] columns = [];
-            bool[] exactNumbers = [];
-            await foreach (var message in stream.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await StatementRowsJson.WriteRowsAsync(stream.ResponseStream, file, ndjson: true, () =>
             {
-                if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Metadata)
-                {
-                    columns = StatementRowsJson.ColumnNames(message.Metadata);
-                    exactNumbers = StatementRowsJson.ExactNumbers(message.Metadata);
-                    continue;
-                }
-                foreach (var record in message.Batch.Records)
-                {
-                    StatementRowsJson.WriteRecord(writer, record, columns, exactNumbers);
-                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await file.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
-                    writer.Reset(file);
-                }
                 if (file.Position > limits.MaxBytes)
                 {
                     throw new CustomSqlException(string.Create(CultureInfo.InvariantCulture,
                         $"The reference table is larger than {limits.MaxBytes:N0} bytes as JSON, the most the DuckDB copy for CustomSql and where clauses holds (Sluice:Validation:CustomSql:MaxBytes)."));
                 }
-            }
+            }, cancellationToken).ConfigureAwait(false);
         }
     }
 }

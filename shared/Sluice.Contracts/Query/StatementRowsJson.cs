@@ -10,6 +10,8 @@ namespace Sluice.Contracts.Query;
 /// </summary>
 public static class StatementRowsJson
 {
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     /// <summary>The JSON member names of the columns: each column's label, else its name.</summary>
     public static string[] ColumnNames(ResultMetadata metadata) =>
         [.. metadata.ColumnMetadata.Select(c => string.IsNullOrEmpty(c.Label) ? c.Name : c.Label)];
@@ -20,6 +22,51 @@ public static class StatementRowsJson
 
     public static bool IsExactNumeric(string typeName) =>
         typeName.StartsWith("numeric", StringComparison.OrdinalIgnoreCase) || typeName.StartsWith("decimal", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Writes a StreamStatementResult call's rows to <paramref name="output"/>: a JSON array of objects, or NDJSON (one
+    /// object a line). After each batch the output is flushed and <paramref name="afterBatch"/> runs (to bound what was
+    /// written, say); an exception from it ends the writing.
+    /// </summary>
+    public static async Task WriteRowsAsync(Grpc.Core.IAsyncStreamReader<StreamStatementResultResponse> results, Stream output, bool ndjson,
+        Action? afterBatch, CancellationToken cancellationToken)
+    {
+        string[] columns = [];
+        bool[] exactNumbers = [];
+        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        if (!ndjson)
+        {
+            writer.WriteStartArray();
+        }
+        while (await results.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var message = results.Current;
+            if (message.PayloadCase == StreamStatementResultResponse.PayloadOneofCase.Metadata)
+            {
+                columns = ColumnNames(message.Metadata);
+                exactNumbers = ExactNumbers(message.Metadata);
+                continue;
+            }
+            foreach (var record in message.Batch.Records)
+            {
+                WriteRecord(writer, record, columns, exactNumbers);
+                if (ndjson)
+                {
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await output.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
+                    writer.Reset(output);
+                }
+            }
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            afterBatch?.Invoke();
+        }
+        if (!ndjson)
+        {
+            writer.WriteEndArray();
+        }
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>One record as a JSON object; a field beyond the known columns is named col{n} (1-based).</summary>
     public static void WriteRecord(Utf8JsonWriter writer, Record record, string[] columns, bool[] exactNumbers)
