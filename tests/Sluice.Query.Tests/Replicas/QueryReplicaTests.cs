@@ -75,7 +75,9 @@ public sealed class QueryReplicaTests(StateDatabaseFixture database) : IClassFix
         using var deadline = new CancellationTokenSource(Timeout);
         using var stream = b.Client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, cancellationToken: deadline.Token);
         var reading = ReadStreamAsync(stream, deadline.Token);
-        // B is still waiting: the statement cannot end before the lock is released.
+        // B reads A's writes to the store, which may lag A's own state: wait until B sees it started. It cannot have
+        // ended, since the lock is still held; B's stream is still waiting.
+        await b.Client.WaitForStatusAsync(id, StatementStatus.Started);
         var runningOnB = await b.Client.DescribeStatementAsync(new DescribeStatementRequest { Id = id });
         await ExecuteAsync(holder, $"SELECT pg_advisory_unlock({lockKey})");
         var (metadata, records) = await reading;
