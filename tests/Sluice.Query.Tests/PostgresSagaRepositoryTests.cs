@@ -44,10 +44,12 @@ public sealed class PostgresSagaRepositoryTests(StateDatabaseFixture database) :
             });
 
         await host.StartRemoteStatementAsync(id);
+        // Waits for the final state first: polling for the instance's removal alone could find no instance before the
+        // saga had even created it.
+        var end = await ends.WaitForAsync(Guid.Parse(id), Timeout);
         await host.WaitUntilEndedAsync(id);
 
         Assert.Equal(2, competitor.Attempts); // The first lost the race, the retry won.
-        var end = ends.Of(Guid.Parse(id));
         Assert.Equal("SELECT 'written by the other replica'", end.Sql); // The other writer's change.
         Assert.Equal("remote-" + id, end.RemoteStatementId); // This message's change.
         Assert.Equal("FINISHED", end.Outcome);
