@@ -63,6 +63,22 @@ public abstract class LakeTests
     }
 
     [Fact]
+    public async Task ManyStatementsAtOnce_EachAttachesTheLakeAndFinishes()
+    {
+        // Every statement's connection attaches the lake; DuckDB shares attached catalogs between
+        // the connections of one database, so attaching at once must not race.
+        var (host, store) = await StartAsync();
+        await using var _ = host;
+        var source = "burst_" + Guid.NewGuid().ToString("N")[..8];
+        var rows = await LandAsync(store, source);
+
+        var ends = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => host.Client.RunAsync("dev", $"SELECT count(*) + {i} FROM lake.{source}")));
+
+        var counts = await Task.WhenAll(ends.Select(end => SingleRowAsync(host, end.Id)));
+        Assert.Equal(Enumerable.Range(0, 32).Select(i => (rows.Count + i).ToString(CultureInfo.InvariantCulture)), counts.Select(c => Assert.Single(c)));
+    }
+
+    [Fact]
     public async Task ExecuteStatement_FileOutsideTheLake_IsRefused()
     {
         var (host, _) = await StartAsync();

@@ -20,6 +20,7 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     private readonly string _root;
     private readonly ILogger<LakeCatalog> _logger;
     private readonly SemaphoreSlim _sync = new(1, 1);
+    private readonly SemaphoreSlim _attachGate = new(1, 1);
 
     public LakeCatalog(IObjectStore store, string cacheDirectory, ILogger<LakeCatalog> logger)
     {
@@ -36,18 +37,47 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     public async Task AttachAsync(DuckDBConnection connection, CancellationToken cancellationToken)
     {
         var sources = await RefreshAsync(cancellationToken).ConfigureAwait(false);
-        var sql = new StringBuilder("ATTACH IF NOT EXISTS ':memory:' AS lake;\n");
-        foreach (var source in sources)
+        // The connections of one database share its attached catalogs, so two statements opening at
+        // once would both attach and both (re)create the views: DuckDB answers "already exists" or a
+        // catalog write-write conflict. One attach at a time, and only views that are missing change.
+        await _attachGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var glob = Path.Combine(_root, "raw", source, "*", "*", "part-*.ndjson").Replace("'", "''", StringComparison.Ordinal);
-            // union_by_name: jobs of one source may add fields; hive_partitioning: ingest_date=... in
-            // the key becomes a DATE column whose filters skip whole partitions.
-            sql.Append("CREATE OR REPLACE VIEW lake.main.\"").Append(source).Append("\" AS SELECT * FROM read_json_auto('")
-                .Append(glob).Append("', format = 'newline_delimited', hive_partitioning = true, union_by_name = true);\n");
+            await using var command = connection.CreateCommand();
+            command.CommandText = "ATTACH IF NOT EXISTS ':memory:' AS lake; SELECT view_name FROM duckdb_views() WHERE database_name = 'lake' AND NOT internal";
+            var existing = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    existing.Add(reader.GetString(0));
+                }
+            }
+            var sql = new StringBuilder();
+            foreach (var source in sources.Where(s => !existing.Contains(s)))
+            {
+                var glob = Path.Combine(_root, "raw", source, "*", "*", "part-*.ndjson").Replace("'", "''", StringComparison.Ordinal);
+                // union_by_name: jobs of one source may add fields; hive_partitioning: ingest_date=... in
+                // the key becomes a DATE column whose filters skip whole partitions.
+                sql.Append("CREATE OR REPLACE VIEW lake.main.\"").Append(source).Append("\" AS SELECT * FROM read_json_auto('")
+                    .Append(glob).Append("', format = 'newline_delimited', hive_partitioning = true, union_by_name = true);\n");
+            }
+            // A dataset whose parts are all gone is no longer a table.
+            foreach (var gone in existing.Except(sources, StringComparer.Ordinal))
+            {
+                sql.Append("DROP VIEW IF EXISTS lake.main.\"").Append(gone.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\";\n");
+            }
+            if (sql.Length == 0)
+            {
+                return;
+            }
+            command.CommandText = sql.ToString();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            _attachGate.Release();
+        }
     }
 
     public async Task<IReadOnlyList<string>> LocalPartsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
