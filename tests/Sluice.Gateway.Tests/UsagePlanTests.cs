@@ -45,6 +45,26 @@ public sealed class UsagePlanTests
     }
 
     [Fact]
+    public async Task Throttle_ConcurrentRequestsWithTheClockStill_AdmitsExactlyTheBurst()
+    {
+        // Requests racing for the same bucket: each token goes to exactly one of them.
+        const int burst = 50;
+        var clock = new FakeTimeProvider(Start);
+        await using var gateway = await GatewayUnderTest.StartAsync(clock);
+        var api = await gateway.DeployAsync(Documents.Metered);
+        var (_, _, key) = await gateway.KeyInPlanAsync(api, throttle: new ThrottleSettings { RateLimit = 1, BurstLimit = burst });
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 4 * burst).Select(async _ =>
+        {
+            using var response = await gateway.SendAsync(HttpMethod.Get, $"/{api}/test/items", key);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(burst, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(3 * burst, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task Throttle_PerMethodInThePlan_AppliesToThatMethodOnly()
     {
         var clock = new FakeTimeProvider(Start);
