@@ -56,6 +56,9 @@ public sealed class WhereClauseDifferentialTests
             "d >= '2024-03-01'", "d = DATE '2024-02-29'", "d < TIMESTAMP '2024-03-01 12:00:00'", "t > '2024-01-15 10:00:00'", "t <= DATE '2024-02-01'",
             "UP = 1", "\"up\" > 1", "Up IS NULL", "big > 9007199254740992", "n = 2 = TRUE", "m = 1", "m IS NULL", "missing = 1", "n IN (1, '2')",
             "(n > 2 OR s = 'a') AND NOT (b OR x > 3)", "upper(s) = 'A'", "n::VARCHAR = '1'", "s = 'it''s'", "n >= 1e1", "x * 0.1 > 0.3",
+            // The column-against-literal fast paths, with the column on either side.
+            "'c' > s", "s <> 'a'", "s <= 'b'", "2 < n", "n <> 3", "n IN (1, 3, 5)", "n NOT IN (1, 3)", "s NOT IN ('a', 'é')", "2.5 > x", "x <> 3",
+            "n < 2.5", "1e0 <= n", "x IN (1, 3)", "NOT (s = 'a' OR n = 2)", "b AND s = 'a'", "s = 'a' OR b",
         ];
 
         var (inProcess, onDuckDb) = await EvaluateBothWaysAsync(ndjson, clauses);

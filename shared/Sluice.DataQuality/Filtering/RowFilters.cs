@@ -158,12 +158,8 @@ internal sealed class RowFilters
             {
                 continue;
             }
-            var result = target.Clause.Root.Evaluate(new RowView(json, arena, _values, target.ColumnMap), target.Run);
-            if (result.Type is not (SqlType.Null or SqlType.Boolean))
-            {
-                Logic.NotBoolean(target.Run);
-            }
-            if (result.IsTrue && target.Run.UnsureReason is null)
+            var result = Logic.Reported(target.Clause.Root.Test(new RowView(json, arena, _values, target.ColumnMap), target.Run), target.Run);
+            if (result == Truth.True && target.Run.UnsureReason is null)
             {
                 Feed(target, row, json, arena);
             }
@@ -191,7 +187,7 @@ internal sealed class RowFilters
             var cell = new ColumnCell(captured.Kind, captured.Value(json, arena));
             slot.Accept(ref cell);
         }
-        foreach (var hook in target.Plan.Hooks)
+        foreach (var hook in target.Hooks)
         {
             hook.EndRow();
         }
@@ -302,6 +298,8 @@ internal sealed class RowFilters
         public EvaluationPlan Plan { get; } = plan;
         public int[] ColumnMap { get; } = columnMap;
         public ClauseRun Run { get; } = new();
+        /// <summary>The plan's row-end hooks, as an array: enumerating the plan's list through its interface allocated per row.</summary>
+        public IRowEndHook[] Hooks { get; } = [.. plan.Hooks];
         public (ColumnSlot Slot, int Capture)[] Feeds { get; set; } = [];
         public long RowCount { get; set; }
     }

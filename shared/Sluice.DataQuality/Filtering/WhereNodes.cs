@@ -8,6 +8,14 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> json, ReadOnlySpan<byte>
     private readonly ReadOnlySpan<byte> _json = json;
     private readonly ReadOnlySpan<byte> _arena = arena;
 
+    /// <summary>A column's value as classified, read in place (the fast paths of comparisons read it without a <see cref="SqlValue"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref readonly ColumnValue Value(int clauseColumn) => ref values[columnMap[clauseColumn]];
+
+    /// <summary>The UTF-8 text of a VARCHAR value from <see cref="Value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> Text(in ColumnValue value) => (value.InArena ? _arena : _json).Slice(value.Start, value.Length);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SqlValue Column(int clauseColumn, ClauseRun run)
     {
@@ -55,6 +63,19 @@ internal enum UnsureValue : byte
     BeyondDouble,
 }
 
+/// <summary>
+/// A condition's three-valued result, or <see cref="NotBoolean"/>: the node's value is not a boolean, which the
+/// caller reports (<see cref="Logic.NotBoolean"/>) at the point the value-based evaluation reported it, so the first
+/// reason a clause gives for going to DuckDB stays the same.
+/// </summary>
+internal enum Truth : byte
+{
+    False,
+    True,
+    Null,
+    NotBoolean,
+}
+
 /// <summary>The state of one clause's evaluation on one worker: set when a row needs what is not modelled.</summary>
 internal sealed class ClauseRun
 {
@@ -80,35 +101,66 @@ internal abstract class WhereNode(params WhereNode[] children)
 
     public abstract SqlValue Evaluate(in RowView row, ClauseRun run);
 
+    /// <summary>
+    /// The node as a condition: what <see cref="Evaluate"/> gives, without building a <see cref="SqlValue"/> where
+    /// the node can tell more cheaply (conditions override it; the row filter calls it on each clause's root).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public virtual Truth Test(in RowView row, ClauseRun run) => Logic.ToTruth(Evaluate(row, run));
+
     /// <summary>The clause columns this node reads.</summary>
     public virtual IEnumerable<int> Columns() => [];
 }
 
 internal sealed class ColumnNode(int index) : WhereNode
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run) => row.Column(index, run);
+    public int Index { get; } = index;
 
-    public override IEnumerable<int> Columns() => [index];
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => row.Column(Index, run);
+
+    public override IEnumerable<int> Columns() => [Index];
 }
 
 internal sealed class LiteralNode(SqlType type, long integer = 0, decimal @decimal = 0, double @double = 0, byte[]? text = null) : WhereNode
 {
+    public SqlType Type { get; } = type;
+    public long Integer { get; } = integer;
+    public decimal Decimal { get; } = @decimal;
+    public double Double { get; } = @double;
+    /// <summary>The value as a DOUBLE, for a numeric literal (how DuckDB compares it with a DOUBLE).</summary>
+    public double AsDouble { get; } = type switch
+    {
+        SqlType.BigInt => integer,
+        SqlType.Decimal => (double)@decimal,
+        _ => @double,
+    };
+    /// <summary>The UTF-8 text of a quoted literal.</summary>
+    public byte[]? Text { get; } = text;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override SqlValue Evaluate(in RowView row, ClauseRun run) => new()
     {
-        Type = type,
-        Integer = integer,
-        Decimal = @decimal,
-        Double = @double,
-        Utf8 = text,
+        Type = Type,
+        Integer = Integer,
+        Decimal = Decimal,
+        Double = Double,
+        Utf8 = Text,
     };
 }
 
 internal sealed class NotNode(WhereNode operand) : WhereNode(operand)
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.Not(operand.Evaluate(row, run), run);
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.ToValue(Test(row, run));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run) => Logic.Reported(operand.Test(row, run), run) switch
+    {
+        Truth.True => Truth.False,
+        Truth.False => Truth.True,
+        _ => Truth.Null,
+    };
 
     public override IEnumerable<int> Columns() => operand.Columns();
 }
@@ -116,11 +168,23 @@ internal sealed class NotNode(WhereNode operand) : WhereNode(operand)
 internal sealed class AndNode(WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run)
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.ToValue(Test(row, run));
+
+    /// <summary>Both operands are evaluated (no short circuit); a non-boolean one is reported after both, as before.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run)
     {
-        var a = left.Evaluate(row, run);
-        var b = right.Evaluate(row, run);
-        return Logic.And(a, b, run);
+        var a = left.Test(row, run);
+        var b = right.Test(row, run);
+        if (a == Truth.NotBoolean || b == Truth.NotBoolean)
+        {
+            return Logic.Reported(Truth.NotBoolean, run);
+        }
+        if (a == Truth.False || b == Truth.False)
+        {
+            return Truth.False;
+        }
+        return a == Truth.Null || b == Truth.Null ? Truth.Null : Truth.True;
     }
 
     public override IEnumerable<int> Columns() => left.Columns().Concat(right.Columns());
@@ -129,8 +193,20 @@ internal sealed class AndNode(WhereNode left, WhereNode right) : WhereNode(left,
 internal sealed class OrNode(WhereNode left, WhereNode right) : WhereNode(left, right)
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run) =>
-        Logic.Not(Logic.And(Logic.Not(left.Evaluate(row, run), run), Logic.Not(right.Evaluate(row, run), run), run), run);
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.ToValue(Test(row, run));
+
+    /// <summary>TRUE wins over NULL, NULL over FALSE; a non-boolean operand is reported as soon as it is met.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run)
+    {
+        var a = Logic.Reported(left.Test(row, run), run);
+        var b = Logic.Reported(right.Test(row, run), run);
+        if (a == Truth.True || b == Truth.True)
+        {
+            return Truth.True;
+        }
+        return a == Truth.Null || b == Truth.Null ? Truth.Null : Truth.False;
+    }
 
     public override IEnumerable<int> Columns() => left.Columns().Concat(right.Columns());
 }
@@ -138,7 +214,22 @@ internal sealed class OrNode(WhereNode left, WhereNode right) : WhereNode(left, 
 internal sealed class IsNullNode(WhereNode operand, bool negated) : WhereNode(operand)
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run) => SqlValue.Bool(operand.Evaluate(row, run).IsNull != negated);
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.ToValue(Test(row, run));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run)
+    {
+        bool isNull;
+        if (operand is ColumnNode column && row.Value(column.Index).Unsure == UnsureValue.None)
+        {
+            isNull = row.Value(column.Index).Type == SqlType.Null;
+        }
+        else
+        {
+            isNull = operand.Evaluate(row, run).IsNull;
+        }
+        return isNull != negated ? Truth.True : Truth.False;
+    }
 
     public override IEnumerable<int> Columns() => operand.Columns();
 }
@@ -153,8 +244,33 @@ internal enum ComparisonOperator
     GreaterOrEqual,
 }
 
-internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, WhereNode right) : WhereNode(left, right)
+/// <summary>
+/// A comparison. A column compared with a literal (the usual clause) takes a fast path for the common typings
+/// (VARCHAR with a quoted literal, numbers with numbers): it reads the column's classified value in place and the
+/// literal's prepared forms, with the same result as the general path, which every other case takes.
+/// </summary>
+internal sealed class ComparisonNode : WhereNode
 {
+    private readonly ComparisonOperator _op;
+    private readonly WhereNode _left;
+    private readonly WhereNode _right;
+    private readonly ColumnNode? _column;
+    private readonly LiteralNode? _literal;
+    private readonly bool _columnOnRight;
+
+    public ComparisonNode(ComparisonOperator op, WhereNode left, WhereNode right) : base(left, right)
+    {
+        (_op, _left, _right) = (op, left, right);
+        if (left is ColumnNode leftColumn && right is LiteralNode rightLiteral)
+        {
+            (_column, _literal) = (leftColumn, rightLiteral);
+        }
+        else if (left is LiteralNode leftLiteral && right is ColumnNode rightColumn)
+        {
+            (_column, _literal, _columnOnRight) = (rightColumn, leftLiteral, true);
+        }
+    }
+
     public static bool TryOperator(string symbol, out ComparisonOperator op)
     {
         op = symbol switch
@@ -171,12 +287,75 @@ internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, Wher
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override SqlValue Evaluate(in RowView row, ClauseRun run)
+    public override SqlValue Evaluate(in RowView row, ClauseRun run) => Logic.ToValue(Test(row, run));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run)
     {
-        var a = left.Evaluate(row, run);
-        var b = right.Evaluate(row, run);
-        return Compare(op, a, b, run);
+        if (_column is not null && TryColumnWithLiteral(row, out var truth))
+        {
+            return truth;
+        }
+        var a = _left.Evaluate(row, run);
+        var b = _right.Evaluate(row, run);
+        return Logic.ToTruth(Compare(_op, a, b, run));
     }
+
+    /// <summary>
+    /// Column against literal for the typings whose comparison is certain (no cast that could fail, nothing to
+    /// report); false sends the row to the general path. The order is that of <see cref="Ordering.TryCompare"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryColumnWithLiteral(in RowView row, out Truth truth)
+    {
+        truth = Truth.Null;
+        ref readonly var value = ref row.Value(_column!.Index);
+        var literal = _literal!;
+        if (value.Unsure != UnsureValue.None)
+        {
+            return false;
+        }
+        int order;
+        switch (value.Type)
+        {
+            case SqlType.Null:
+                // NULL compared with anything is NULL; evaluating a literal reports nothing.
+                return true;
+            case SqlType.Varchar when literal.Type == SqlType.StringLiteral:
+                if (_op is ComparisonOperator.Equal or ComparisonOperator.NotEqual)
+                {
+                    truth = row.Text(value).SequenceEqual(literal.Text) == (_op == ComparisonOperator.Equal) ? Truth.True : Truth.False;
+                    return true;
+                }
+                order = row.Text(value).SequenceCompareTo(literal.Text);
+                break;
+            case SqlType.BigInt when literal.Type == SqlType.BigInt:
+                order = value.Integer.CompareTo(literal.Integer);
+                break;
+            case SqlType.BigInt when literal.Type == SqlType.Double:
+                order = ((double)value.Integer).CompareTo(literal.Double);
+                break;
+            case SqlType.Double when literal.Type is SqlType.BigInt or SqlType.Decimal or SqlType.Double:
+                order = value.Double.CompareTo(literal.AsDouble);
+                break;
+            default:
+                return false;
+        }
+        order = Math.Sign(order);
+        truth = Holds(_op, _columnOnRight ? -order : order) ? Truth.True : Truth.False;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Holds(ComparisonOperator op, int order) => op switch
+    {
+        ComparisonOperator.Equal => order == 0,
+        ComparisonOperator.NotEqual => order != 0,
+        ComparisonOperator.Less => order < 0,
+        ComparisonOperator.LessOrEqual => order <= 0,
+        ComparisonOperator.Greater => order > 0,
+        _ => order >= 0,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SqlValue Compare(ComparisonOperator op, scoped in SqlValue a, scoped in SqlValue b, ClauseRun run)
@@ -189,18 +368,10 @@ internal sealed class ComparisonNode(ComparisonOperator op, WhereNode left, Wher
         {
             return SqlValue.Null;
         }
-        return SqlValue.Bool(op switch
-        {
-            ComparisonOperator.Equal => order == 0,
-            ComparisonOperator.NotEqual => order != 0,
-            ComparisonOperator.Less => order < 0,
-            ComparisonOperator.LessOrEqual => order <= 0,
-            ComparisonOperator.Greater => order > 0,
-            _ => order >= 0,
-        });
+        return SqlValue.Bool(Holds(op, order));
     }
 
-    public override IEnumerable<int> Columns() => left.Columns().Concat(right.Columns());
+    public override IEnumerable<int> Columns() => _left.Columns().Concat(_right.Columns());
 }
 
 /// <summary><c>x BETWEEN a AND b</c> is <c>x &gt;= a AND x &lt;= b</c> (inclusive, unlike DQDL's own between).</summary>
@@ -222,6 +393,44 @@ internal sealed class BetweenNode(WhereNode operand, WhereNode low, WhereNode hi
 /// <summary><c>x IN (a, b)</c>: TRUE on a match, else NULL if x or an item is NULL, else FALSE.</summary>
 internal sealed class InNode(WhereNode operand, WhereNode[] items, bool negated) : WhereNode([operand, .. items])
 {
+    // A column against a list of quoted literals, or of integer literals: a match is a byte-wise or integer equality
+    // and no item is NULL, so the answer is TRUE or FALSE (NULL for a NULL value) with nothing to report.
+    private readonly ColumnNode? _column = operand as ColumnNode;
+    private readonly byte[][]? _texts = items.Length > 0 && items.All(item => item is LiteralNode { Type: SqlType.StringLiteral })
+        ? [.. items.Select(item => ((LiteralNode)item).Text!)]
+        : null;
+    private readonly long[]? _integers = items.Length > 0 && items.All(item => item is LiteralNode { Type: SqlType.BigInt })
+        ? [.. items.Select(item => ((LiteralNode)item).Integer)]
+        : null;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override Truth Test(in RowView row, ClauseRun run)
+    {
+        if (_column is not null && (_texts is not null || _integers is not null))
+        {
+            ref readonly var value = ref row.Value(_column.Index);
+            if (value.Unsure == UnsureValue.None)
+            {
+                switch (value.Type)
+                {
+                    case SqlType.Null:
+                        return Truth.Null;
+                    case SqlType.Varchar when _texts is not null:
+                        var text = row.Text(value);
+                        var found = false;
+                        foreach (var item in _texts)
+                        {
+                            found |= text.SequenceEqual(item);
+                        }
+                        return found != negated ? Truth.True : Truth.False;
+                    case SqlType.BigInt when _integers is not null:
+                        return _integers.AsSpan().Contains(value.Integer) != negated ? Truth.True : Truth.False;
+                }
+            }
+        }
+        return Logic.ToTruth(Evaluate(row, run));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override SqlValue Evaluate(in RowView row, ClauseRun run)
     {
@@ -384,6 +593,35 @@ internal sealed class ArithmeticNode(char op, WhereNode left, WhereNode right) :
 
 internal static class Logic
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Truth ToTruth(scoped in SqlValue value) => value.Type switch
+    {
+        SqlType.Null => Truth.Null,
+        SqlType.Boolean => value.Integer != 0 ? Truth.True : Truth.False,
+        _ => Truth.NotBoolean,
+    };
+
+    /// <summary>The value of a condition's result (never <see cref="Truth.NotBoolean"/>: reported by then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SqlValue ToValue(Truth truth) => truth switch
+    {
+        Truth.True => SqlValue.Bool(true),
+        Truth.False => SqlValue.Bool(false),
+        _ => SqlValue.Null,
+    };
+
+    /// <summary>Reports a non-boolean condition (then NULL); other results pass through.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Truth Reported(Truth truth, ClauseRun run)
+    {
+        if (truth == Truth.NotBoolean)
+        {
+            NotBoolean(run);
+            return Truth.Null;
+        }
+        return truth;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SqlValue Not(scoped in SqlValue value, ClauseRun run) => value.Type switch
     {

@@ -101,11 +101,17 @@ var variants = new List<(string Name, Func<long> Run)>
     ("evaluate 15 rules, sequential (MaxDegreeOfParallelism = 1)", () => Run(sequentialOptions, s => sequentialScorecard = s)),
     ($"evaluate 15 rules, parallel (MaxDegreeOfParallelism = {parallelism})", () => Run(options, s => lastScorecard = s)),
 };
+Scorecard? whereSequentialScorecard = null;
 if (where)
 {
     // 12 rules, 7 with one of 3 where clauses, evaluated in the main pass (the validation service's DuckDB copy is
     // the runner, used only for clauses outside the in-process subset: none here).
-    variants.Add(($"evaluate 12 rules with 3 where clauses, parallel", () =>
+    variants.Add(("evaluate 12 rules with 3 where clauses, sequential", () =>
+    {
+        whereSequentialScorecard = WhereClauses.Evaluate(path, new FixedClock(DatasetGenerator.Now), 1);
+        return whereSequentialScorecard.RowCount;
+    }));
+    variants.Add(($"evaluate 12 rules with 3 where clauses, parallel ({parallelism})", () =>
     {
         whereScorecard = WhereClauses.Evaluate(path, new FixedClock(DatasetGenerator.Now), parallelism);
         return whereScorecard.RowCount;
@@ -113,6 +119,9 @@ if (where)
 }
 
 var timings = variants.Select(_ => new List<double>()).ToArray();
+// CPU time of the whole process (all threads) per variant run: steadier than wall time when other processes share
+// the cores, and it shows what parallel workers cost in total.
+var cpuTimings = variants.Select(_ => new List<double>()).ToArray();
 for (var iteration = 0; iteration <= iterations; iteration++)
 {
     // Interleave variants so machine noise hits all of them alike; iteration 0 is warm-up.
@@ -120,9 +129,11 @@ for (var iteration = 0; iteration <= iterations; iteration++)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         var counted = variants[v].Run();
         watch.Stop();
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         if (counted != rows)
         {
             throw new InvalidOperationException($"{variants[v].Name} counted {counted} rows, expected {rows}");
@@ -130,6 +141,7 @@ for (var iteration = 0; iteration <= iterations; iteration++)
         if (iteration > 0)
         {
             timings[v].Add(watch.Elapsed.TotalSeconds);
+            cpuTimings[v].Add(cpuSeconds);
         }
     }
 }
@@ -142,16 +154,18 @@ double Median(List<double> values)
 
 var rates = timings.Select(t => rows / Median(t)).ToArray();
 var floor = Math.Max(rates[0], rates[1]);
+var cpuPerRow = cpuTimings.Select(t => Median(t) / rows * 1e9).ToArray();
+var floorCpuPerRow = rates[0] >= rates[1] ? cpuPerRow[0] : cpuPerRow[1];
 Console.WriteLine();
 Console.WriteLine($"Dataset: {rows:N0} rows, {bytes / 1048576.0:F1} MiB NDJSON, 8 columns; median of {iterations} runs after 1 warm-up; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {LoadAverage()}");
 Console.WriteLine();
-Console.WriteLine($"| {"variant",-62} | {"median s",9} | {"rows/s",12} | {"MiB/s",7} | {"x floor",7} |");
-Console.WriteLine($"|{new string('-', 64)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 9)}|{new string('-', 9)}|");
+Console.WriteLine($"| {"variant",-62} | {"median s",9} | {"rows/s",12} | {"MiB/s",7} | {"x floor",7} | {"cpu ns/row",10} | {"x floor cpu",11} |");
+Console.WriteLine($"|{new string('-', 64)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 9)}|{new string('-', 9)}|{new string('-', 12)}|{new string('-', 13)}|");
 for (var v = 0; v < variants.Count; v++)
 {
     var seconds = Median(timings[v]);
-    Console.WriteLine($"| {variants[v].Name,-62} | {seconds,9:F3} | {rates[v],12:N0} | {bytes / 1048576.0 / seconds,7:F1} | {rates[v] / floor,7:F2} |");
+    Console.WriteLine($"| {variants[v].Name,-62} | {seconds,9:F3} | {rates[v],12:N0} | {bytes / 1048576.0 / seconds,7:F1} | {rates[v] / floor,7:F2} | {cpuPerRow[v],10:F0} | {floorCpuPerRow / cpuPerRow[v],11:F2} |");
 }
 Console.WriteLine();
 Console.WriteLine($"Floor = the faster parse-only variant ({floor:N0} rows/s, one thread). Goal: evaluation / floor >= 0.50.");
@@ -163,7 +177,12 @@ if (!SameScorecard(sequentialScorecard!, lastScorecard!))
 Console.WriteLine("Parallel and sequential scorecards are identical (outcomes, metrics bit for bit, messages).");
 if (whereScorecard is not null)
 {
-    Console.WriteLine($"With where clauses / floor = {rates[4] / floor:F2}.");
+    if (!SameScorecard(whereSequentialScorecard!, whereScorecard))
+    {
+        throw new InvalidOperationException("The parallel where-clause scorecard differs from the sequential one.");
+    }
+    Console.WriteLine($"With where clauses / floor: sequential {rates[4] / floor:F2}, parallel {rates[5] / floor:F2}; "
+        + $"CPU per row, floor / sequential: {floorCpuPerRow / cpuPerRow[4]:F2} (identical scorecards).");
     foreach (var clause in whereScorecard.WhereClauses)
     {
         Console.WriteLine($"  where \"{clause.Clause}\": {(clause.InProcess ? "in process" : "SQL engine: " + clause.SqlEngineReason)}");
