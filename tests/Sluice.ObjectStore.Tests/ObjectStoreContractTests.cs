@@ -73,6 +73,26 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutFileAsync_SmallFileOverAnExistingObject_ReplacesIt()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sluice-object-store-small-{Guid.NewGuid():N}.json");
+        try
+        {
+            await Store.PutTextAsync("state/cursor.json", "{\"page\":1,\"padding\":\"xxxxxxxx\"}");
+            await File.WriteAllTextAsync(path, "{\"page\":2}");
+
+            await Store.PutFileAsync("state/cursor.json", path, "application/json");
+
+            Assert.Equal("{\"page\":2}", await Store.ReadAllTextAsync("state/cursor.json"));
+            Assert.Equal(10, (await Store.TryGetInfoAsync("state/cursor.json"))!.Size);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task PutFileAsync_MissingFile_ThrowsFileNotFoundAndStoresNothing()
     {
         string path = Path.Combine(Path.GetTempPath(), $"sluice-object-store-missing-{Guid.NewGuid():N}.ndjson");
