@@ -87,10 +87,13 @@ internal sealed class ShardLog : IDisposable
     /// <summary>After a failed fsync the state of the file is unknown: the shard refuses records until the service restarts.</summary>
     public bool Broken => _broken;
 
-    /// <summary>Adds one NDJSON line (ending in '\n') to the batch being written; returns its sequence position.</summary>
-    public long Append(ReadOnlySpan<byte> line)
+    /// <summary>Adds one JSON value on a single line (without its '\n', which is added here) to the batch being written; returns its sequence position.</summary>
+    public long Append(ReadOnlySpan<byte> json)
     {
-        _pending.Write(line);
+        var line = _pending.GetSpan(json.Length + 1);
+        json.CopyTo(line);
+        line[json.Length] = (byte)'\n';
+        _pending.Advance(json.Length + 1);
         return NextSequence++;
     }
 
