@@ -264,20 +264,7 @@ internal sealed class PartSpool : IAsyncDisposable
         {
             throw new InvalidDataException($"The spool file {path} is shorter ({actual} bytes) than its checkpoint ({length} bytes).");
         }
-        var copyPath = path + ".reopen";
-        using (var kept = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, SpoolBufferBytes, FileOptions.SequentialScan))
-        using (var copy = new FileStream(copyPath, FileMode.Create, FileAccess.Write, FileShare.None, SpoolBufferBytes))
-        {
-            var buffer = new byte[SpoolBufferBytes];
-            for (long left = length; left > 0;)
-            {
-                var read = kept.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                copy.Write(buffer, 0, read);
-                left -= read;
-            }
-            copy.Flush(flushToDisk: true);
-        }
-        File.Move(copyPath, path, overwrite: true);
+        LinkedFiles.ReplaceWithCopyOfFirst(path, length);
         var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, SpoolBufferBytes);
         file.Position = length;
         return file;

@@ -65,12 +65,14 @@ internal sealed class ShardLog : IDisposable
         }
         var last = remaining[^1];
         long length, lines;
-        using (var file = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        using (var file = new FileStream(last.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
             (length, lines) = WholeLines(file);
-            file.SetLength(length);
-            file.Flush(flushToDisk: true);
         }
+        // The segment may have been closed and landed (hard-linked into the local store) before the
+        // crash, without its checkpoint: appending to it in place would change that object.
+        Landing.LinkedFiles.ReplaceWithCopyOfFirst(last.Path, length);
+        DirectorySync.Flush(directory);
         _current = File.OpenHandle(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         _length = length;
         _segment = last.Segment;
