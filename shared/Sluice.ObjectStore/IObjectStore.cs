@@ -28,6 +28,24 @@ public interface IObjectStore
     /// <exception cref="InvalidObjectKeyException">The key is not a valid object key.</exception>
     Task PutAsync(string key, Stream content, string? contentType = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes the whole file at <paramref name="path"/> as the object <paramref name="key"/>, with the
+    /// guarantees of <see cref="PutAsync"/>. The caller hands the file over as it is: it must not be
+    /// written to afterwards (a store may make the object share the file's storage, as the local
+    /// directory store does with a hard link), though it may be deleted or put again.
+    /// </summary>
+    /// <param name="key">The object key.</param>
+    /// <param name="path">The file to store; it is left in place.</param>
+    /// <param name="contentType">As for <see cref="PutAsync"/>.</param>
+    /// <param name="cancellationToken">As for <see cref="PutAsync"/>.</param>
+    /// <exception cref="InvalidObjectKeyException">The key is not a valid object key.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    async Task PutFileAsync(string key, string path, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await PutAsync(key, file, contentType, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Opens the object <paramref name="key"/> for reading. Dispose the stream when done.</summary>
     /// <exception cref="ObjectNotFoundException">No object is stored under the key.</exception>
     /// <exception cref="InvalidObjectKeyException">The key is not a valid object key.</exception>

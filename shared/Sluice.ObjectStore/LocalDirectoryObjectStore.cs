@@ -57,7 +57,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         string path = ResolvePath(key);
         ArgumentNullException.ThrowIfNull(content);
 
-        string stagingPath = Path.Combine(_stagingDirectory, $"{Guid.NewGuid():N}.partial");
+        string stagingPath = NewStagingPath();
         try
         {
             await using (var staging = new FileStream(stagingPath, new FileStreamOptions
@@ -83,6 +83,47 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         {
             TryDeleteFile(stagingPath);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the file at <paramref name="path"/> as the object <paramref name="key"/> without copying
+    /// it when it lies on the store's file system: the object becomes a hard link to the file, placed
+    /// with the same staging rename as <see cref="PutAsync"/>. Elsewhere (another file system, no hard
+    /// links) the file is copied as <see cref="PutAsync"/> would.
+    /// </summary>
+    /// <remarks>The object shares the file's storage, so the file must never be written to again; deleting it leaves the object intact.</remarks>
+    public async Task PutFileAsync(string key, string path, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        string objectPath = ResolvePath(key);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        string stagingPath = NewStagingPath();
+        if (!HardLink.TryCreate(path, stagingPath))
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await PutAsync(key, file, contentType, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            // As for PutAsync, the content reaches the device before the rename makes the object
+            // visible; for a file its writer already flushed there is nothing left to write.
+            using (var linked = new FileStream(stagingPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
+            {
+                linked.Flush(flushToDisk: true);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            MoveIntoPlace(key, stagingPath, objectPath);
+        }
+        finally
+        {
+            // Gone after a successful rename, except when the object already was this very file (the
+            // same file put again): rename then does nothing and the staging name remains.
+            TryDeleteFile(stagingPath);
         }
     }
 
@@ -235,6 +276,8 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         entries.Sort((left, right) => Utf8OrdinalComparer.Instance.Compare(left.Key, right.Key));
         return entries;
     }
+
+    private string NewStagingPath() => Path.Combine(_stagingDirectory, $"{Guid.NewGuid():N}.partial");
 
     private void MoveIntoPlace(string key, string stagingPath, string path)
     {

@@ -22,6 +22,13 @@ namespace Sluice.ObjectStore;
 /// </remarks>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
+    /// <summary>
+    /// How many parts of one file upload are sent at once: enough to keep a server busy while it
+    /// answers each part (one at a time, a 64 MiB spool part waited on every round trip), few enough
+    /// not to crowd out other uploads.
+    /// </summary>
+    public const int ConcurrentFileParts = 4;
+
     private readonly IAmazonS3 _client;
     private readonly bool _ownsClient;
     private readonly string _bucket;
@@ -71,6 +78,18 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         string s3Key = ToS3Key(key);
         ArgumentNullException.ThrowIfNull(content);
         return S3StreamingUpload.UploadAsync(_client, _bucket, s3Key, content, contentType, _partSize, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the file at <paramref name="path"/> as the object <paramref name="key"/>; a file larger
+    /// than <see cref="S3ObjectStoreOptions.PartSize"/> goes as a multipart upload of up to
+    /// <see cref="ConcurrentFileParts"/> parts at a time, each read from its range of the file.
+    /// </summary>
+    public Task PutFileAsync(string key, string path, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        string s3Key = ToS3Key(key);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return S3StreamingUpload.UploadFileAsync(_client, _bucket, s3Key, path, contentType, _partSize, ConcurrentFileParts, cancellationToken);
     }
 
     /// <inheritdoc />

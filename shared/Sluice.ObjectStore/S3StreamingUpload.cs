@@ -31,6 +31,68 @@ internal static class S3StreamingUpload
         await PutMultipartAsync(client, bucket, key, content, contentType, first, partSize, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Uploads the file at <paramref name="path"/>: in one PutObject up to <paramref name="partSize"/>,
+    /// else as a multipart upload whose parts are read by the SDK straight from their ranges of the
+    /// file, up to <paramref name="concurrentParts"/> at a time (nothing held in memory, so parts can
+    /// be sent side by side while the server answers each).
+    /// </summary>
+    public static async Task UploadFileAsync(
+        IAmazonS3 client, string bucket, string key, string path, string? contentType, int partSize, int concurrentParts, CancellationToken cancellationToken)
+    {
+        long length = new FileInfo(path).Length;
+        if (length <= partSize)
+        {
+            var request = new PutObjectRequest { BucketName = bucket, Key = key, FilePath = path, ContentType = contentType };
+            await client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        long partCount = (length + partSize - 1) / partSize;
+        if (partCount > MaxParts)
+        {
+            throw new ObjectStoreException($"Object '{key}' is larger than {MaxParts} parts of {partSize} bytes; raise ObjectStore:S3:PartSize.");
+        }
+
+        var initiate = new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType, ChecksumAlgorithm = ChecksumAlgorithm.CRC32 };
+        string uploadId = (await client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
+        var parts = new UploadPartResponse[partCount];
+        try
+        {
+            // Parallel.ForEachAsync returns only once every started part has ended, so the abort below
+            // never races a part still being sent.
+            await Parallel.ForEachAsync(
+                Enumerable.Range(1, (int)partCount),
+                new ParallelOptions { MaxDegreeOfParallelism = concurrentParts, CancellationToken = cancellationToken },
+                async (partNumber, token) =>
+                {
+                    long position = (partNumber - 1L) * partSize;
+                    var request = new UploadPartRequest
+                    {
+                        BucketName = bucket,
+                        Key = key,
+                        UploadId = uploadId,
+                        PartNumber = partNumber,
+                        FilePath = path,
+                        FilePosition = position,
+                        PartSize = Math.Min(partSize, length - position),
+                        IsLastPart = partNumber == partCount,
+                        ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+                    };
+                    parts[partNumber - 1] = await client.UploadPartAsync(request, token).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+
+            var complete = new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId };
+            complete.AddPartETagsAndChecksums(parts);
+            await client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortAsync(client, bucket, key, uploadId, partInFlight: null).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private static async Task PutSingleAsync(
         IAmazonS3 client, string bucket, string key, byte[] buffer, int length, string? contentType, CancellationToken cancellationToken)
     {

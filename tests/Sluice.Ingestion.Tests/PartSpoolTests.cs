@@ -54,6 +54,41 @@ public sealed class PartSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Reopen_CrashAfterARolledPartLandedBeforeItsCheckpoint_LeavesThatObjectUntouchedUntilItIsPutAgain()
+    {
+        // The local store links a spool file into place, so the reopen must not cut back or append to
+        // a spool file that already is a landed object.
+        var objects = new LocalDirectoryObjectStore(_directories.Objects);
+        long checkpointBytes, checkpointRecords;
+        LandedPart landed;
+        await using (var spool = new PartSpool(objects, SpoolDirectory, KeyPrefix, 100, [], 0, 0))
+        {
+            Append(spool, First);
+            await spool.CommitAsync(final: false, CancellationToken.None);
+            (checkpointBytes, checkpointRecords) = (spool.Bytes, spool.Records);
+            Append(spool, Second);
+            await spool.CommitAsync(final: false, CancellationToken.None);
+            // Nothing new to roll: this only waits for the rolled part to land.
+            await spool.CommitAsync(final: true, CancellationToken.None);
+            landed = Assert.Single(spool.Parts);
+        }
+
+        await using var resumed = new PartSpool(objects, SpoolDirectory, KeyPrefix, 100, [], checkpointBytes, checkpointRecords);
+        Assert.Equal([First, Second], Landed(landed));
+        Append(resumed, Third);
+        await resumed.CommitAsync(final: false, CancellationToken.None);
+        Assert.Equal([First, Second], Landed(landed));
+
+        await resumed.CommitAsync(final: true, CancellationToken.None);
+        var part = Assert.Single(resumed.Parts);
+        Assert.Equal(landed.Key, part.Key);
+        Assert.Equal([First, Third], Landed(part));
+        Assert.Equal(
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_directories.Objects, part.Key)))),
+            part.Sha256);
+    }
+
+    [Fact]
     public async Task Reopen_CheckpointWithAPendingUpload_PutsThatPartAgainAndGoesOn()
     {
         var objects = new LocalDirectoryObjectStore(_directories.Objects);

@@ -275,6 +275,23 @@ public sealed class PushStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutRecords_DataOnOneLineOrPrettyPrinted_LandsEachRecordAsOneLineInOrder()
+    {
+        var client = _host.Client;
+        await client.CreateStreamAsync(new CreateStreamRequest { Name = "shapes", ShardCount = 1 });
+        string[] sent = ["{\"id\":1,\"tags\":[\"a\",\"b\"]}", "{\n  \"id\": 2,\r\n  \"note\": \"two\\nlines\"\n}", "{\"id\":3}"];
+        var request = new PutRecordsRequest { StreamName = "shapes" };
+        request.Records.AddRange(sent.Select(data => new PutRecordsRequestEntry { Data = ByteString.CopyFromUtf8(data), PartitionKey = "k" }));
+
+        var reply = await client.PutRecordsAsync(request);
+
+        Assert.Equal(0, reply.FailedRecordCount);
+        await WaitLandedAsync(client, "shapes");
+        var landed = Assert.Single(LandedLines("shapes").Values);
+        Assert.Equal(["{\"id\":1,\"tags\":[\"a\",\"b\"]}", "{\"id\":2,\"note\":\"two\\nlines\"}", "{\"id\":3}"], landed);
+    }
+
+    [Fact]
     public async Task PutRecords_Landed_PublishesDatasetLandedForEveryPart()
     {
         var client = _host.Client;

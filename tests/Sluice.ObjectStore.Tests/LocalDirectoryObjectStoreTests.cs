@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Sluice.ObjectStore.Tests.Infrastructure;
 
 namespace Sluice.ObjectStore.Tests;
@@ -52,6 +54,103 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
         await _store.PutTextAsync("raw/a.bin", "replaced");
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(StagingDirectory));
+    }
+
+    [Fact]
+    public async Task PutFileAsync_FileOnTheStoresFileSystem_BecomesTheObjectWithoutACopy()
+    {
+        string spool = WriteScratchFile(Path.Combine(_scratch, "spool"), "part-00000.ndjson", "{\"id\":1}\n{\"id\":2}\n");
+        string objectPath = Path.Combine(_root, "raw", "part-00000.ndjson");
+
+        await _store.PutFileAsync("raw/part-00000.ndjson", spool);
+
+        var (spoolInode, links) = FileIdentity(spool);
+        Assert.Equal(spoolInode, FileIdentity(objectPath).Inode);
+        Assert.Equal(2, links);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(StagingDirectory));
+
+        File.Delete(spool);
+        Assert.Equal("{\"id\":1}\n{\"id\":2}\n", await _store.ReadAllTextAsync("raw/part-00000.ndjson"));
+        Assert.Equal(1, FileIdentity(objectPath).Links);
+    }
+
+    [Fact]
+    public async Task PutFileAsync_SameFilePutAgain_KeepsTheObjectAndLeavesNoStagingName()
+    {
+        // A restart puts a pending part again from the spool file the object already links to.
+        string spool = WriteScratchFile(Path.Combine(_scratch, "spool"), "part-00000.ndjson", "{\"id\":1}\n");
+        await _store.PutFileAsync("raw/part-00000.ndjson", spool);
+
+        await _store.PutFileAsync("raw/part-00000.ndjson", spool);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(StagingDirectory));
+        Assert.Equal(2, FileIdentity(spool).Links);
+        Assert.Equal("{\"id\":1}\n", await _store.ReadAllTextAsync("raw/part-00000.ndjson"));
+    }
+
+    [Fact]
+    public async Task PutFileAsync_ReplacingAnObject_ReaderOfTheOldVersionKeepsIt()
+    {
+        await _store.PutTextAsync("raw/a.ndjson", "old\n");
+        await using var reader = await _store.OpenReadAsync("raw/a.ndjson");
+        string spool = WriteScratchFile(Path.Combine(_scratch, "spool"), "a.ndjson", "new\n");
+
+        await _store.PutFileAsync("raw/a.ndjson", spool);
+
+        Assert.Equal("old\n", await new StreamReader(reader).ReadToEndAsync());
+        Assert.Equal("new\n", await _store.ReadAllTextAsync("raw/a.ndjson"));
+    }
+
+    [Fact]
+    public async Task PutFileAsync_FileOnAnotherFileSystem_IsCopied()
+    {
+        // /dev/shm is a tmpfs on Linux, never the file system of the temporary directory the store is in.
+        const string otherFileSystem = "/dev/shm";
+        Assert.True(Directory.Exists(otherFileSystem), $"This test needs {otherFileSystem} (a tmpfs) as a second file system.");
+        string file = WriteScratchFile(otherFileSystem, $"sluice-object-store-{Guid.NewGuid():N}.ndjson", "{\"id\":3}\n");
+        try
+        {
+            Assert.NotEqual(Device(file), Device(_root));
+
+            await _store.PutFileAsync("raw/copied.ndjson", file);
+
+            Assert.Equal("{\"id\":3}\n", await _store.ReadAllTextAsync("raw/copied.ndjson"));
+            Assert.Equal(1, FileIdentity(file).Links);
+            Assert.Equal(1, FileIdentity(Path.Combine(_root, "raw", "copied.ndjson")).Links);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(StagingDirectory));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static string WriteScratchFile(string directory, string name, string text)
+    {
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>The inode and hard-link count of a file, as <c>stat</c> reports them (.NET exposes neither).</summary>
+    private static (long Inode, int Links) FileIdentity(string path)
+    {
+        string[] fields = Stat("%i %h", path).Split(' ');
+        return (long.Parse(fields[0], CultureInfo.InvariantCulture), int.Parse(fields[1], CultureInfo.InvariantCulture));
+    }
+
+    private static string Device(string path) => Stat("%d", path);
+
+    private static string Stat(string format, string path)
+    {
+        var start = new ProcessStartInfo("stat", ["-c", format, path]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'stat'.");
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"stat {path} failed: {error}");
+        return output;
     }
 
     [Fact]

@@ -46,6 +46,63 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutFileAsync_MultiMegabyteFile_RoundTripsEveryByteAndLeavesTheFile()
+    {
+        const long length = (19L * Megabyte) + 4_321;
+        const string key = "raw/orders/ingest_date=2026-11-21/job-2/part-00000.ndjson";
+        string path = Path.Combine(Path.GetTempPath(), $"sluice-object-store-file-{Guid.NewGuid():N}.ndjson");
+        try
+        {
+            await using (var file = File.Create(path))
+            {
+                await new PatternStream(length, seed: 11).CopyToAsync(file);
+            }
+
+            await Store.PutFileAsync(key, path, "application/x-ndjson");
+
+            var expected = await ObjectStoreAssertions.HashPatternAsync(length, seed: 11);
+            Assert.Equal(expected, await Store.HashObjectAsync(key));
+            Assert.Equal(length, (await Store.TryGetInfoAsync(key))!.Size);
+            await using var left = File.OpenRead(path);
+            Assert.Equal(expected, await ObjectStoreAssertions.HashAsync(left));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task PutFileAsync_SmallFileOverAnExistingObject_ReplacesIt()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sluice-object-store-small-{Guid.NewGuid():N}.json");
+        try
+        {
+            await Store.PutTextAsync("state/cursor.json", "{\"page\":1,\"padding\":\"xxxxxxxx\"}");
+            await File.WriteAllTextAsync(path, "{\"page\":2}");
+
+            await Store.PutFileAsync("state/cursor.json", path, "application/json");
+
+            Assert.Equal("{\"page\":2}", await Store.ReadAllTextAsync("state/cursor.json"));
+            Assert.Equal(10, (await Store.TryGetInfoAsync("state/cursor.json"))!.Size);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task PutFileAsync_MissingFile_ThrowsFileNotFoundAndStoresNothing()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sluice-object-store-missing-{Guid.NewGuid():N}.ndjson");
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => Store.PutFileAsync("raw/missing.ndjson", path));
+
+        Assert.False(await Store.ExistsAsync("raw/missing.ndjson"));
+    }
+
+    [Fact]
     public async Task PutAsync_SeekableStreamPositionedMidway_StoresFromCurrentPosition()
     {
         var content = new MemoryStream(Encoding.UTF8.GetBytes("HEADER|payload"));

@@ -17,6 +17,11 @@ namespace Sluice.Ingestion.Landing;
 /// </summary>
 internal sealed class PartSpool : IAsyncDisposable
 {
+    private const int SpoolBufferBytes = 1 << 16;
+
+    // Large reads keep hashing a part (up to its roll size) from the page cache cheap.
+    private const int HashBufferBytes = 1 << 20;
+
     private readonly IObjectStore _store;
     private readonly string _spoolDirectory;
     private readonly string _keyPrefix;
@@ -188,15 +193,21 @@ internal sealed class PartSpool : IAsyncDisposable
         Pending = null;
     }
 
-    /// <summary>Puts part <paramref name="index"/> from its spool file (and its Parquet copy), on the thread pool.</summary>
+    /// <summary>
+    /// Puts part <paramref name="index"/> from its spool file (and its Parquet copy), on the thread
+    /// pool. The spool file itself is handed to the store, which on the same file system links it in
+    /// place of a copy; so a rolled spool file is never written again (see <see cref="OpenSpool"/>).
+    /// </summary>
     private Task<(LandedPart Raw, LandedPart? Curated)> UploadAsync(int index, long records)
     {
         var cancellationToken = _uploads.Token;
         return Task.Run(async () =>
         {
-            await using var file = new FileStream(SpoolPath(index), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            var path = SpoolPath(index);
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferBytes, FileOptions.SequentialScan);
+            var checksum = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
             var key = PartKey(index);
-            var checksum = await PutWithChecksumAsync(_store, key, file, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
+            await _store.PutFileAsync(key, path, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
             var curated = _curated is null ? null : await _curated.LandAsync(file, index, cancellationToken).ConfigureAwait(false);
             return (new LandedPart(key, records, file.Length, checksum), curated);
         }, cancellationToken);
@@ -233,14 +244,28 @@ internal sealed class PartSpool : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the spool file of the current part at <paramref name="length"/>. A file left from before
+    /// a restart is never written in place: if the crash came after it rolled and before that
+    /// checkpoint, it may already be a landed object (linked, not copied), which must not change. Its
+    /// checkpointed bytes are copied to a new file that takes its name instead.
+    /// </summary>
     private FileStream OpenSpool(int index, long length)
     {
-        if (length > 0)
+        var path = SpoolPath(index);
+        if (length == 0)
         {
-            CutBack(index, length);
+            File.Delete(path);
+            return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, SpoolBufferBytes);
         }
-        var file = new FileStream(SpoolPath(index), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
-        file.SetLength(length);
+
+        var actual = File.Exists(path) ? new FileInfo(path).Length : 0;
+        if (actual < length)
+        {
+            throw new InvalidDataException($"The spool file {path} is shorter ({actual} bytes) than its checkpoint ({length} bytes).");
+        }
+        LinkedFiles.ReplaceWithCopyOfFirst(path, length);
+        var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, SpoolBufferBytes);
         file.Position = length;
         return file;
     }

@@ -65,12 +65,14 @@ internal sealed class ShardLog : IDisposable
         }
         var last = remaining[^1];
         long length, lines;
-        using (var file = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        using (var file = new FileStream(last.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
             (length, lines) = WholeLines(file);
-            file.SetLength(length);
-            file.Flush(flushToDisk: true);
         }
+        // The segment may have been closed and landed (hard-linked into the local store) before the
+        // crash, without its checkpoint: appending to it in place would change that object.
+        Landing.LinkedFiles.ReplaceWithCopyOfFirst(last.Path, length);
+        DirectorySync.Flush(directory);
         _current = File.OpenHandle(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         _length = length;
         _segment = last.Segment;
@@ -87,10 +89,13 @@ internal sealed class ShardLog : IDisposable
     /// <summary>After a failed fsync the state of the file is unknown: the shard refuses records until the service restarts.</summary>
     public bool Broken => _broken;
 
-    /// <summary>Adds one NDJSON line (ending in '\n') to the batch being written; returns its sequence position.</summary>
-    public long Append(ReadOnlySpan<byte> line)
+    /// <summary>Adds one JSON value on a single line (without its '\n', which is added here) to the batch being written; returns its sequence position.</summary>
+    public long Append(ReadOnlySpan<byte> json)
     {
-        _pending.Write(line);
+        var line = _pending.GetSpan(json.Length + 1);
+        json.CopyTo(line);
+        line[json.Length] = (byte)'\n';
+        _pending.Advance(json.Length + 1);
         return NextSequence++;
     }
 

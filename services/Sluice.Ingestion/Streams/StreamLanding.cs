@@ -130,13 +130,11 @@ internal sealed class StreamLanding(
                 file.SetLength(bytes);
             }
             file.Position = 0;
-            using var sha = SHA256.Create();
-            await using (var hashing = new CryptoStream(file, sha, CryptoStreamMode.Read, leaveOpen: true))
-            {
-                await objects.PutAsync(key, hashing, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
-            }
-            checksum = Convert.ToHexStringLower(sha.Hash!);
+            checksum = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
         }
+        // Closed segments are never written again (a restart copies the last one before appending),
+        // so the local store may link the file rather than copy it.
+        await objects.PutFileAsync(key, segment.Path, "application/x-ndjson", cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var shardId = ShardHash.ShardId(segment.Shard);
         var manifest = new Manifest

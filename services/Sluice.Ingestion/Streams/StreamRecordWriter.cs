@@ -92,7 +92,18 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
         return pending;
     }
 
-    /// <summary>Every record's problems, or each record's NDJSON line (its data compacted onto one line when it spans several).</summary>
+    /// <summary>Characters as Kinesis counts them (Unicode scalar values), without allocating.</summary>
+    private static int CharacterCount(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Every record's problems, or each record's JSON on one line without its '\n' (its data itself, compacted only when it spans several lines).</summary>
     private static ReadOnlyMemory<byte>[] Check(PutRecordsRequest request, int? batch)
     {
         var count = request.Records.Count;
@@ -107,7 +118,7 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
         {
             var entry = request.Records[i];
             var key = entry.PartitionKey;
-            var keyLength = key.EnumerateRunes().Count();
+            var keyLength = CharacterCount(key);
             if (keyLength is 0 or > StreamLimits.MaxPartitionKeyLength)
             {
                 problems.Add(($"records[{i}].partition_key", $"has {keyLength} characters; it must have 1 to {StreamLimits.MaxPartitionKeyLength}."));
@@ -143,7 +154,7 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
         return lines;
     }
 
-    /// <summary>The data as one NDJSON line, or null when it is not a single JSON object.</summary>
+    /// <summary>The data as one line (without its '\n'), or null when it is not a single JSON object; data already on one line is used as it is, not copied.</summary>
     private static ReadOnlyMemory<byte>? Line(ReadOnlyMemory<byte> data)
     {
         var span = data.Span;
@@ -166,19 +177,15 @@ internal sealed class StreamRecordWriter(StreamRegistry streams, ILogger<StreamR
         }
         if (span.IndexOfAny((byte)'\n', (byte)'\r') < 0)
         {
-            var copy = new byte[span.Length + 1];
-            span.CopyTo(copy);
-            copy[^1] = (byte)'\n';
-            return copy;
+            return data;
         }
         // Whitespace between tokens may hold line breaks (strings cannot): write it compact.
-        var buffer = new ArrayBufferWriter<byte>(span.Length + 1);
+        var buffer = new ArrayBufferWriter<byte>(span.Length);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             using var document = JsonDocument.Parse(data);
             document.RootElement.WriteTo(writer);
         }
-        buffer.Write("\n"u8);
         return buffer.WrittenMemory;
     }
 
