@@ -509,14 +509,11 @@ public sealed partial class StatementManager : IDisposable
             var path = Path.Combine(_options.ResultsDirectory, part.Id.Replace(':', '_') + ".batches");
             await using var writer = new ResultWriter(path, columns, Math.Max(1, _options.ResultPageRows), _options.ResultPageBytes, _options.MaxResultSizeBytes);
             statement.UpdatePart(part, _time.GetUtcNow(), p => p.Tail = writer.Tail);
-            var fieldCount = columns.Count;
+            var writeRecord = engine.CreateRecordWriter(reader);
+            var record = new ResultRecordEncoder();
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                var record = new Record();
-                for (var i = 0; i < fieldCount; i++)
-                {
-                    record.Fields.Add(engine.ReadField(reader, i));
-                }
+                writeRecord(record);
                 writer.Add(record);
             }
             result = writer.Complete();

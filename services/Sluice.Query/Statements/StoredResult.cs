@@ -92,10 +92,15 @@ public sealed class StoredResult
 
 /// <summary>
 /// Writes a result file batch by batch while the engine's reader advances. Each batch is flushed to the file before it
-/// is announced on <see cref="Tail"/>, so a reader following the result never reads past what is written.
+/// is announced on <see cref="Tail"/>, so a reader following the result never reads past what is written. Records
+/// arrive already encoded (<see cref="ResultRecordEncoder"/>) and a batch is built as bytes: the file holds the same
+/// RecordBatch encoding as ever, without a message object per batch, record or field.
 /// </summary>
 internal sealed class ResultWriter : IAsyncDisposable
 {
+    // RecordBatch.records (field 1, length-delimited).
+    private const byte RecordTag = 0x0A;
+
     private readonly string _path;
     private readonly IReadOnlyList<ColumnMetadata> _columns;
     private readonly FileStream _file;
@@ -103,7 +108,10 @@ internal sealed class ResultWriter : IAsyncDisposable
     private readonly int _pageBytes;
     private readonly long _maxBytes;
     private readonly List<BatchLocation> _batches = [];
-    private RecordBatch _current = new();
+    private readonly ResultRecordEncoder _copied = new();
+    private byte[] _batch = new byte[64 * 1024];
+    private int _batchLength;
+    private int _batchRows;
     private int _currentBytes;
     private long _totalRows;
     private bool _completed;
@@ -123,15 +131,37 @@ internal sealed class ResultWriter : IAsyncDisposable
     /// <summary>The result as written so far, for readers that follow it while the statement runs.</summary>
     public ResultTail Tail { get; }
 
+    /// <summary>Adds a record given as a message (a remote engine's page).</summary>
     public void Add(Record record)
     {
-        var size = record.CalculateSize();
+        foreach (var field in record.Fields)
+        {
+            _copied.Write(field);
+        }
+        Add(_copied);
+    }
+
+    /// <summary>Adds the record <paramref name="record"/> holds, and clears it for the next.</summary>
+    public void Add(ResultRecordEncoder record)
+    {
+        var fields = record.Fields;
+        var size = fields.Length;
         // A page holds at least one record, however large.
-        if (_current.Records.Count > 0 && (_current.Records.Count >= _pageRows || _currentBytes + size > _pageBytes))
+        if (_batchRows > 0 && (_batchRows >= _pageRows || _currentBytes + size > _pageBytes))
         {
             Flush();
         }
-        _current.Records.Add(record);
+        var needed = _batchLength + 1 + 5 + size;
+        if (_batch.Length < needed)
+        {
+            Array.Resize(ref _batch, Math.Max(_batch.Length * 2, needed));
+        }
+        _batch[_batchLength] = RecordTag;
+        _batchLength += 1 + ResultRecordEncoder.WriteVarint(_batch.AsSpan(_batchLength + 1), (uint)size);
+        fields.CopyTo(_batch.AsSpan(_batchLength));
+        _batchLength += size;
+        record.Clear();
+        _batchRows++;
         _currentBytes += size + 5; // Field tag and length prefix of the record inside the batch.
         _totalRows++;
         if (_file.Position + _currentBytes > _maxBytes)
@@ -143,7 +173,7 @@ internal sealed class ResultWriter : IAsyncDisposable
 
     public StoredResult Complete()
     {
-        if (_current.Records.Count > 0)
+        if (_batchRows > 0)
         {
             Flush();
         }
@@ -167,12 +197,13 @@ internal sealed class ResultWriter : IAsyncDisposable
     private void Flush()
     {
         var offset = _file.Position;
-        _current.WriteTo(_file);
-        var location = new BatchLocation(offset, (int)(_file.Position - offset), _current.Records.Count);
+        _file.Write(_batch, 0, _batchLength);
+        var location = new BatchLocation(offset, _batchLength, _batchRows);
         _batches.Add(location);
         _file.Flush();
         Tail.Append(location);
-        _current = new RecordBatch();
+        _batchLength = 0;
+        _batchRows = 0;
         _currentBytes = 0;
     }
 }
