@@ -134,7 +134,7 @@ public abstract partial class QueryServiceContractTests<TFixture>(TFixture fixtu
             "CAST(7 AS SMALLINT) AS small, CAST(-2.5 AS DOUBLE PRECISION) AS dbl, CAST('' AS VARCHAR) AS empty, " +
             $"CAST('{longAccented}' AS VARCHAR) AS accented, CAST('{longWide}' AS VARCHAR) AS wide, CAST('ok' AS VARCHAR) AS short_text, " +
             "TRUE AS yes, FALSE AS no, CAST(NULL AS INTEGER) AS no_int, CAST(NULL AS VARCHAR) AS no_text, " +
-            "TIMESTAMP '2024-01-02 00:00:00' AS midnight, TIMESTAMP '2024-01-02 03:04:05.5' AS fractional");
+            "TIMESTAMP '2024-01-02 00:00:00' AS midnight, TIMESTAMP '2024-01-02 03:04:05.5' AS fractional, TIMESTAMP '0999-12-31 23:59:59.000001' AS micro");
 
         var (paged, _, _) = await Client.ReadAllPagesAsync(end.Id);
         using var call = Client.StreamStatementResult(new StreamStatementResultRequest { Id = end.Id });
@@ -154,6 +154,7 @@ public abstract partial class QueryServiceContractTests<TFixture>(TFixture fixtu
                 new Field { StringValue = longAccented }, new Field { StringValue = longWide }, new Field { StringValue = "ok" },
                 new Field { BooleanValue = true }, new Field { BooleanValue = false }, new Field { IsNull = true }, new Field { IsNull = true },
                 new Field { StringValue = "2024-01-02 00:00:00" }, new Field { StringValue = "2024-01-02 03:04:05.5" },
+                new Field { StringValue = "0999-12-31 23:59:59.000001" },
             },
         };
         Assert.Equal(expected, Assert.Single(paged));

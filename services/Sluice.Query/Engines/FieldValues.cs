@@ -46,11 +46,9 @@ internal static class FieldValues
         : type == typeof(bool) ? static (reader, i, record) => record.WriteBoolean(reader.GetBoolean(i))
         : type == typeof(double) ? static (reader, i, record) => record.WriteDouble(reader.GetDouble(i))
         : type == typeof(string) ? static (reader, i, record) => record.WriteString(reader.GetString(i))
-        // Both of FormatTimestamp's forms: a time of day of zero leaves "yyyy-MM-dd HH:mm:ss." before the trim.
-        : type == typeof(DateTime) ? static (reader, i, record) => record.WriteFormatted(reader.GetDateTime(i), TimestampFormat)
+        // Both of FormatTimestamp's forms: at midnight its second form gives the first too.
+        : type == typeof(DateTime) ? static (reader, i, record) => record.WriteTimestamp(reader.GetDateTime(i))
         : static (reader, i, record) => record.Write(From(reader.GetValue(i)));
-
-    private const string TimestampFormat = "yyyy-MM-dd HH:mm:ss.FFFFFF";
 
     private static string FormatTimestamp(DateTime t) =>
         t.TimeOfDay == TimeSpan.Zero && t.Kind == DateTimeKind.Unspecified

@@ -151,7 +151,7 @@ internal sealed record DuckDbColumn(string RedshiftType, DuckDbValueKind Kind, i
                 record.WriteString(reader.GetString(ordinal));
                 return;
             case DuckDbValueKind.Timestamp when ValueType == typeof(DateTime):
-                record.WriteFormatted(reader.GetDateTime(ordinal), TimestampFormat);
+                record.WriteTimestamp(reader.GetDateTime(ordinal));
                 return;
             default:
                 record.Write(Read(reader, ordinal));
