@@ -34,6 +34,12 @@ public sealed class DuckDbTypeTests(DuckDbEngineFixture fixture) : IClassFixture
         { "CAST(NULL AS VARCHAR)", "varchar", 0, 0, "null" },
         { "CAST('\\x01\\xff' AS BLOB)", "varbyte", 0, 0, "blob:01ff" },
         { "[1, 2, 3]", "super", 0, 0, "string:[1,2,3]" },
+        // Unsigned and narrow integers, and texts DuckDB.NET reads as other .NET types, take the general conversion.
+        { "CAST(200 AS UTINYINT)", "int2", 5, 0, "long:200" },
+        { "CAST(-100 AS TINYINT)", "int2", 5, 0, "long:-100" },
+        { "CAST(4000000000 AS UINTEGER)", "int8", 19, 0, "long:4000000000" },
+        { "CAST('0e2b2f5e-8f3c-4a53-b6a4-2f0f5a0c1d9e' AS UUID)", "varchar", 0, 0, "string:0e2b2f5e-8f3c-4a53-b6a4-2f0f5a0c1d9e" },
+        { "TIMESTAMP_NS '2024-01-02 03:04:05.123456789'", "timestamp", 29, 6, "string:2024-01-02 03:04:05.123456" },
     };
 
     [Theory]

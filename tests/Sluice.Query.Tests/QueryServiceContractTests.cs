@@ -122,6 +122,46 @@ public abstract partial class QueryServiceContractTests<TFixture>(TFixture fixtu
     }
 
     [Fact]
+    public async Task ExecuteStatement_ValuesAtTheEncodingsEdges_ArriveExactOnPagesAndStream()
+    {
+        // Result rows are encoded value by value, without field objects: each value here sits at an edge of that
+        // encoding (negative and 64-bit varints, empty and long texts, multi-byte UTF-8, midnight and fractional
+        // timestamps, nulls of typed columns, false). Both read paths must give exactly these fields.
+        var longAccented = new string('é', 60);
+        var longWide = string.Concat(Enumerable.Repeat("日本語", 50));
+        var end = await Client.RunAsync(Database,
+            "SELECT CAST(-1 AS BIGINT) AS minus_one, CAST(-2147483648 AS INTEGER) AS int_min, CAST(9007199254740993 AS BIGINT) AS big, " +
+            "CAST(7 AS SMALLINT) AS small, CAST(-2.5 AS DOUBLE PRECISION) AS dbl, CAST('' AS VARCHAR) AS empty, " +
+            $"CAST('{longAccented}' AS VARCHAR) AS accented, CAST('{longWide}' AS VARCHAR) AS wide, CAST('ok' AS VARCHAR) AS short_text, " +
+            "TRUE AS yes, FALSE AS no, CAST(NULL AS INTEGER) AS no_int, CAST(NULL AS VARCHAR) AS no_text, " +
+            "TIMESTAMP '2024-01-02 00:00:00' AS midnight, TIMESTAMP '2024-01-02 03:04:05.5' AS fractional, TIMESTAMP '0999-12-31 23:59:59.000001' AS micro");
+
+        var (paged, _, _) = await Client.ReadAllPagesAsync(end.Id);
+        using var call = Client.StreamStatementResult(new StreamStatementResultRequest { Id = end.Id });
+        var streamed = new List<Record>();
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
+        {
+            streamed.AddRange(message.Batch?.Records ?? []);
+        }
+
+        Assert.Equal(StatementStatus.Finished, end.Status);
+        var expected = new Record
+        {
+            Fields =
+            {
+                new Field { LongValue = -1 }, new Field { LongValue = -2147483648 }, new Field { LongValue = 9007199254740993 },
+                new Field { LongValue = 7 }, new Field { DoubleValue = -2.5 }, new Field { StringValue = "" },
+                new Field { StringValue = longAccented }, new Field { StringValue = longWide }, new Field { StringValue = "ok" },
+                new Field { BooleanValue = true }, new Field { BooleanValue = false }, new Field { IsNull = true }, new Field { IsNull = true },
+                new Field { StringValue = "2024-01-02 00:00:00" }, new Field { StringValue = "2024-01-02 03:04:05.5" },
+                new Field { StringValue = "0999-12-31 23:59:59.000001" },
+            },
+        };
+        Assert.Equal(expected, Assert.Single(paged));
+        Assert.Equal(expected, Assert.Single(streamed));
+    }
+
+    [Fact]
     public async Task ResultRemovedWhileBeingAskedFor_NotFoundOnBothReadPaths()
     {
         // Retention can delete a result between a request's lookup and its read of the file.

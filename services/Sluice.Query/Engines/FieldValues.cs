@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using Google.Protobuf;
+using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Engines;
@@ -31,6 +33,22 @@ internal static class FieldValues
         IFormattable f => new Field { StringValue = f.ToString(null, CultureInfo.InvariantCulture) },
         _ => new Field { StringValue = value.ToString() ?? "" },
     };
+
+    /// <summary>
+    /// Writes a non-null value of a column whose values are <paramref name="type"/> as the field <see cref="From"/> gives,
+    /// through the reader's typed getter for the common types (no boxing, no field object), else through
+    /// <see cref="From"/>.
+    /// </summary>
+    public static Action<DbDataReader, int, ResultRecordEncoder> WriterFor(Type type) =>
+        type == typeof(long) ? static (reader, i, record) => record.WriteLong(reader.GetInt64(i))
+        : type == typeof(int) ? static (reader, i, record) => record.WriteLong(reader.GetInt32(i))
+        : type == typeof(short) ? static (reader, i, record) => record.WriteLong(reader.GetInt16(i))
+        : type == typeof(bool) ? static (reader, i, record) => record.WriteBoolean(reader.GetBoolean(i))
+        : type == typeof(double) ? static (reader, i, record) => record.WriteDouble(reader.GetDouble(i))
+        : type == typeof(string) ? static (reader, i, record) => record.WriteString(reader.GetString(i))
+        // Both of FormatTimestamp's forms: at midnight its second form gives the first too.
+        : type == typeof(DateTime) ? static (reader, i, record) => record.WriteTimestamp(reader.GetDateTime(i))
+        : static (reader, i, record) => record.Write(From(reader.GetValue(i)));
 
     private static string FormatTimestamp(DateTime t) =>
         t.TimeOfDay == TimeSpan.Zero && t.Kind == DateTimeKind.Unspecified

@@ -64,6 +64,23 @@ public interface IConnectionSqlEngine : ISqlEngine
     Field ReadField(DbDataReader reader, int ordinal);
 
     /// <summary>
+    /// What encodes the reader's current row into a result record, made once per result after
+    /// <see cref="DescribeColumns"/>: the per-row work of a statement's result. The fields are those
+    /// <see cref="ReadField"/> gives; an engine overrides this to write them without a field object each.
+    /// </summary>
+    Action<ResultRecordEncoder> CreateRecordWriter(DbDataReader reader)
+    {
+        var fieldCount = reader.FieldCount;
+        return record =>
+        {
+            for (var i = 0; i < fieldCount; i++)
+            {
+                record.Write(ReadField(reader, i));
+            }
+        };
+    }
+
+    /// <summary>
     /// True when <paramref name="sql"/> changes rows and returns only their count, which this driver
     /// reports from ExecuteNonQuery but not from a reader (DuckDB.NET). Defaults to false: a reader's
     /// RecordsAffected serves.

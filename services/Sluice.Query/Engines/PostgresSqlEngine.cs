@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
+using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Engines;
@@ -85,6 +86,30 @@ public sealed class PostgresSqlEngine(string connectionString) : IConnectionSqlE
     }
 
     public Field ReadField(DbDataReader reader, int ordinal) => FieldValues.From(reader.GetValue(ordinal));
+
+    /// <summary>Each column through its typed getter where <see cref="FieldValues"/> has a direct encoding of the type.</summary>
+    public Action<ResultRecordEncoder> CreateRecordWriter(DbDataReader reader)
+    {
+        var writers = new Action<DbDataReader, int, ResultRecordEncoder>[reader.FieldCount];
+        for (var i = 0; i < writers.Length; i++)
+        {
+            writers[i] = FieldValues.WriterFor(reader.GetFieldType(i));
+        }
+        return record =>
+        {
+            for (var i = 0; i < writers.Length; i++)
+            {
+                if (reader.IsDBNull(i))
+                {
+                    record.WriteNull();
+                }
+                else
+                {
+                    writers[i](reader, i, record);
+                }
+            }
+        };
+    }
 
     public async Task<IReadOnlyList<string>> ListDatabasesAsync(string database, CancellationToken cancellationToken) =>
         await QueryStringsAsync(database, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname", [], cancellationToken).ConfigureAwait(false);

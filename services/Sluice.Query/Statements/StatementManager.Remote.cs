@@ -179,11 +179,11 @@ public sealed partial class StatementManager
         {
             foreach (var record in page.Records)
             {
-                writer.Add(record);
+                await writer.AddAsync(record).ConfigureAwait(false);
             }
             if (string.IsNullOrEmpty(page.NextToken))
             {
-                return writer.Complete();
+                return await writer.CompleteAsync().ConfigureAwait(false);
             }
             page = await remote.GetResultPageAsync(remotePartId, page.NextToken, token).ConfigureAwait(false);
         }

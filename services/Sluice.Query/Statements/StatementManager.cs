@@ -507,19 +507,17 @@ public sealed partial class StatementManager : IDisposable
         {
             var columns = engine.DescribeColumns(reader);
             var path = Path.Combine(_options.ResultsDirectory, part.Id.Replace(':', '_') + ".batches");
-            await using var writer = new ResultWriter(path, columns, Math.Max(1, _options.ResultPageRows), _options.ResultPageBytes, _options.MaxResultSizeBytes);
+            await using var writer = new ResultWriter(path, columns, Math.Max(1, _options.ResultPageRows), _options.ResultPageBytes, _options.MaxResultSizeBytes,
+                engine.BlocksCallingThread);
             statement.UpdatePart(part, _time.GetUtcNow(), p => p.Tail = writer.Tail);
-            var fieldCount = columns.Count;
+            var writeRecord = engine.CreateRecordWriter(reader);
+            var record = new ResultRecordEncoder();
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                var record = new Record();
-                for (var i = 0; i < fieldCount; i++)
-                {
-                    record.Fields.Add(engine.ReadField(reader, i));
-                }
-                writer.Add(record);
+                writeRecord(record);
+                await writer.AddAsync(record).ConfigureAwait(false);
             }
-            result = writer.Complete();
+            result = await writer.CompleteAsync().ConfigureAwait(false);
             await _replicas.Results.ShareAsync(part.Id, result, token).ConfigureAwait(false);
             rows = result.TotalRows;
         }

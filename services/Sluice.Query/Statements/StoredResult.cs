@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using Google.Protobuf;
 using Sluice.Query.V1;
 
@@ -91,11 +92,21 @@ public sealed class StoredResult
 }
 
 /// <summary>
-/// Writes a result file batch by batch while the engine's reader advances. Each batch is flushed to the file before it
-/// is announced on <see cref="Tail"/>, so a reader following the result never reads past what is written.
+/// Writes a result file batch by batch while the engine's reader advances. Records arrive already encoded
+/// (<see cref="ResultRecordEncoder"/>) and a batch is built as bytes: the file holds the same RecordBatch encoding as
+/// ever, without a message object per batch, record or field. Full batches go to the file on another thread, so the
+/// statement's thread only reads and encodes rows; each batch is flushed to the file before it is announced on
+/// <see cref="Tail"/>, so a reader following the result never reads past what is written.
 /// </summary>
 internal sealed class ResultWriter : IAsyncDisposable
 {
+    // RecordBatch.records (field 1, length-delimited).
+    private const byte RecordTag = 0x0A;
+
+    // Batches waiting for the file: enough to ride out a slow write, few enough to bound memory (pages are at most
+    // Sluice:Query:ResultPageBytes each, about 1 MiB).
+    private const int PendingBatches = 4;
+
     private readonly string _path;
     private readonly IReadOnlyList<ColumnMetadata> _columns;
     private readonly FileStream _file;
@@ -103,13 +114,26 @@ internal sealed class ResultWriter : IAsyncDisposable
     private readonly int _pageBytes;
     private readonly long _maxBytes;
     private readonly List<BatchLocation> _batches = [];
-    private RecordBatch _current = new();
+    private readonly ResultRecordEncoder _copied = new();
+    private readonly Channel<PendingBatch> _pending = Channel.CreateBounded<PendingBatch>(
+        new BoundedChannelOptions(PendingBatches) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task _writing;
+    private readonly bool _blocksCallingThread;
+    private byte[] _batch;
+    private int _batchLength;
+    private int _batchRows;
     private int _currentBytes;
+    private long _handedOffBytes;
     private long _totalRows;
     private bool _completed;
 
-    public ResultWriter(string path, IReadOnlyList<ColumnMetadata> columns, int pageRows, int pageBytes, long maxBytes)
+    /// <param name="blocksCallingThread">
+    /// The caller runs on a thread of its own (<see cref="Engines.IConnectionSqlEngine.BlocksCallingThread"/>): a batch
+    /// waiting for the file then holds that thread, instead of moving the statement's work to a thread-pool thread.
+    /// </param>
+    public ResultWriter(string path, IReadOnlyList<ColumnMetadata> columns, int pageRows, int pageBytes, long maxBytes, bool blocksCallingThread = false)
     {
+        _blocksCallingThread = blocksCallingThread;
         _path = path;
         _columns = columns;
         _pageRows = pageRows;
@@ -118,35 +142,66 @@ internal sealed class ResultWriter : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
         Tail = new ResultTail(path, columns);
+        _batch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        _writing = Task.Run(WriteBatchesAsync);
     }
 
     /// <summary>The result as written so far, for readers that follow it while the statement runs.</summary>
     public ResultTail Tail { get; }
 
-    public void Add(Record record)
+    /// <summary>Adds a record given as a message (a remote engine's page).</summary>
+    public ValueTask AddAsync(Record record)
     {
-        var size = record.CalculateSize();
-        // A page holds at least one record, however large.
-        if (_current.Records.Count > 0 && (_current.Records.Count >= _pageRows || _currentBytes + size > _pageBytes))
+        foreach (var field in record.Fields)
         {
-            Flush();
+            _copied.Write(field);
         }
-        _current.Records.Add(record);
+        return AddAsync(_copied);
+    }
+
+    /// <summary>
+    /// Adds the record <paramref name="record"/> holds, and clears it for the next. Completes at once unless a full
+    /// batch has to wait for the file.
+    /// </summary>
+    public ValueTask AddAsync(ResultRecordEncoder record)
+    {
+        var fields = record.Fields;
+        var size = fields.Length;
+        // A page holds at least one record, however large.
+        var handOff = _batchRows > 0 && (_batchRows >= _pageRows || _currentBytes + size > _pageBytes) ? HandOffAsync() : ValueTask.CompletedTask;
+        var needed = _batchLength + 1 + 5 + size;
+        if (_batch.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_batch.Length * 2, needed));
+            _batch.AsSpan(0, _batchLength).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_batch);
+            _batch = larger;
+        }
+        _batch[_batchLength] = RecordTag;
+        _batchLength += 1 + ResultRecordEncoder.WriteVarint(_batch.AsSpan(_batchLength + 1), (uint)size);
+        fields.CopyTo(_batch.AsSpan(_batchLength));
+        _batchLength += size;
+        record.Clear();
+        _batchRows++;
         _currentBytes += size + 5; // Field tag and length prefix of the record inside the batch.
         _totalRows++;
-        if (_file.Position + _currentBytes > _maxBytes)
+        if (_handedOffBytes + _currentBytes > _maxBytes)
         {
             throw new QueryException(QueryErrorType.ExecuteStatementException,
                 $"The result exceeds the size limit of {_maxBytes} bytes (Sluice:Query:MaxResultSizeBytes); add a LIMIT or select fewer columns.");
         }
+        return handOff;
     }
 
-    public StoredResult Complete()
+    /// <summary>Writes the last batch, waits until every batch is in the file, and announces the whole result.</summary>
+    public async Task<StoredResult> CompleteAsync()
     {
-        if (_current.Records.Count > 0)
+        if (_batchRows > 0)
         {
-            Flush();
+            await HandOffAsync().ConfigureAwait(false);
         }
+        _pending.Writer.Complete();
+        await _writing.ConfigureAwait(false);
         _file.Flush();
         _completed = true;
         var result = new StoredResult(_path, _columns, _batches, _totalRows, _file.Position);
@@ -156,6 +211,21 @@ internal sealed class ResultWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _pending.Writer.TryComplete();
+        try
+        {
+            await _writing.ConfigureAwait(false);
+        }
+        catch (Exception) when (!_completed)
+        {
+            // The statement failed already (this failure, or an earlier one); its result is given up below.
+        }
+        while (_pending.Reader.TryRead(out var left))
+        {
+            ArrayPool<byte>.Shared.Return(left.Buffer);
+        }
+        ArrayPool<byte>.Shared.Return(_batch);
+        _batch = [];
         await _file.DisposeAsync().ConfigureAwait(false);
         if (!_completed)
         {
@@ -164,17 +234,72 @@ internal sealed class ResultWriter : IAsyncDisposable
         }
     }
 
-    private void Flush()
+    /// <summary>Queues the current batch for the file and starts the next.</summary>
+    private ValueTask HandOffAsync()
     {
-        var offset = _file.Position;
-        _current.WriteTo(_file);
-        var location = new BatchLocation(offset, (int)(_file.Position - offset), _current.Records.Count);
-        _batches.Add(location);
-        _file.Flush();
-        Tail.Append(location);
-        _current = new RecordBatch();
+        var batch = new PendingBatch(_batch, _batchLength, _batchRows);
+        _handedOffBytes += _batchLength;
+        _batch = ArrayPool<byte>.Shared.Rent(Math.Max(64 * 1024, _batchLength));
+        _batchLength = 0;
+        _batchRows = 0;
         _currentBytes = 0;
+        if (_pending.Writer.TryWrite(batch))
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (!_blocksCallingThread)
+        {
+            return WaitToHandOffAsync(batch);
+        }
+        WaitToHandOffAsync(batch).AsTask().GetAwaiter().GetResult();
+        return ValueTask.CompletedTask;
     }
+
+    private async ValueTask WaitToHandOffAsync(PendingBatch batch)
+    {
+        try
+        {
+            await _pending.Writer.WriteAsync(batch).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            ArrayPool<byte>.Shared.Return(batch.Buffer);
+            // The file writer failed (its failure is the statement's, rethrown here), or the statement already gave
+            // its result up (the writer was disposed) and there is nothing left to report.
+            await _writing.ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        try
+        {
+            await foreach (var batch in _pending.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                var offset = _file.Position;
+                try
+                {
+                    _file.Write(batch.Buffer, 0, batch.Length);
+                    _file.Flush();
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch.Buffer);
+                }
+                var location = new BatchLocation(offset, batch.Length, batch.Rows);
+                _batches.Add(location);
+                Tail.Append(location);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Wakes a statement waiting to hand off a batch; it then sees this failure.
+            _pending.Writer.TryComplete(exception);
+            throw;
+        }
+    }
+
+    private readonly record struct PendingBatch(byte[] Buffer, int Length, int Rows);
 }
 
 /// <summary>

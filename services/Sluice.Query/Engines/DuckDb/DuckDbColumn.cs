@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Google.Protobuf;
+using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Engines.DuckDb;
@@ -47,10 +48,11 @@ internal sealed record DuckDbColumn(string RedshiftType, DuckDbValueKind Kind, i
         return bare switch
         {
             "BOOLEAN" => new("bool", DuckDbValueKind.Boolean, 1, 0),
-            "TINYINT" or "SMALLINT" or "UTINYINT" => new("int2", DuckDbValueKind.Integer, 5, 0),
-            "INTEGER" or "USMALLINT" => new("int4", DuckDbValueKind.Integer, 10, 0),
-            "BIGINT" or "UINTEGER" => new("int8", DuckDbValueKind.Integer, 19, 0),
-            "UBIGINT" or "HUGEINT" or "UHUGEINT" => new("numeric", DuckDbValueKind.BigInteger, 38, 0),
+            // A result column's type comes as DuckDB.NET's DuckDBType name (UnsignedTinyInt), a catalog's as DuckDB's (UTINYINT).
+            "TINYINT" or "SMALLINT" or "UTINYINT" or "UNSIGNEDTINYINT" => new("int2", DuckDbValueKind.Integer, 5, 0),
+            "INTEGER" or "USMALLINT" or "UNSIGNEDSMALLINT" => new("int4", DuckDbValueKind.Integer, 10, 0),
+            "BIGINT" or "UINTEGER" or "UNSIGNEDINTEGER" => new("int8", DuckDbValueKind.Integer, 19, 0),
+            "UBIGINT" or "UNSIGNEDBIGINT" or "HUGEINT" or "UHUGEINT" or "UNSIGNEDHUGEINT" => new("numeric", DuckDbValueKind.BigInteger, 38, 0),
             "FLOAT" or "REAL" => new("float4", DuckDbValueKind.Float, 8, 0),
             "DOUBLE" => new("float8", DuckDbValueKind.Double, 17, 0),
             "DECIMAL" or "NUMERIC" => new("numeric", DuckDbValueKind.Decimal, precision, scale),
@@ -110,6 +112,53 @@ internal sealed record DuckDbColumn(string RedshiftType, DuckDbValueKind Kind, i
         };
     }
 
+    /// <summary>
+    /// The .NET type DuckDB.NET reads this column's values as (a result's column, from its reader); null for a catalog
+    /// column. It picks the typed getter <see cref="Write"/> uses.
+    /// </summary>
+    public Type? ValueType { get; init; }
+
+    /// <summary>
+    /// Writes the value of column <paramref name="ordinal"/> of the current row to <paramref name="record"/>: the field
+    /// <see cref="Read"/> gives, encoded straight from a typed getter for the common kinds (no boxing, no field object,
+    /// timestamps formatted into the encoding), through <see cref="Read"/> for the rest.
+    /// </summary>
+    public void Write(DbDataReader reader, int ordinal, ResultRecordEncoder record)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            record.WriteNull();
+            return;
+        }
+        switch (Kind)
+        {
+            case DuckDbValueKind.Boolean:
+                record.WriteBoolean(reader.GetBoolean(ordinal));
+                return;
+            case DuckDbValueKind.Integer when ValueType == typeof(long):
+                record.WriteLong(reader.GetInt64(ordinal));
+                return;
+            case DuckDbValueKind.Integer when ValueType == typeof(int):
+                record.WriteLong(reader.GetInt32(ordinal));
+                return;
+            case DuckDbValueKind.Integer when ValueType == typeof(short):
+                record.WriteLong(reader.GetInt16(ordinal));
+                return;
+            case DuckDbValueKind.Double:
+                record.WriteDouble(reader.GetDouble(ordinal));
+                return;
+            case DuckDbValueKind.Text when ValueType == typeof(string):
+                record.WriteString(reader.GetString(ordinal));
+                return;
+            case DuckDbValueKind.Timestamp when ValueType == typeof(DateTime):
+                record.WriteTimestamp(reader.GetDateTime(ordinal));
+                return;
+            default:
+                record.Write(Read(reader, ordinal));
+                return;
+        }
+    }
+
     /// <summary>Redshift's text of a DECIMAL: always <see cref="Scale"/> digits after the point (100.10, not 100.1).</summary>
     private string FormatDecimal(object value) => value switch
     {
@@ -127,7 +176,9 @@ internal sealed record DuckDbColumn(string RedshiftType, DuckDbValueKind Kind, i
 
     /// <summary>Redshift's timestamp text: seconds always, a fraction only when there is one (2024-01-02 03:04:05.123).</summary>
     private static string FormatTimestamp(DateTime t) =>
-        t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.');
+        t.ToString(TimestampFormat, CultureInfo.InvariantCulture).TrimEnd('.');
+
+    private const string TimestampFormat = "yyyy-MM-dd HH:mm:ss.FFFFFF";
 
     private static DateTime ToUtc(object value) => value switch
     {
@@ -197,7 +248,7 @@ internal sealed record DuckDbColumn(string RedshiftType, DuckDbValueKind Kind, i
                 precision = row["NumericPrecision"] is DBNull ? 18 : Convert.ToInt32(row["NumericPrecision"], CultureInfo.InvariantCulture);
                 scale = row["NumericScale"] is DBNull ? 3 : Convert.ToInt32(row["NumericScale"], CultureInfo.InvariantCulture);
             }
-            columns[i] = FromDuckDbType(typeName, precision, scale);
+            columns[i] = FromDuckDbType(typeName, precision, scale) with { ValueType = reader.GetFieldType(i) };
         }
         return columns;
     }

@@ -156,14 +156,28 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
         return columns;
     }
 
-    public Field ReadField(DbDataReader reader, int ordinal)
+    public Field ReadField(DbDataReader reader, int ordinal) => PlanOf(reader)[ordinal].Read(reader, ordinal);
+
+    public Action<ResultRecordEncoder> CreateRecordWriter(DbDataReader reader)
+    {
+        var plan = PlanOf(reader);
+        return record =>
+        {
+            for (var i = 0; i < plan.Length; i++)
+            {
+                plan[i].Write(reader, i, record);
+            }
+        };
+    }
+
+    private DuckDbColumn[] PlanOf(DbDataReader reader)
     {
         if (!_plans.TryGetValue(reader, out var plan))
         {
             plan = DuckDbColumn.Describe((DuckDBDataReader)reader);
             _plans.AddOrUpdate(reader, plan);
         }
-        return plan[ordinal].Read(reader, ordinal);
+        return plan;
     }
 
     /// <summary>

@@ -55,7 +55,10 @@ else if (engines.Contains("postgres"))
 
 Report.Print(results, rows);
 
-internal sealed record Row(string Engine, double NativeSeconds, double ExecuteSeconds, double StreamSeconds, double PageSeconds, double FollowSeconds, long ResultBytes);
+// CPU figures are this process's CPU seconds during the step (the service and its gRPC client both run here; DuckDB's
+// export too, psql's is another process): steadier than wall time on a machine other jobs load.
+internal sealed record Row(string Engine, double NativeSeconds, double ExecuteSeconds, double StreamSeconds, double PageSeconds, double FollowSeconds, long ResultBytes,
+    double NativeCpu, double ExecuteCpu, double FollowCpu);
 
 internal static class Measure
 {
@@ -79,25 +82,40 @@ internal static class Measure
         Func<Task<double>> export)
     {
         double native = double.MaxValue, execute = double.MaxValue, stream = double.MaxValue, page = double.MaxValue, follow = double.MaxValue;
+        double nativeCpu = double.MaxValue, executeCpu = double.MaxValue, followCpu = double.MaxValue;
         long bytes = 0;
         for (var i = 0; i <= iterations; i++)
         {
+            var cpu = ProcessCpuSeconds();
             var n = await export();
+            var nc = ProcessCpuSeconds() - cpu;
+            cpu = ProcessCpuSeconds();
             var (id, e, size) = await Step("execute", i, () => ExecuteAsync(client, database, sql, rows));
+            var ec = ProcessCpuSeconds() - cpu;
             var (s, first) = await Step("stream", i, () => StreamAsync(client, id, rows));
             var p = await Step("pages", i, () => PageAsync(client, id, rows));
+            cpu = ProcessCpuSeconds();
             var (f, followFirst) = await Step("follow", i, () => FollowAsync(client, database, sql, rows));
+            var fc = ProcessCpuSeconds() - cpu;
             // First row: after executing and then streaming, the statement had written its whole result before the
             // stream started; following, the stream starts at the statement's first batch.
             Console.WriteLine($"  {engine} round {i}{(i == 0 ? " (warm-up)" : "")}: export {n:0.00} s, execute {e:0.00} s, stream {s:0.00} s, pages {p:0.00} s, " +
-                $"execute then stream: first row after {e + first:0.000} s; follow {f:0.00} s, first row after {followFirst:0.000} s");
+                $"execute then stream: first row after {e + first:0.000} s; follow {f:0.00} s, first row after {followFirst:0.000} s; " +
+                $"process CPU: export {nc:0.00} s, execute {ec:0.00} s, follow {fc:0.00} s");
             if (i == 0)
             {
                 continue;
             }
             (native, execute, stream, page, follow, bytes) = (Math.Min(native, n), Math.Min(execute, e), Math.Min(stream, s), Math.Min(page, p), Math.Min(follow, f), size);
+            (nativeCpu, executeCpu, followCpu) = (Math.Min(nativeCpu, nc), Math.Min(executeCpu, ec), Math.Min(followCpu, fc));
         }
-        return new Row(engine, native, execute, stream, page, follow, bytes);
+        return new Row(engine, native, execute, stream, page, follow, bytes, nativeCpu, executeCpu, followCpu);
+    }
+
+    private static double ProcessCpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     private static async Task<T> Step<T>(string name, int round, Func<Task<T>> step)
@@ -227,6 +245,14 @@ internal static class Report
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Engine} | {Rate(r.NativeSeconds):N0} | {Rate(r.ExecuteSeconds):N0} | {Rate(r.StreamSeconds):N0} | {Rate(r.ExecuteSeconds + r.StreamSeconds):N0} | {Rate(r.FollowSeconds):N0} | {Rate(r.PageSeconds):N0} " +
                 $"| {r.NativeSeconds / r.StreamSeconds:0.00} | {r.NativeSeconds / (r.ExecuteSeconds + r.StreamSeconds):0.00} | **{r.NativeSeconds / r.FollowSeconds:0.00}** | {r.StreamSeconds / r.PageSeconds:0.00} |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine("Process CPU seconds per 1M rows (least of the measured rounds; the service and its client share the process):");
+        foreach (var r in results)
+        {
+            double PerMillion(double seconds) => seconds * 1_000_000 / rows;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {r.Engine}: native export {(r.Engine == "DuckDB" ? PerMillion(r.NativeCpu).ToString("0.00", CultureInfo.InvariantCulture) : "(other process)")}, execute into store {PerMillion(r.ExecuteCpu):0.00}, execute + stream following {PerMillion(r.FollowCpu):0.00}"));
         }
         Console.WriteLine();
         Console.WriteLine($"stored result size: {string.Join(", ", results.Select(r => $"{r.Engine} {r.ResultBytes / 1e6:0.0} MB"))}");
