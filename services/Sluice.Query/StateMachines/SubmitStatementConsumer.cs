@@ -90,3 +90,20 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
         }
     }
 }
+
+/// <summary>
+/// The SubmitStatement endpoint's limits. A command holds its message only while the statement is
+/// recorded (or while it waits out the caller's quota), so a few dozen at once keep the statement
+/// manager's execution slots fed without holding a burst in memory.
+/// </summary>
+public sealed class SubmitStatementConsumerDefinition : ConsumerDefinition<SubmitStatementConsumer>
+{
+    /// <summary>Commands handled at once on one endpoint.</summary>
+    public const int ConcurrentCommands = 32;
+
+    public SubmitStatementConsumerDefinition()
+    {
+        ConcurrentMessageLimit = ConcurrentCommands;
+        Endpoint(e => e.PrefetchCount = 2 * ConcurrentCommands);
+    }
+}
