@@ -137,6 +137,11 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     {
         if (_store is LocalDirectoryObjectStore)
         {
+            // The store removes folders a delete leaves empty, the raw zone's own included.
+            if (!Directory.Exists(Path.Combine(_root, "raw")))
+            {
+                return [];
+            }
             return Directory.EnumerateDirectories(Path.Combine(_root, "raw"))
                 .Select(Path.GetFileName)
                 .OfType<string>()
