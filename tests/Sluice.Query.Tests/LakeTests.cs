@@ -79,6 +79,31 @@ public abstract class LakeTests
     }
 
     [Fact]
+    public async Task LakeChangesBetweenStatements_NewDatasetIsATableAndOneWhosePartsAreGoneIsNot()
+    {
+        // The database's DuckDB instance stays open between statements with the lake attached, and
+        // a statement re-attaches only when the lake's datasets have changed: both changes must show.
+        var (host, store) = await StartAsync();
+        await using var _ = host;
+        var before = await host.Client.RunAsync("dev", "SELECT 1");
+        var source = "later_" + Guid.NewGuid().ToString("N")[..8];
+        var rows = await LandAsync(store, source);
+
+        var landed = await SingleRowAsync(host, (await host.Client.RunAsync("dev", $"SELECT count(*) FROM lake.{source}")).Id);
+        await foreach (var part in store.ListAsync($"raw/{source}/"))
+        {
+            await store.DeleteAsync(part.Key);
+        }
+        var gone = await host.Client.WaitForEndAsync((await host.Client.ExecuteStatementAsync(
+            new ExecuteStatementRequest { Database = "dev", Sql = $"SELECT count(*) FROM lake.{source}" })).Id);
+
+        Assert.Equal(StatementStatus.Finished, before.Status);
+        Assert.Equal([rows.Count.ToString(CultureInfo.InvariantCulture)], landed);
+        Assert.Equal(StatementStatus.Failed, gone.Status);
+        Assert.Contains($"Table with name {source} does not exist", gone.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExecuteStatement_FileOutsideTheLake_IsRefused()
     {
         var (host, _) = await StartAsync();

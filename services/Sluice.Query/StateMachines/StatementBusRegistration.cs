@@ -43,7 +43,7 @@ public static class StatementBusRegistration
     public static IBusRegistrationConfigurator AddStatementSagaAndConsumers(this IBusRegistrationConfigurator bus, StateStoreKind store = StateStoreKind.Memory)
     {
         bus.AddStatementSaga(store);
-        bus.AddConsumer<SubmitStatementConsumer>();
+        bus.AddConsumer<SubmitStatementConsumer, SubmitStatementConsumerDefinition>();
         bus.AddConsumer<CheckStatementConsumer, CheckStatementConsumerDefinition>();
         return bus;
     }

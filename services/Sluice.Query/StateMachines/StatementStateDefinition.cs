@@ -20,6 +20,22 @@ public sealed class StatementStateDefinition : SagaDefinition<StatementState>
 {
     private const int Partitions = 16;
 
+    /// <summary>
+    /// Saga steps in flight on the endpoint: one per partition, so every partition is kept busy.
+    /// The transports' defaults (a prefetch of twice the core count on RabbitMQ, 10 on SQS) left a
+    /// burst of statements queued behind a handful of steps that each wait on the broker.
+    /// </summary>
+    public const int ConcurrentSteps = Partitions;
+
+    /// <summary>Messages held unacknowledged per endpoint: enough that a step never waits for the next delivery.</summary>
+    public const int Prefetch = 2 * ConcurrentSteps;
+
+    public StatementStateDefinition()
+    {
+        ConcurrentMessageLimit = ConcurrentSteps;
+        Endpoint(e => e.PrefetchCount = Prefetch);
+    }
+
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<StatementState> sagaConfigurator, IRegistrationContext context)
     {
         // Each retry sees the winner's state, so a few suffice unless writers never stop.

@@ -48,20 +48,6 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
         }
     }
 
-    /// <summary>Whether a statement with this id was accepted already, by this replica or another sharing the store.</summary>
-    private async Task<bool> IsAcceptedAsync(string statementId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await manager.FindAsync(statementId, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (QueryException exception) when (exception.Type == QueryErrorType.ResourceNotFoundException)
-        {
-            return false;
-        }
-    }
-
     private async Task SubmitAsync(ConsumeContext<SubmitStatement> context)
     {
         var message = context.Message;
@@ -71,7 +57,7 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             {
                 throw QueryException.Validation("StatementId", $"StatementId '{message.StatementId}' is not a UUID.");
             }
-            if (await IsAcceptedAsync(id.ToString(), context.CancellationToken).ConfigureAwait(false))
+            if (await manager.IsAcceptedAsync(id.ToString(), context.CancellationToken).ConfigureAwait(false))
             {
                 // An earlier delivery accepted it, and its acknowledgement (or inbox row) was lost
                 // with the broker connection or the process: the statement runs or ran; nothing to refuse.
@@ -88,5 +74,22 @@ public sealed class SubmitStatementConsumer(StatementManager manager, IMessageIn
             // retried or kept in the error queue), and a full quota is waited out by Consume.
             await context.Publish(new StatementFailed { StatementId = message.StatementId, Error = exception.Message, FailedAt = time.GetUtcNow() }).ConfigureAwait(false);
         }
+    }
+}
+
+/// <summary>
+/// The SubmitStatement endpoint's limits. A command holds its message only while the statement is
+/// recorded (or while it waits out the caller's quota), so a few dozen at once keep the statement
+/// manager's execution slots fed without holding a burst in memory.
+/// </summary>
+public sealed class SubmitStatementConsumerDefinition : ConsumerDefinition<SubmitStatementConsumer>
+{
+    /// <summary>Commands handled at once on one endpoint.</summary>
+    public const int ConcurrentCommands = 32;
+
+    public SubmitStatementConsumerDefinition()
+    {
+        ConcurrentMessageLimit = ConcurrentCommands;
+        Endpoint(e => e.PrefetchCount = 2 * ConcurrentCommands);
     }
 }

@@ -39,6 +39,21 @@ public sealed partial class StatementManager
         return snapshot;
     }
 
+    /// <summary>
+    /// Whether statement <paramref name="id"/> (not a sub-statement) was accepted, by this replica or another
+    /// sharing the store. As <see cref="FindAsync"/> without the exception for an unknown id, which is the
+    /// common answer on the SubmitStatement path.
+    /// </summary>
+    public async Task<bool> IsAcceptedAsync(string id, CancellationToken cancellationToken)
+    {
+        ValidateId(id);
+        if (_statements.ContainsKey(id))
+        {
+            return true;
+        }
+        return _store.IsDurable && await ReadStoreAsync(() => _store.FindAsync(id, cancellationToken)).ConfigureAwait(false) is not null;
+    }
+
     /// <summary>Whether this replica runs (or ran) the statement, so its state here is live.</summary>
     public bool Holds(string id) => _statements.ContainsKey(ParentIdOf(id));
 

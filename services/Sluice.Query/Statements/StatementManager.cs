@@ -34,6 +34,7 @@ public sealed partial class StatementManager : IDisposable
     private readonly Dictionary<string, int> _activeByCaller = new(StringComparer.Ordinal);
     private readonly Lock _admission = new();
     private readonly SemaphoreSlim _executionSlots;
+    private readonly EngineThreads? _engineThreads;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly StatementSessions _sessions;
     private readonly IStatementStore _store;
@@ -56,6 +57,8 @@ public sealed partial class StatementManager : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _executionSlots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentStatements));
+        // Up to one thread per execution slot for an engine that blocks its caller.
+        _engineThreads = engine is IConnectionSqlEngine { BlocksCallingThread: true } ? new EngineThreads(Math.Max(1, _options.MaxConcurrentStatements)) : null;
         _shutdownToken = _shutdown.Token;
         _sessions = new StatementSessions(_options.MaxSessions, _time, logger);
     }
@@ -337,6 +340,7 @@ public sealed partial class StatementManager : IDisposable
         _shutdown.Cancel();
         _observersAbandoned.Cancel();
         _sessions.Dispose();
+        _engineThreads?.Dispose();
         _shutdown.Dispose();
     }
 
@@ -367,10 +371,9 @@ public sealed partial class StatementManager : IDisposable
                 {
                     await ExecuteRemotelyAsync(statement, remote, token).ConfigureAwait(false);
                 }
-                else if (_engine is IConnectionSqlEngine { BlocksCallingThread: true } blocking)
+                else if (_engineThreads is not null)
                 {
-                    await Task.Factory.StartNew(() => ExecuteAsync(statement, blocking, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                        .Unwrap().ConfigureAwait(false);
+                    await _engineThreads.Run(() => ExecuteAsync(statement, (IConnectionSqlEngine)_engine, token)).ConfigureAwait(false);
                 }
                 else
                 {

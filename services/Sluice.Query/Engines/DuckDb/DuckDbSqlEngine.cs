@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
@@ -11,9 +12,12 @@ namespace Sluice.Query.Engines.DuckDb;
 /// The embedded warehouse: each database is a DuckDB file <c>{directory}/{name}.duckdb</c>,
 /// speaking PostgreSQL-style SQL, with results in Redshift's types. Connections to one file in this
 /// process share one DuckDB instance (DuckDB.NET keeps it while a connection is open), so
-/// statements run in parallel on it.
+/// statements run in parallel on it. One idle connection per file is kept open for the engine's
+/// life, so that instance, its settings and its attached lake outlive the statements: otherwise a
+/// moment with no statement running closed it (a checkpoint), and the next statement reopened the
+/// file, locked it down and attached the lake again.
 /// </summary>
-public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
+public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine, IDisposable
 {
     /// <inheritdoc />
     public bool BlocksCallingThread => true;
@@ -23,6 +27,10 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
     private readonly string _directory;
     private readonly Lazy<(ILakeCatalog? Lake, string? ReadableDirectory)> _lake;
     private readonly Lock _lockdown = new();
+
+    // Per database file, the connection that keeps its instance open; set once it is locked down.
+    private readonly ConcurrentDictionary<string, DuckDBConnection> _keepers = new(StringComparer.Ordinal);
+    private bool _disposed;
 
     /// <param name="directory">Where the database files live; created if absent.</param>
     /// <param name="lake">
@@ -53,18 +61,66 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
     /// <summary>Opens <paramref name="database"/>, creating its file if it does not exist yet.</summary>
     internal async Task<DuckDBConnection> OpenOrCreateAsync(string database, CancellationToken cancellationToken)
     {
-        // Extensions come only from the package (json, parquet, icu are built in): never downloaded.
-        var connection = new DuckDBConnection("Data Source=" + DatabasePath(database) + ";autoinstall_known_extensions=false");
+        var path = DatabasePath(database);
+        var connection = new DuckDBConnection(ConnectionString(path));
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            LockDown(connection);
+            if (!_keepers.ContainsKey(path))
+            {
+                KeepOpen(path);
+            }
             return connection;
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    // Extensions come only from the package (json, parquet, icu are built in): never downloaded.
+    private static string ConnectionString(string path) => "Data Source=" + path + ";autoinstall_known_extensions=false";
+
+    /// <summary>
+    /// Opens the connection that keeps the instance of <paramref name="path"/> open, and locks the
+    /// instance down. Called while another connection to the file is open, so both share the instance.
+    /// </summary>
+    private void KeepOpen(string path)
+    {
+        lock (_lockdown)
+        {
+            if (_keepers.ContainsKey(path))
+            {
+                return;
+            }
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var keeper = new DuckDBConnection(ConnectionString(path));
+            keeper.Open();
+            try
+            {
+                LockDown(keeper);
+            }
+            catch
+            {
+                keeper.Dispose();
+                throw;
+            }
+            _keepers[path] = keeper;
+        }
+    }
+
+    /// <summary>Closes the kept connections: each file's instance closes with its last statement's connection.</summary>
+    public void Dispose()
+    {
+        lock (_lockdown)
+        {
+            _disposed = true;
+            foreach (var keeper in _keepers.Values)
+            {
+                keeper.Dispose();
+            }
+            _keepers.Clear();
         }
     }
 
@@ -76,19 +132,16 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
     /// </summary>
     private void LockDown(DuckDBConnection connection)
     {
-        lock (_lockdown)
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT current_setting('enable_external_access')";
+        if (command.ExecuteScalar() is false)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT current_setting('enable_external_access')";
-            if (command.ExecuteScalar() is false)
-            {
-                return;
-            }
-            var readable = _lake.Value.ReadableDirectory is { } folder ? Path.GetFullPath(folder) : null;
-            var allowed = readable is null ? "[]" : "['" + readable.Replace("'", "''", StringComparison.Ordinal) + "/']";
-            command.CommandText = $"SET allowed_directories = {allowed}; SET enable_external_access = false;";
-            command.ExecuteNonQuery();
+            return;
         }
+        var readable = _lake.Value.ReadableDirectory is { } folder ? Path.GetFullPath(folder) : null;
+        var allowed = readable is null ? "[]" : "['" + readable.Replace("'", "''", StringComparison.Ordinal) + "/']";
+        command.CommandText = $"SET allowed_directories = {allowed}; SET enable_external_access = false;";
+        command.ExecuteNonQuery();
     }
 
     public async Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken)
@@ -102,7 +155,7 @@ public sealed partial class DuckDbSqlEngine : IConnectionSqlEngine
         {
             if (_lake.Value.Lake is { } lake)
             {
-                await lake.AttachAsync(connection, cancellationToken).ConfigureAwait(false);
+                await lake.AttachAsync(connection, DatabasePath(database), cancellationToken).ConfigureAwait(false);
             }
             return connection;
         }

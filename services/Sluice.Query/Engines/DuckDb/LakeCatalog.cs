@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
@@ -22,6 +23,10 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly SemaphoreSlim _attachGate = new(1, 1);
 
+    // Per DuckDB instance, the datasets whose views it has: a statement opening while the lake is
+    // unchanged skips the attach (two statements and the gate) altogether.
+    private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _attached = new(StringComparer.Ordinal);
+
     public LakeCatalog(IObjectStore store, string cacheDirectory, ILogger<LakeCatalog> logger)
     {
         _store = store;
@@ -34,9 +39,13 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     /// <summary>The folder every lake file DuckDB reads lives under (what the warehouse may read).</summary>
     public string Root => _root;
 
-    public async Task AttachAsync(DuckDBConnection connection, CancellationToken cancellationToken)
+    public async Task AttachAsync(DuckDBConnection connection, string instance, CancellationToken cancellationToken)
     {
         var sources = await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (_attached.TryGetValue(instance, out var attached) && attached.SequenceEqual(sources, StringComparer.Ordinal))
+        {
+            return; // The instance has the catalog with these views already.
+        }
         // The connections of one database share its attached catalogs, so two statements opening at
         // once would both attach and both (re)create the views: DuckDB answers "already exists" or a
         // catalog write-write conflict. One attach at a time, and only views that are missing change.
@@ -67,12 +76,12 @@ internal sealed partial class LakeCatalog : ILakeCatalog
             {
                 sql.Append("DROP VIEW IF EXISTS lake.main.\"").Append(gone.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\";\n");
             }
-            if (sql.Length == 0)
+            if (sql.Length > 0)
             {
-                return;
+                command.CommandText = sql.ToString();
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            _attached[instance] = sources;
         }
         finally
         {
@@ -128,6 +137,11 @@ internal sealed partial class LakeCatalog : ILakeCatalog
     {
         if (_store is LocalDirectoryObjectStore)
         {
+            // The store removes folders a delete leaves empty, the raw zone's own included.
+            if (!Directory.Exists(Path.Combine(_root, "raw")))
+            {
+                return [];
+            }
             return Directory.EnumerateDirectories(Path.Combine(_root, "raw"))
                 .Select(Path.GetFileName)
                 .OfType<string>()
