@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Sluice.Query.Statements;
 using Sluice.Query.V1;
 
 namespace Sluice.Query.Grpc;
@@ -23,20 +24,8 @@ internal static class BatchFieldHeader
         var headerLength = CodedOutputStream.ComputeRawVarint32Size(Tag) + CodedOutputStream.ComputeLengthSize(batchLength);
         var start = MaxLength - headerLength;
         var header = buffer.Span.Slice(start, headerLength);
-        var written = WriteVarint(header, Tag);
-        WriteVarint(header[written..], (uint)batchLength);
+        var written = ResultRecordEncoder.WriteVarint(header, Tag);
+        ResultRecordEncoder.WriteVarint(header[written..], (uint)batchLength);
         return buffer.Slice(start, headerLength + batchLength);
-    }
-
-    private static int WriteVarint(Span<byte> destination, uint value)
-    {
-        var i = 0;
-        while (value >= 0x80)
-        {
-            destination[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        destination[i++] = (byte)value;
-        return i;
     }
 }
