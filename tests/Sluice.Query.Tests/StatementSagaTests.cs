@@ -199,6 +199,7 @@ public abstract class StatementRecheckTests
         await using var host = await SagaBusHost.StartAsync(BusConfiguration(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), saga: true, script);
         var id = script.Expect();
 
+        var startedAt = DateTime.UtcNow;
         await host.StartRemoteStatementAsync(id);
         await script.WaitForAttemptAsync(id, 3);
         await host.WaitUntilEndedAsync(id);
@@ -206,10 +207,18 @@ public abstract class StatementRecheckTests
         var checks = script.Seen(id);
         Assert.Equal([1, 2, 3], checks.Select(c => c.Attempt));
         Assert.Equal([1000, 2000, 2000], checks.Select(c => c.Delay.TotalMilliseconds));
+        // Each check is due its delay after the saga scheduled it, and is scheduled after what caused it:
+        // the start (check 1) or the previous check's answer. SentTime is no reference: it is stamped when
+        // the saga's outbox releases the send, after the delay has started (a loaded machine showed 838 ms
+        // from SentTime to a 1,000 ms check that was on time).
+        var previous = startedAt;
         foreach (var check in checks)
         {
-            Assert.True(check.ReceivedAt >= check.SentAt + check.Delay - Tolerance,
-                $"Check {check.Attempt} arrived {(check.ReceivedAt - check.SentAt).TotalMilliseconds:F0} ms after it was sent, before its delay of {check.Delay.TotalMilliseconds} ms.");
+            var scheduledAt = check.DueAt - check.Delay;
+            Assert.InRange(scheduledAt, previous - Tolerance, check.SentAt + Tolerance);
+            Assert.True(check.ReceivedAt >= check.DueAt - Tolerance,
+                $"Check {check.Attempt} arrived {(check.DueAt - check.ReceivedAt).TotalMilliseconds:F0} ms before it was due (delay {check.Delay.TotalMilliseconds} ms).");
+            previous = check.ReceivedAt;
         }
     }
 }
@@ -292,7 +301,7 @@ public sealed class PostgresRabbitMqStatementRecheckTests(StateDatabaseFixture d
 }
 
 /// <summary>A check as the scripted checker received it.</summary>
-internal sealed record SeenCheck(string StatementId, int Attempt, TimeSpan Delay, DateTime SentAt, DateTime ReceivedAt);
+internal sealed record SeenCheck(string StatementId, int Attempt, TimeSpan Delay, DateTime DueAt, DateTime SentAt, DateTime ReceivedAt);
 
 /// <summary>
 /// What the scripted checker answers: still running for the first checks of a statement, then the
@@ -357,7 +366,7 @@ internal sealed class ScriptedCheckConsumer(CheckScript script) : IConsumer<Chec
     {
         var message = context.Message;
         var sentAt = DateTime.SpecifyKind(context.SentTime ?? DateTime.MinValue, DateTimeKind.Utc);
-        if (!script.Record(new SeenCheck(message.StatementId, message.Attempt, message.Delay, sentAt, DateTime.UtcNow)))
+        if (!script.Record(new SeenCheck(message.StatementId, message.Attempt, message.Delay, DateTime.SpecifyKind(message.DueAt, DateTimeKind.Utc), sentAt, DateTime.UtcNow)))
         {
             return;
         }

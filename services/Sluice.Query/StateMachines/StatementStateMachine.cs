@@ -111,17 +111,19 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
         where T : class
     {
         var check = NextCheck(context.Saga);
-        return context.ScheduleSend(CheckAddress, DateTime.UtcNow + check.Delay, check);
+        return context.ScheduleSend(CheckAddress, check.DueAt, check);
     }
 
     private CheckStatement NextCheck(StatementState saga)
     {
         var attempt = saga.StatusChecks + 1;
+        var delay = DelayBefore(attempt, _checks.FirstStatusCheckDelay, _checks.MaxStatusCheckDelay);
         return new CheckStatement
         {
             StatementId = saga.CorrelationId.ToString(),
             Attempt = attempt,
-            Delay = DelayBefore(attempt, _checks.FirstStatusCheckDelay, _checks.MaxStatusCheckDelay),
+            Delay = delay,
+            DueAt = DateTime.UtcNow + delay,
         };
     }
 

@@ -40,8 +40,15 @@ public sealed record CheckStatement
     /// <summary>1 for the first check of a statement, then 2, 3 ...</summary>
     public required int Attempt { get; init; }
 
-    /// <summary>How long after this message was sent the check is due.</summary>
+    /// <summary>How long the saga waits before this check: the time from scheduling it to <see cref="DueAt"/>.</summary>
     public required TimeSpan Delay { get; init; }
+
+    /// <summary>
+    /// When the check is due (UTC): the saga schedules its delivery for this time. The message's
+    /// SentTime can be later than the scheduling (an outbox releases the send after the saga's step
+    /// is stored), so this, not SentTime plus <see cref="Delay"/>, is when it is due.
+    /// </summary>
+    public DateTime DueAt { get; init; }
 }
 
 /// <summary>Event: a check found the statement still running on the remote warehouse.</summary>
