@@ -22,7 +22,11 @@ internal sealed class EngineThreads : TaskScheduler, IDisposable
     private readonly int _maximum;
     private readonly Lock _sync = new();
     private int _live;
-    private int _idle;
+
+    // Items queued or running. Every one of them needs a thread of its own, up to the maximum: counting
+    // idle threads instead would let two items queued at once both count on the same idle thread, and
+    // the second would wait behind the first however long it runs.
+    private int _inFlight;
 
     public EngineThreads(int maximum)
     {
@@ -43,8 +47,9 @@ internal sealed class EngineThreads : TaskScheduler, IDisposable
         _work.Add(task);
         lock (_sync)
         {
-            // A thread that is idle will take it; one that has just timed out sees it before leaving.
-            if (_idle > 0 || _live >= _maximum)
+            _inFlight++;
+            // Fewer items than threads: one of the threads is free (idle, or about to take more work).
+            if (_inFlight <= _live || _live >= _maximum)
             {
                 return;
             }
@@ -62,23 +67,24 @@ internal sealed class EngineThreads : TaskScheduler, IDisposable
     {
         while (true)
         {
-            lock (_sync)
+            if (_work.TryTake(out var task, IdleLifetime))
             {
-                _idle++;
+                TryExecuteTask(task);
+                lock (_sync)
+                {
+                    _inFlight--;
+                }
+                continue;
             }
-            var taken = _work.TryTake(out var task, IdleLifetime);
             lock (_sync)
             {
-                _idle--;
-                if (!taken && (_work.Count == 0 || _work.IsAddingCompleted))
+                // Work is added before it is counted, so work added after this check finds one thread fewer
+                // and starts another.
+                if (_work.Count == 0 || _work.IsAddingCompleted)
                 {
                     _live--;
                     return;
                 }
-            }
-            if (taken)
-            {
-                TryExecuteTask(task!);
             }
         }
     }
