@@ -56,23 +56,106 @@ public sealed class DeliveryTests(FauxqsFixture fauxqs)
         await endpoint.Send(work);
         Assert.Single(await seen.WaitForAsync(1));
 
-        // Once the consumer finished the message is gone: not waiting, not in flight.
+        // Once the consumer finished the message is gone: not waiting, not in flight, and not
+        // coming back once the endpoint stops holding anything.
+        await AssertQueueEmptiesAsync($"{settings.Scope}_slow");
+        await bus.Bus.StopAsync();
+        await AssertNothingComesBackAsync($"{settings.Scope}_slow", visibilityTimeout: 2);
+
+        // A lease that was not extended would have let SQS hand the message out again while the consumer ran.
+        Assert.Single(seen.Items);
+    }
+
+    [Fact]
+    public async Task Consume_LeaseRunsOutWhileTheConsumerRuns_NewerReceiptDeletedAndConsumedOnce()
+    {
+        // Extending stops at MaxVisibilityTimeout, so SQS hands the message out again (a new receipt
+        // handle) while the first consumer still works; the same happens when a loaded machine
+        // sends an extension too late. The endpoint holds the second receipt back as a duplicate,
+        // and when the first consumer finishes, the message must be deleted through the newer
+        // receipt: the first one no longer deletes anything.
+        var settings = fauxqs.HostSettings();
+        var seen = new Observed<SlowWork>();
+        await using var bus = await BusHarness.StartAsync(settings, x => x.AddConsumer<SlowWorker>(), s => s.AddSingleton(seen),
+            (context, cfg) => cfg.ReceiveEndpoint("lapsing", e =>
+            {
+                e.VisibilityTimeout = 4;
+                e.MaxVisibilityTimeout = TimeSpan.FromSeconds(4);
+                e.ConcurrentMessageLimit = 4;
+                e.ConfigureConsumer<SlowWorker>(context);
+            }));
+
+        var endpoint = await bus.Bus.GetSendEndpoint(new Uri("queue:lapsing"));
+        await endpoint.Send(new SlowWork(Guid.NewGuid(), 10));
+        Assert.Single(await seen.WaitForAsync(1));
+
+        await AssertQueueEmptiesAsync($"{settings.Scope}_lapsing");
+        await bus.Bus.StopAsync();
+        await AssertNothingComesBackAsync($"{settings.Scope}_lapsing", visibilityTimeout: 4);
+        Assert.Single(seen.Items);
+    }
+
+    [Theory]
+    [InlineData(0, 30, "VisibilityTimeout")]
+    [InlineData(30, 10, "MaxVisibilityTimeout")]
+    [InlineData(30, 13 * 3600, "MaxVisibilityTimeout")]
+    public async Task Configure_LeaseSettingOutOfRange_BusRefusedNamingIt(int visibilityTimeout, int maxVisibilitySeconds, string setting)
+    {
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => BusHarness.StartAsync(fauxqs.HostSettings(), x => x.AddConsumer<SlowWorker>(),
+            s => s.AddSingleton(new Observed<SlowWork>()),
+            (context, cfg) => cfg.ReceiveEndpoint("misconfigured", e =>
+            {
+                e.VisibilityTimeout = visibilityTimeout;
+                e.MaxVisibilityTimeout = TimeSpan.FromSeconds(maxVisibilitySeconds);
+                e.ConfigureConsumer<SlowWorker>(context);
+            })));
+        Assert.Contains($"{setting} must be", refused.ToString());
+    }
+
+    /// <summary>
+    /// Once nothing holds the queue's messages any more, any message left becomes receivable
+    /// within its visibility timeout: a receive that waits longer and gets nothing proves the queue
+    /// empty. (The approximate counts alone can read zero for a message whose lease just ran out.)
+    /// </summary>
+    private async Task AssertNothingComesBackAsync(string queueName, int visibilityTimeout)
+    {
         using var sqs = fauxqs.CreateSqsClient();
-        var queueUrl = (await sqs.GetQueueUrlAsync($"{settings.Scope}_slow")).QueueUrl;
+        var queueUrl = (await sqs.GetQueueUrlAsync(queueName)).QueueUrl;
+        // Short polls: a long poll need not wake for a message whose lease ran out while it waited.
+        var watched = Stopwatch.StartNew();
+        while (watched.Elapsed < TimeSpan.FromSeconds(visibilityTimeout + 3))
+        {
+            var received = await sqs.ReceiveMessageAsync(new Amazon.SQS.Model.ReceiveMessageRequest
+            {
+                QueueUrl = queueUrl, MaxNumberOfMessages = 1, WaitTimeSeconds = 1,
+            });
+            Assert.True((received.Messages ?? []).Count == 0, "a message the consumer finished came back to the queue");
+        }
+
+        // Nor was it handed out so often that SQS's redrive policy moved it to the error queue.
+        var errorQueueUrl = (await sqs.GetQueueUrlAsync(SqsEntityNames.ErrorQueue(queueName))).QueueUrl;
+        var errors = await sqs.GetQueueAttributesAsync(errorQueueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]);
+        Assert.True(errors.ApproximateNumberOfMessages + errors.ApproximateNumberOfMessagesNotVisible == 0,
+            "a message the consumer finished was moved to the error queue");
+    }
+
+    /// <summary>Waits until the queue holds nothing, waiting or in flight; fails if it never does.</summary>
+    private async Task AssertQueueEmptiesAsync(string queueName)
+    {
+        using var sqs = fauxqs.CreateSqsClient();
+        var queueUrl = (await sqs.GetQueueUrlAsync(queueName)).QueueUrl;
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var attributes = await sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]);
             if (attributes.ApproximateNumberOfMessages == 0 && attributes.ApproximateNumberOfMessagesNotVisible == 0)
             {
-                break;
+                return;
             }
-            Assert.True(deadline.Elapsed < BusHarness.Timeout, "the finished message was never deleted");
+            Assert.True(deadline.Elapsed < BusHarness.Timeout,
+                $"the finished message was never deleted: {attributes.ApproximateNumberOfMessages} waiting, {attributes.ApproximateNumberOfMessagesNotVisible} in flight");
             await Task.Delay(100);
         }
-
-        // A lease that was not extended would have let SQS hand the message out again while the consumer ran.
-        Assert.Single(seen.Items);
     }
 
     [Fact]

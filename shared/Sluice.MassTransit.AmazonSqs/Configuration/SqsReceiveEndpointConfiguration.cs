@@ -39,6 +39,11 @@ internal sealed class SqsReceiveEndpointConfiguration : ReceiveEndpointConfigura
         set => Settings.VisibilityTimeout = value;
     }
 
+    public TimeSpan MaxVisibilityTimeout
+    {
+        set => Settings.MaxVisibilityTimeout = value;
+    }
+
     public void Subscribe(string topicName) => SqsTopology.ConsumeTopology.Subscribe(topicName);
 
     public override ReceiveEndpointContext CreateReceiveEndpointContext() => CreateSqsContext();
@@ -82,6 +87,12 @@ internal sealed class SqsReceiveEndpointConfiguration : ReceiveEndpointConfigura
         if (Settings.VisibilityTimeout is < 1 or > 43200)
         {
             yield return this.Failure(name, $"VisibilityTimeout must be 1-43200 seconds, not {Settings.VisibilityTimeout}");
+        }
+        if (Settings.MaxVisibilityTimeout < TimeSpan.FromSeconds(Settings.VisibilityTimeout)
+            || Settings.MaxVisibilityTimeout > SqsReceiveSettings.MaxVisibilityTimeoutLimit)
+        {
+            yield return this.Failure(name,
+                $"MaxVisibilityTimeout must be from the visibility timeout ({Settings.VisibilityTimeout} s) to 12 hours, not {Settings.MaxVisibilityTimeout}");
         }
         if (PrefetchCount < 0)
         {

@@ -15,11 +15,14 @@ internal sealed class SqsReceiveSettings(string queueName, bool autoDelete)
     /// <summary>Long-poll wait; SQS allows 0-20 seconds.</summary>
     public int WaitTimeSeconds { get; set; } = 20;
 
-    /// <summary>The queue's visibility timeout; the lock is extended at 70% of it while a consumer runs.</summary>
+    /// <summary>The queue's visibility timeout; the lease is extended 30% of it before it would end while a consumer runs.</summary>
     public int VisibilityTimeout { get; set; } = 30;
 
-    /// <summary>How long the lock may be extended in all before the message is let go.</summary>
-    public TimeSpan MaxVisibilityExtension { get; set; } = TimeSpan.FromHours(12);
+    /// <summary>How long a consumer's lease may be extended in all before the message is let go: SQS's own limit, 12 hours, by default.</summary>
+    public TimeSpan MaxVisibilityTimeout { get; set; } = MaxVisibilityTimeoutLimit;
+
+    /// <summary>SQS keeps a message in flight at most 12 hours from its receipt.</summary>
+    public static readonly TimeSpan MaxVisibilityTimeoutLimit = TimeSpan.FromHours(12);
 
     /// <summary>Topic names this endpoint's queue is subscribed to.</summary>
     public HashSet<string> Topics { get; } = new(StringComparer.Ordinal);
