@@ -69,6 +69,36 @@ public sealed class StreamFollowTests(SmallPagesFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task StreamStatementResult_FollowerFallsBehindTheStatement_LaterBatchesComeFromTheFileAndMatchTheStoredResult()
+    {
+        // 10,000 batches of 100 rows: the statement is still writing when the stream opens. The follower reads one batch,
+        // then stops until the statement has ended. What it read first was still in memory; the rest, far more than the
+        // few batches kept there, comes from the result file.
+        var id = (await Client.ExecuteStatementAsync(new ExecuteStatementRequest { Database = "dev", Sql = "SELECT range * 3 AS n FROM range(1000000) ORDER BY n" })).Id;
+        using var call = Client.StreamStatementResult(new StreamStatementResultRequest { Id = id }, Deadline());
+        var stream = call.ResponseStream;
+        Assert.True(await stream.MoveNext());
+        var metadata = stream.Current.Metadata;
+        var followed = new List<long>();
+        while (followed.Count == 0 && await stream.MoveNext())
+        {
+            followed.AddRange(stream.Current.Batch.Records.Select(r => r.Fields[0].LongValue));
+        }
+
+        var end = await Client.WaitForEndAsync(id);
+        while (await stream.MoveNext())
+        {
+            followed.AddRange(stream.Current.Batch.Records.Select(r => r.Fields[0].LongValue));
+        }
+        var stored = (await ReadAllAsync(id)).Select(r => r.Fields[0].LongValue).ToList();
+
+        Assert.Equal(-1, metadata.TotalNumRows);
+        Assert.Equal(StatementStatus.Finished, end.Status);
+        Assert.Equal(Enumerable.Range(0, 1000000).Select(i => i * 3L), followed);
+        Assert.Equal(stored, followed);
+    }
+
+    [Fact]
     public async Task StreamStatementResult_SubStatementWaitingBehindAnEarlierOne_DeliversItsOwnRows()
     {
         var id = (await Client.BatchExecuteStatementAsync(new BatchExecuteStatementRequest

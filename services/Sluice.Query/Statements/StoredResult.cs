@@ -282,13 +282,15 @@ internal sealed class ResultWriter : IAsyncDisposable
                     _file.Write(batch.Buffer, 0, batch.Length);
                     _file.Flush();
                 }
-                finally
+                catch
                 {
                     ArrayPool<byte>.Shared.Return(batch.Buffer);
+                    throw;
                 }
                 var location = new BatchLocation(offset, batch.Length, batch.Rows);
                 _batches.Add(location);
-                Tail.Append(location);
+                // The tail keeps the bytes for followers, and gives the buffer back to the pool when it drops them.
+                Tail.Append(location, batch.Buffer);
             }
         }
         catch (Exception exception)
@@ -308,8 +310,15 @@ internal sealed class ResultWriter : IAsyncDisposable
 /// </summary>
 internal sealed class ResultTail(string path, IReadOnlyList<ColumnMetadata> columns)
 {
+    // The last batches written stay in memory too (the writer's pooled buffers): a follower that keeps up copies each
+    // from here instead of reading it back from the file, which cost a read and a thread-pool hop per batch. The file
+    // stays the whole result (for pages, retention and other replicas); a follower further behind reads it there.
+    // At most this many buffers (each at most a page, Sluice:Query:ResultPageBytes) per running statement.
+    internal const int RecentBatches = 4;
+
     private readonly Lock _sync = new();
     private readonly List<BatchLocation> _batches = [];
+    private readonly byte[]?[] _recent = new byte[]?[RecentBatches];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _ended;
     private StoredResult? _result;
@@ -322,31 +331,72 @@ internal sealed class ResultTail(string path, IReadOnlyList<ColumnMetadata> colu
     /// </summary>
     /// <exception cref="ResultAbandonedException">The statement stopped writing before the result was whole (it failed or was cancelled).</exception>
     public IAsyncEnumerable<Memory<byte>> ReadAllSerializedAsync(int reservedPrefix, CancellationToken cancellationToken) =>
-        ResultFile.ReadSerializedAsync(bufferSize => ResultFile.Open(path, bufferSize), NextAsync, reservedPrefix, cancellationToken);
+        ResultFile.ReadSerializedAsync(bufferSize => ResultFile.Open(path, bufferSize), NextAsync, reservedPrefix, cancellationToken, TryCopyRecent);
 
-    internal void Append(BatchLocation location)
+    /// <summary>
+    /// Batch <paramref name="location"/> is in the file (flushed); <paramref name="buffer"/> holds its bytes, rented from
+    /// the shared pool, and is the tail's now.
+    /// </summary>
+    internal void Append(BatchLocation location, byte[] buffer)
     {
         TaskCompletionSource changed;
+        byte[]? dropped;
         lock (_sync)
         {
+            System.Diagnostics.Debug.Assert(!_ended, "The writer appends nothing after the result ends.");
+            var slot = _batches.Count % RecentBatches;
+            dropped = _recent[slot];
+            _recent[slot] = buffer;
             _batches.Add(location);
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+        if (dropped is not null)
+        {
+            ArrayPool<byte>.Shared.Return(dropped);
+        }
         changed.TrySetResult();
     }
 
-    /// <summary>The result is whole (<paramref name="result"/>), or abandoned (null).</summary>
+    /// <summary>The result is whole (<paramref name="result"/>), or abandoned (null). Followers read what is left from the file.</summary>
     internal void End(StoredResult? result)
     {
         TaskCompletionSource changed;
+        var dropped = new List<byte[]>(RecentBatches);
         lock (_sync)
         {
             _ended = true;
             _result = result;
             changed = _changed;
+            for (var slot = 0; slot < RecentBatches; slot++)
+            {
+                if (_recent[slot] is { } buffer)
+                {
+                    dropped.Add(buffer);
+                    _recent[slot] = null;
+                }
+            }
+        }
+        foreach (var buffer in dropped)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         changed.TrySetResult();
+    }
+
+    /// <summary>Copies batch <paramref name="index"/> to <paramref name="destination"/> if it is still in memory.</summary>
+    private bool TryCopyRecent(int index, Memory<byte> destination)
+    {
+        lock (_sync)
+        {
+            // Slot index % RecentBatches holds batch index only while no later batch has replaced it.
+            if (index >= _batches.Count || _batches.Count - index > RecentBatches || _recent[index % RecentBatches] is not { } buffer)
+            {
+                return false;
+            }
+            buffer.AsSpan(0, _batches[index].Length).CopyTo(destination.Span);
+            return true;
+        }
     }
 
     private async ValueTask<BatchLocation?> NextAsync(int index, CancellationToken cancellationToken)
@@ -395,10 +445,14 @@ internal static class ResultFile
     /// Each item is <paramref name="reservedPrefix"/> free bytes followed by the batch, so a caller can put a field
     /// header in front without copying; the buffer is reused for the next batch once the consumer asks for it.
     /// </summary>
+    /// <param name="copyFromMemory">Copies a batch to the given space if its bytes are at hand, sparing the file read; null when never.</param>
     public static async IAsyncEnumerable<Memory<byte>> ReadSerializedAsync(Func<int, FileStream> open, Func<int, CancellationToken, ValueTask<BatchLocation?>> next,
-        int reservedPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        int reservedPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
+        Func<int, Memory<byte>, bool>? copyFromMemory = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(reservedPrefix);
+        // Opened before the first batch even when memory may serve them all: a result retention has removed fails here,
+        // at once, as it always has.
         await using var file = open(1);
         var buffer = Array.Empty<byte>();
         try
@@ -411,8 +465,12 @@ internal static class ResultFile
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = ArrayPool<byte>.Shared.Rent(length);
                 }
-                file.Position = batch.Offset;
-                await file.ReadExactlyAsync(buffer.AsMemory(reservedPrefix, batch.Length), cancellationToken).ConfigureAwait(false);
+                var destination = buffer.AsMemory(reservedPrefix, batch.Length);
+                if (copyFromMemory?.Invoke(index, destination) != true)
+                {
+                    file.Position = batch.Offset;
+                    await file.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
+                }
                 yield return buffer.AsMemory(0, length);
             }
         }

@@ -8,6 +8,13 @@ using Sluice.Query.V1;
 
 // Usage: Sluice.Benchmarks.Query [rows=1000000] [iterations=3] [engines=duckdb,postgres]
 // PostgreSQL is measured when SLUICE_TEST_POSTGRES names a server (deploy/test-servers.sh env).
+// The service runs in a child process: this program with "serve key=value ..." (BenchmarkHost).
+if (args is ["serve", .. var settings])
+{
+    await BenchmarkHost.ServeAsync(settings);
+    return;
+}
+
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 var engines = (args.Length > 2 ? args[2] : "duckdb,postgres").Split(',');
@@ -30,7 +37,7 @@ if (engines.Contains("duckdb"))
     {
         ["DataDirectory"] = duckData, ["SeedDemoSchema"] = "false", ["LakeEnabled"] = "false",
     });
-    results.Add(await Measure.EngineAsync("DuckDB", host.Client, "bench", Query, rows, iterations,
+    results.Add(await Measure.EngineAsync("DuckDB", host, "bench", Query, rows, iterations,
         () => Measure.DuckDbExportAsync(duckExportFile, Query, Path.Combine(work, "duckdb-export", "export.csv"))));
 }
 
@@ -45,7 +52,7 @@ if (engines.Contains("postgres") && Environment.GetEnvironmentVariable("SLUICE_T
     });
     var psqlArguments = new[] { "-X", "-q", "-h", connection.Host!, "-p", connection.Port.ToString(CultureInfo.InvariantCulture), "-U", connection.Username!, "-d", database,
         "-c", $"COPY ({Query}) TO STDOUT WITH CSV" };
-    results.Add(await Measure.EngineAsync("PostgreSQL", host.Client, database, Query, rows, iterations,
+    results.Add(await Measure.EngineAsync("PostgreSQL", host, database, Query, rows, iterations,
         () => Measure.ExportAsync("psql", psqlArguments, ("PGPASSWORD", connection.Password))));
 }
 else if (engines.Contains("postgres"))
@@ -55,10 +62,11 @@ else if (engines.Contains("postgres"))
 
 Report.Print(results, rows);
 
-// CPU figures are this process's CPU seconds during the step (the service and its gRPC client both run here; DuckDB's
-// export too, psql's is another process): steadier than wall time on a machine other jobs load.
+// CPU figures are CPU seconds during the step, steadier than wall time on a machine other jobs load: of the service's
+// process (ExecuteCpu, FollowCpu), of this process, the gRPC client (ClientFollowCpu), and of DuckDB's export, which runs
+// here too (NativeCpu; psql's is another process).
 internal sealed record Row(string Engine, double NativeSeconds, double ExecuteSeconds, double StreamSeconds, double PageSeconds, double FollowSeconds, long ResultBytes,
-    double NativeCpu, double ExecuteCpu, double FollowCpu);
+    double NativeCpu, double ExecuteCpu, double FollowCpu, double ClientFollowCpu);
 
 internal static class Measure
 {
@@ -78,38 +86,41 @@ internal static class Measure
     }
 
     /// <summary>Best of <paramref name="iterations"/> for each way of reading, after one warm-up round.</summary>
-    public static async Task<Row> EngineAsync(string engine, QueryService.QueryServiceClient client, string database, string sql, int rows, int iterations,
+    public static async Task<Row> EngineAsync(string engine, BenchmarkHost host, string database, string sql, int rows, int iterations,
         Func<Task<double>> export)
     {
+        var client = host.Client;
         double native = double.MaxValue, execute = double.MaxValue, stream = double.MaxValue, page = double.MaxValue, follow = double.MaxValue;
-        double nativeCpu = double.MaxValue, executeCpu = double.MaxValue, followCpu = double.MaxValue;
+        double nativeCpu = double.MaxValue, executeCpu = double.MaxValue, followCpu = double.MaxValue, clientFollowCpu = double.MaxValue;
         long bytes = 0;
         for (var i = 0; i <= iterations; i++)
         {
             var cpu = ProcessCpuSeconds();
             var n = await export();
             var nc = ProcessCpuSeconds() - cpu;
-            cpu = ProcessCpuSeconds();
+            cpu = host.ServiceCpuSeconds;
             var (id, e, size) = await Step("execute", i, () => ExecuteAsync(client, database, sql, rows));
-            var ec = ProcessCpuSeconds() - cpu;
+            var ec = host.ServiceCpuSeconds - cpu;
             var (s, first) = await Step("stream", i, () => StreamAsync(client, id, rows));
             var p = await Step("pages", i, () => PageAsync(client, id, rows));
-            cpu = ProcessCpuSeconds();
+            cpu = host.ServiceCpuSeconds;
+            var clientCpu = ProcessCpuSeconds();
             var (f, followFirst) = await Step("follow", i, () => FollowAsync(client, database, sql, rows));
-            var fc = ProcessCpuSeconds() - cpu;
+            var fc = host.ServiceCpuSeconds - cpu;
+            var fcc = ProcessCpuSeconds() - clientCpu;
             // First row: after executing and then streaming, the statement had written its whole result before the
             // stream started; following, the stream starts at the statement's first batch.
             Console.WriteLine($"  {engine} round {i}{(i == 0 ? " (warm-up)" : "")}: export {n:0.00} s, execute {e:0.00} s, stream {s:0.00} s, pages {p:0.00} s, " +
                 $"execute then stream: first row after {e + first:0.000} s; follow {f:0.00} s, first row after {followFirst:0.000} s; " +
-                $"process CPU: export {nc:0.00} s, execute {ec:0.00} s, follow {fc:0.00} s");
+                $"CPU: export {nc:0.00} s; service: execute {ec:0.00} s, follow {fc:0.00} s; client: follow {fcc:0.00} s");
             if (i == 0)
             {
                 continue;
             }
             (native, execute, stream, page, follow, bytes) = (Math.Min(native, n), Math.Min(execute, e), Math.Min(stream, s), Math.Min(page, p), Math.Min(follow, f), size);
-            (nativeCpu, executeCpu, followCpu) = (Math.Min(nativeCpu, nc), Math.Min(executeCpu, ec), Math.Min(followCpu, fc));
+            (nativeCpu, executeCpu, followCpu, clientFollowCpu) = (Math.Min(nativeCpu, nc), Math.Min(executeCpu, ec), Math.Min(followCpu, fc), Math.Min(clientFollowCpu, fcc));
         }
-        return new Row(engine, native, execute, stream, page, follow, bytes, nativeCpu, executeCpu, followCpu);
+        return new Row(engine, native, execute, stream, page, follow, bytes, nativeCpu, executeCpu, followCpu, clientFollowCpu);
     }
 
     private static double ProcessCpuSeconds()
@@ -247,12 +258,12 @@ internal static class Report
                 $"| {r.NativeSeconds / r.StreamSeconds:0.00} | {r.NativeSeconds / (r.ExecuteSeconds + r.StreamSeconds):0.00} | **{r.NativeSeconds / r.FollowSeconds:0.00}** | {r.StreamSeconds / r.PageSeconds:0.00} |"));
         }
         Console.WriteLine();
-        Console.WriteLine("Process CPU seconds per 1M rows (least of the measured rounds; the service and its client share the process):");
+        Console.WriteLine("CPU seconds per 1M rows (least of the measured rounds; the service and its gRPC client are separate processes):");
         foreach (var r in results)
         {
             double PerMillion(double seconds) => seconds * 1_000_000 / rows;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Engine}: native export {(r.Engine == "DuckDB" ? PerMillion(r.NativeCpu).ToString("0.00", CultureInfo.InvariantCulture) : "(other process)")}, execute into store {PerMillion(r.ExecuteCpu):0.00}, execute + stream following {PerMillion(r.FollowCpu):0.00}"));
+                $"  {r.Engine}: native export {(r.Engine == "DuckDB" ? PerMillion(r.NativeCpu).ToString("0.00", CultureInfo.InvariantCulture) : "(other process)")}, service: execute into store {PerMillion(r.ExecuteCpu):0.00}, execute + stream following {PerMillion(r.FollowCpu):0.00}; client: following {PerMillion(r.ClientFollowCpu):0.00}"));
         }
         Console.WriteLine();
         Console.WriteLine($"stored result size: {string.Join(", ", results.Select(r => $"{r.Engine} {r.ResultBytes / 1e6:0.0} MB"))}");
