@@ -89,7 +89,7 @@ public static class SluiceBus
 
         // The host starts serving only once the bus is up: on RabbitMQ a message published before
         // its queue is bound is dropped, so a statement accepted over gRPC a moment after start
-        // could lose its StatementStarted and never be re-checked. A broker that cannot be reached
+        // could lose its RemoteStatementStarted and never be re-checked. A broker that cannot be reached
         // within the timeout fails the start instead of leaving a service that loses messages.
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(host =>
         {

@@ -46,8 +46,7 @@ public sealed class StatementStateDefinition : SagaDefinition<StatementState>
         });
         endpointConfigurator.UseInMemoryOutbox(context);
         var partition = endpointConfigurator.CreatePartitioner(Partitions);
-        sagaConfigurator.Message<StatementSubmitted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
-        sagaConfigurator.Message<StatementStarted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
+        sagaConfigurator.Message<RemoteStatementStarted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
         sagaConfigurator.Message<StatementStillRunning>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
         sagaConfigurator.Message<StatementEnded>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
     }
