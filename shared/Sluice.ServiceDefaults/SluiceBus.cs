@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Sluice.Transports.AmazonSqs;
 
 namespace Sluice.ServiceDefaults;
@@ -65,6 +66,24 @@ public static class SluiceBus
     public static IHostApplicationBuilder AddSluiceBusParticipant(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator> register)
     {
         GetParticipants(builder).Add(register);
+        return builder;
+    }
+
+    /// <summary>
+    /// Says that endpoint <paramref name="endpointName"/> no longer consumes <paramref name="messageType"/>,
+    /// which an earlier version of the service did. A broker keeps a subscription once made, so the
+    /// endpoint would otherwise go on receiving the type and set each message aside as skipped. On
+    /// RabbitMQ the binding is removed when the host starts (<see cref="RabbitMqRetiredSubscriptions"/>);
+    /// the other transports keep it for now.
+    /// </summary>
+    public static IHostApplicationBuilder RetireSluiceBusSubscription(this IHostApplicationBuilder builder, string endpointName, Type messageType)
+    {
+        if (!builder.Properties.TryGetValue(typeof(RetiredSubscription), out var value))
+        {
+            value = new List<RetiredSubscription>();
+            builder.Properties[typeof(RetiredSubscription)] = value;
+        }
+        ((List<RetiredSubscription>)value).Add(new RetiredSubscription(endpointName, messageType));
         return builder;
     }
 
@@ -141,6 +160,11 @@ public static class SluiceBus
                 case "rabbitmq":
                     var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
                     bus.AddSingleton(_ => new RabbitMqDelayQueues(new Uri(uri)));
+                    if (builder.Properties.TryGetValue(typeof(RetiredSubscription), out var retired))
+                    {
+                        builder.Services.AddHostedService(provider => new RabbitMqRetiredSubscriptions(new Uri(uri), (List<RetiredSubscription>)retired,
+                            provider.GetRequiredService<ILogger<RabbitMqRetiredSubscriptions>>()));
+                    }
                     bus.AddScoped<IMessageScheduler>(provider => new MessageScheduler(
                         new RabbitMqTtlScheduleMessageProvider(provider.GetRequiredService<ISendEndpointProvider>(), provider.GetRequiredService<RabbitMqDelayQueues>()),
                         provider.GetRequiredService<IBus>().Topology));
