@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Sluice.Query.Statements;
@@ -17,15 +18,10 @@ namespace Sluice.Query.Statements;
 internal sealed class EngineThreads : TaskScheduler, IDisposable
 {
     private static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(1);
-
-    // Guarded by _sync; an idle thread waits on it with Monitor.Wait. A BlockingCollection's wait
-    // spins before it blocks: with a thread per execution slot going idle after every short
-    // statement, the spinning took a third of the process's samples in the broker benchmark.
-    private readonly Queue<Task> _work = new();
-    private readonly object _sync = new();
+    private readonly BlockingCollection<Task> _work = [];
     private readonly int _maximum;
+    private readonly Lock _sync = new();
     private int _live;
-    private bool _disposed;
 
     // Items queued or running. Every one of them needs a thread of its own, up to the maximum: counting
     // idle threads instead would let two items queued at once both count on the same idle thread, and
@@ -44,26 +40,17 @@ internal sealed class EngineThreads : TaskScheduler, IDisposable
     public Task Run(Func<Task> work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, this).Unwrap();
 
     /// <summary>Lets the threads end once the work already queued is done.</summary>
-    public void Dispose()
-    {
-        lock (_sync)
-        {
-            _disposed = true;
-            Monitor.PulseAll(_sync);
-        }
-    }
+    public void Dispose() => _work.CompleteAdding();
 
     protected override void QueueTask(Task task)
     {
+        _work.Add(task);
         lock (_sync)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _work.Enqueue(task);
             _inFlight++;
             // Fewer items than threads: one of the threads is free (idle, or about to take more work).
             if (_inFlight <= _live || _live >= _maximum)
             {
-                Monitor.Pulse(_sync);
                 return;
             }
             _live++;
@@ -74,40 +61,31 @@ internal sealed class EngineThreads : TaskScheduler, IDisposable
     // Never inlined: a caller elsewhere (a thread-pool thread) must not run blocking work itself.
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
 
-    protected override IEnumerable<Task> GetScheduledTasks()
-    {
-        lock (_sync)
-        {
-            return _work.ToArray();
-        }
-    }
+    protected override IEnumerable<Task> GetScheduledTasks() => _work.ToArray();
 
     private void Serve()
     {
-        while (Take() is { } task)
+        while (true)
         {
-            TryExecuteTask(task);
+            if (_work.TryTake(out var task, IdleLifetime))
+            {
+                TryExecuteTask(task);
+                lock (_sync)
+                {
+                    _inFlight--;
+                }
+                continue;
+            }
             lock (_sync)
             {
-                _inFlight--;
-            }
-        }
-    }
-
-    /// <summary>The next item, waiting up to the idle lifetime for one; null when the thread is to end (then counted out).</summary>
-    private Task? Take()
-    {
-        lock (_sync)
-        {
-            while (_work.Count == 0)
-            {
-                if (_disposed || !Monitor.Wait(_sync, IdleLifetime) && _work.Count == 0)
+                // Work is added before it is counted, so work added after this check finds one thread fewer
+                // and starts another.
+                if (_work.Count == 0 || _work.IsAddingCompleted)
                 {
                     _live--;
-                    return null;
+                    return;
                 }
             }
-            return _work.Dequeue();
         }
     }
 }
