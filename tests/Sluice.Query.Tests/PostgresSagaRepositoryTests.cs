@@ -65,15 +65,22 @@ public sealed class PostgresSagaRepositoryTests(StateDatabaseFixture database) :
         var known = Guid.NewGuid();
         var unknown = Guid.NewGuid();
 
+        var repository = host.Services.GetRequiredService<ILoadSagaRepository<ProbeState>>();
+        using var timeout = new CancellationTokenSource(Timeout);
         await host.Bus.Publish(new ProbeOpened(known));
+        // Stored before it is poked: the endpoint handles messages concurrently, so a poke sent
+        // right behind the opening could be handled first and find no instance (seen under load).
+        while (await repository.Load(known) is null)
+        {
+            Assert.False(timeout.IsCancellationRequested, $"The known probe was not opened within {Timeout.TotalSeconds} s.");
+            await Task.Delay(20);
+        }
         await host.Bus.Publish(new ProbePoked(known));
         await host.Bus.Publish(new ProbePoked(unknown));
 
         var fault = await host.Faults.WaitForAsync(unknown, Timeout);
         Assert.Contains(fault.Exceptions, e => e.ExceptionType.Contains("SagaException", StringComparison.Ordinal));
-        var repository = host.Services.GetRequiredService<ILoadSagaRepository<ProbeState>>();
         Assert.Null(await repository.Load(unknown));
-        using var timeout = new CancellationTokenSource(Timeout);
         while ((await repository.Load(known))?.Pokes != 1)
         {
             Assert.False(timeout.IsCancellationRequested, $"The known probe was not poked within {Timeout.TotalSeconds} s.");
