@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Sluice.Transports.AmazonSqs;
 
 namespace Sluice.ServiceDefaults;
@@ -69,6 +70,24 @@ public static class SluiceBus
     }
 
     /// <summary>
+    /// Says that endpoint <paramref name="endpointName"/> no longer consumes <paramref name="messageType"/>,
+    /// which an earlier version of the service did. A broker keeps a subscription once made, so the
+    /// endpoint would otherwise go on receiving the type and set each message aside as skipped. On
+    /// RabbitMQ the binding is removed when the host starts (<see cref="RabbitMqRetiredSubscriptions"/>);
+    /// the other transports keep it for now.
+    /// </summary>
+    public static IHostApplicationBuilder RetireSluiceBusSubscription(this IHostApplicationBuilder builder, string endpointName, Type messageType)
+    {
+        if (!builder.Properties.TryGetValue(typeof(RetiredSubscription), out var value))
+        {
+            value = new List<RetiredSubscription>();
+            builder.Properties[typeof(RetiredSubscription)] = value;
+        }
+        ((List<RetiredSubscription>)value).Add(new RetiredSubscription(endpointName, messageType));
+        return builder;
+    }
+
+    /// <summary>
     /// Registers the bus with every contribution made so far, on the transport configured in
     /// "Sluice:Broker". Does nothing when no service contributed. Call once, after adding services.
     /// </summary>
@@ -89,7 +108,7 @@ public static class SluiceBus
 
         // The host starts serving only once the bus is up: on RabbitMQ a message published before
         // its queue is bound is dropped, so a statement accepted over gRPC a moment after start
-        // could lose its StatementStarted and never be re-checked. A broker that cannot be reached
+        // could lose its RemoteStatementStarted and never be re-checked. A broker that cannot be reached
         // within the timeout fails the start instead of leaving a service that loses messages.
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(host =>
         {
@@ -141,6 +160,11 @@ public static class SluiceBus
                 case "rabbitmq":
                     var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
                     bus.AddSingleton(_ => new RabbitMqDelayQueues(new Uri(uri)));
+                    if (builder.Properties.TryGetValue(typeof(RetiredSubscription), out var retired))
+                    {
+                        builder.Services.AddHostedService(provider => new RabbitMqRetiredSubscriptions(new Uri(uri), (List<RetiredSubscription>)retired,
+                            provider.GetRequiredService<ILogger<RabbitMqRetiredSubscriptions>>()));
+                    }
                     bus.AddScoped<IMessageScheduler>(provider => new MessageScheduler(
                         new RabbitMqTtlScheduleMessageProvider(provider.GetRequiredService<ISendEndpointProvider>(), provider.GetRequiredService<RabbitMqDelayQueues>()),
                         provider.GetRequiredService<IBus>().Topology));

@@ -6,8 +6,8 @@ namespace Sluice.Query.Loading;
 
 /// <summary>
 /// Hands a load the end of its statement. Registered after the bus publisher among the statement
-/// manager's observers, so when a statement's end arrives here its StatementEnded (which ends the
-/// statement's saga) has already been published.
+/// manager's observers, so when a statement's end arrives here its end events (the completion
+/// event, and StatementEnded, which ends a remote statement's saga) have already been published.
 /// </summary>
 internal sealed class StatementEnds : IStatementLifecycleObserver
 {

@@ -78,5 +78,11 @@ internal static class StateSchema
             CREATE UNIQUE INDEX statements_client_token ON {Name}.statements (caller, client_token) WHERE client_token IS NOT NULL;
             CREATE INDEX statements_unended ON {Name}.statements (runner) WHERE status NOT IN ('FINISHED', 'FAILED', 'ABORTED');
             """),
+        // The statement saga follows only statements a remote warehouse took (RemoteStatementStarted
+        // creates it). Earlier services created one for every statement; those of statements with
+        // no remote id would never see their end now, and nothing else reads them.
+        (6, "statement sagas for remote statements only", $"""
+            DELETE FROM {Name}.saga_instances WHERE saga_type = 'statement' AND data->>'RemoteStatementId' IS NULL;
+            """),
     ];
 }

@@ -35,7 +35,8 @@ internal sealed partial class StatementOutboxRelay(PostgresStateDatabase databas
 
     private static readonly Dictionary<string, Type> MessageTypes = new[]
     {
-        typeof(StatementSubmitted), typeof(StatementStarted), typeof(StatementFinished), typeof(StatementFailed), typeof(StatementAborted), typeof(StatementEnded),
+        typeof(StatementSubmitted), typeof(StatementStarted), typeof(StatementFinished), typeof(StatementFailed), typeof(StatementAborted),
+        typeof(RemoteStatementStarted), typeof(StatementEnded),
     }.ToDictionary(t => t.FullName!, StringComparer.Ordinal);
 
     private readonly SemaphoreSlim _pass = new(1, 1);
@@ -108,7 +109,7 @@ internal sealed partial class StatementOutboxRelay(PostgresStateDatabase databas
             {
                 await faults.BeforePublishAsync(batch.Select(m => m.Type).ToHashSet(), cancellationToken).ConfigureAwait(false);
             }
-            // Statements in parallel, each statement's messages in order (the saga needs Started before Ended).
+            // Statements in parallel, each statement's messages in order (the saga needs its start before its end).
             await Task.WhenAll(batch.GroupBy(m => m.OrderingKey).Select(async messages =>
             {
                 foreach (var message in messages)

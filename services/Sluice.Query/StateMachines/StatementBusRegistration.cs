@@ -66,6 +66,9 @@ public static class StatementBusRegistration
         }
         builder.Services.AddHostedService<RemoteEngineBusCheck>();
         builder.AddSluiceBusParticipant(bus => bus.AddStatementSagaAndConsumers(store));
+        // The saga consumed these until it followed only remote statements (RemoteStatementStarted).
+        builder.RetireSluiceBusSubscription(StatementStateDefinition.QueueName, typeof(StatementSubmitted));
+        builder.RetireSluiceBusSubscription(StatementStateDefinition.QueueName, typeof(StatementStarted));
     }
 }
 

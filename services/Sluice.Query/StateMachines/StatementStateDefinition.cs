@@ -18,6 +18,9 @@ namespace Sluice.Query.StateMachines;
 /// </remarks>
 public sealed class StatementStateDefinition : SagaDefinition<StatementState>
 {
+    /// <summary>The saga's queue: "StatementState", the name the default formatter gave it before it was fixed here.</summary>
+    public const string QueueName = "StatementState";
+
     private const int Partitions = 16;
 
     /// <summary>
@@ -32,6 +35,7 @@ public sealed class StatementStateDefinition : SagaDefinition<StatementState>
 
     public StatementStateDefinition()
     {
+        EndpointName = QueueName;
         ConcurrentMessageLimit = ConcurrentSteps;
         Endpoint(e => e.PrefetchCount = Prefetch);
     }
@@ -46,8 +50,7 @@ public sealed class StatementStateDefinition : SagaDefinition<StatementState>
         });
         endpointConfigurator.UseInMemoryOutbox(context);
         var partition = endpointConfigurator.CreatePartitioner(Partitions);
-        sagaConfigurator.Message<StatementSubmitted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
-        sagaConfigurator.Message<StatementStarted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
+        sagaConfigurator.Message<RemoteStatementStarted>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
         sagaConfigurator.Message<StatementStillRunning>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
         sagaConfigurator.Message<StatementEnded>(x => x.UsePartitioner(partition, m => m.Message.StatementId));
     }

@@ -5,14 +5,30 @@ using Sluice.Contracts.Messages;
 namespace Sluice.Query.StateMachines;
 
 /// <summary>
-/// One saga per statement: Submitted → Started → ended, when the instance is finalized and
-/// removed. A statement on a remote warehouse (StatementStarted with a RemoteStatementId) is
-/// re-checked while Started: the saga schedules <see cref="CheckStatement"/> with a delay that doubles
-/// per attempt up to Sluice:Query:Redshift:MaxStatusCheckDelay, and each
-/// <see cref="StatementStillRunning"/> answer asks for the next check, until
-/// <see cref="StatementEnded"/> arrives.
+/// One saga per statement on a remote warehouse, whose end only re-checks find: created Started by
+/// <see cref="RemoteStatementStarted"/>, it schedules <see cref="CheckStatement"/> with a delay that
+/// doubles per attempt up to Sluice:Query:Redshift:MaxStatusCheckDelay, each
+/// <see cref="StatementStillRunning"/> answer asks for the next check, and
+/// <see cref="StatementEnded"/> finalizes and removes the instance.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Why only remote statements: a statement on an embedded engine (DuckDB, PostgreSQL) ends in this
+/// process, which records its end in the statement store and publishes it (through the outbox in
+/// the durable profile); after a crash the next process ends it truthfully from the store. A saga
+/// would only repeat the store's record at the price of a broker message per step: with one per
+/// submission, start and end a trivial statement took five messages (SubmitStatement, three saga
+/// steps, its StatementFinished), and the broker's own rate capped statements at a fifth of it. The
+/// public StatementSubmitted and StatementStarted are still published for every statement; the saga
+/// consumes its own two messages instead, so an embedded statement takes none of its steps, and a
+/// remote one takes two plus its checks (one event carrying what the submission and the start said,
+/// then the end).
+/// </para>
+/// <para>
+/// Schema version 6 removes the instances an earlier service stored for every statement, where no
+/// remote warehouse took the statement: their ends no longer come to the saga.
+/// </para>
+/// <para>
 /// The wait between checks is the transport's, not a process's: the check is a scheduled send to
 /// the checking consumer's endpoint (<see cref="CheckStatementConsumerDefinition.QueueName"/>),
 /// held by the in-memory transport's delayed delivery, by SQS with DelaySeconds (hopping past
@@ -21,6 +37,7 @@ namespace Sluice.Query.StateMachines;
 /// available). On the durable transports a waiting check therefore survives a restart of the
 /// query service, and no consumer holds a message or a thread while it waits. The bus must have
 /// a message scheduler: AddSluiceBus gives every transport one.
+/// </para>
 /// </remarks>
 public sealed class StatementStateMachine : MassTransitStateMachine<StatementState>
 {
@@ -34,8 +51,7 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
         _checks = options.Value.Redshift;
         InstanceState(x => x.CurrentState);
 
-        Event(() => StatementSubmitted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
-        Event(() => StatementStarted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
+        Event(() => RemoteStatementStarted, e => e.CorrelateById(ctx => Guid.Parse(ctx.Message.StatementId)));
         // An answer or an end for an instance already removed (a duplicate, or a check that raced
         // the end) has nothing left to change: discarded rather than creating a new instance.
         Event(() => StatementStillRunning, e =>
@@ -50,14 +66,8 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
         });
 
         Initially(
-            When(StatementSubmitted).Then(ctx => RecordSubmission(ctx.Saga, ctx.Message)).TransitionTo(Submitted),
-            When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
-                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.ThenAsync(ScheduleNextCheck))
-                .TransitionTo(Started));
-
-        During(Submitted,
-            When(StatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
-                .If(ctx => ctx.Message.RemoteStatementId is not null, x => x.ThenAsync(ScheduleNextCheck))
+            When(RemoteStatementStarted).Then(ctx => RecordStart(ctx.Saga, ctx.Message))
+                .ThenAsync(ScheduleNextCheck)
                 .TransitionTo(Started));
 
         During(Started,
@@ -67,33 +77,23 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
                     ctx.Saga.StatusChecks = Math.Max(ctx.Saga.StatusChecks, ctx.Message.Attempt);
                     ctx.Saga.LastRemoteStatus = ctx.Message.RemoteStatus;
                 })
-                .ThenAsync(ScheduleNextCheck));
-
-        During(Submitted, Started,
+                .ThenAsync(ScheduleNextCheck),
             When(StatementEnded).Then(ctx =>
             {
                 ctx.Saga.Outcome = ctx.Message.Status;
                 ctx.Saga.RowCount = ctx.Message.RowCount;
                 ctx.Saga.Error = ctx.Message.Error;
                 ctx.Saga.EndedAt = ctx.Message.EndedAt;
-            }).Finalize());
-
-        // A Submitted that arrives after Started (or twice) changes nothing but the recorded
-        // submission details; a repeated Started changes nothing.
-        DuringAny(When(StatementSubmitted).Then(ctx => RecordSubmission(ctx.Saga, ctx.Message)));
-        During(Started, Ignore(StatementStarted));
-        During(Submitted, Ignore(StatementStillRunning));
+            }).Finalize(),
+            // A redelivered start changes nothing (its check is already scheduled).
+            Ignore(RemoteStatementStarted));
 
         SetCompletedWhenFinalized();
     }
 
-    public State Submitted { get; private set; } = null!;
-
     public State Started { get; private set; } = null!;
 
-    public Event<StatementSubmitted> StatementSubmitted { get; private set; } = null!;
-
-    public Event<StatementStarted> StatementStarted { get; private set; } = null!;
+    public Event<RemoteStatementStarted> RemoteStatementStarted { get; private set; } = null!;
 
     public Event<StatementStillRunning> StatementStillRunning { get; private set; } = null!;
 
@@ -127,15 +127,11 @@ public sealed class StatementStateMachine : MassTransitStateMachine<StatementSta
         };
     }
 
-    private static void RecordSubmission(StatementState saga, StatementSubmitted message)
+    private static void RecordStart(StatementState saga, RemoteStatementStarted message)
     {
         saga.Database = message.Database;
         saga.Sql = message.Sql;
         saga.SubmittedAt = message.SubmittedAt;
-    }
-
-    private static void RecordStart(StatementState saga, StatementStarted message)
-    {
         saga.StartedAt = message.StartedAt;
         saga.RemoteStatementId = message.RemoteStatementId;
     }

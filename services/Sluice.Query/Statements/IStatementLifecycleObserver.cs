@@ -16,7 +16,8 @@ public sealed record StatementTransition(
     long DurationNanoseconds,
     string? Error,
     DateTimeOffset At,
-    string? RemoteStatementId = null);
+    string? RemoteStatementId = null,
+    DateTimeOffset? SubmittedAt = null);
 
 /// <summary>Told about every transition of every statement; failures are logged and do not affect the statement.</summary>
 public interface IStatementLifecycleObserver

@@ -95,7 +95,7 @@ public sealed partial class StatementManager
         {
             statement.RemoteId = remoteId;
         }
-        // StatementStarted carries the remote id: the saga's re-checks begin there.
+        // The start carries the remote id (RemoteStatementStarted): the saga's re-checks begin there.
         MoveTo(statement, StatementStatus.Started);
         var now = _time.GetUtcNow();
         foreach (var part in statement.Parts)

@@ -562,7 +562,7 @@ public sealed partial class StatementManager : IDisposable
             var last = statement.Parts[^1];
             var transition = new StatementTransition(statement.Id, status, statement.Submission.Caller, statement.Submission.Database,
                 string.Join(";\n", statement.Submission.Sqls), statement.Submission.StatementName, statement.Submission.WithEvent,
-                last.HasResultSet, last.ResultRows, statement.DurationNanoseconds, statement.Error, statement.UpdatedAt, statement.RemoteId);
+                last.HasResultSet, last.ResultRows, statement.DurationNanoseconds, statement.Error, statement.UpdatedAt, statement.RemoteId, statement.CreatedAt);
             // Continued on the thread pool so observers never run under the statement's lock.
             statement.Notifications = statement.Notifications
                 .ContinueWith(_ => NotifyObserversAsync(transition), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)

@@ -3,11 +3,12 @@ namespace Sluice.Contracts.Messages;
 // Statement messages of the query service. They correlate by StatementId, a lowercase UUID
 // string as in the Redshift Data API.
 
-// Two kinds of events: the lifecycle facts the statement saga consumes (StatementSubmitted,
-// StatementStarted, StatementEnded; always published), and the public completion events
-// (StatementFinished, StatementFailed, StatementAborted), published only for statements that
-// asked for one: ExecuteStatement with WithEvent, as the Data API sends its EventBridge event only
-// then, and every SubmitStatement.
+// Two kinds of public events: the lifecycle facts (StatementSubmitted, StatementStarted; always
+// published), and the completion events (StatementFinished, StatementFailed, StatementAborted),
+// published only for statements that asked for one: ExecuteStatement with WithEvent, as the Data
+// API sends its EventBridge event only then, and every SubmitStatement. The statement saga consumes
+// none of them: it follows statements on a remote warehouse through its own messages
+// (StatementSagaMessages.cs).
 
 /// <summary>
 /// Command: run a statement. The query service accepts it as ExecuteStatement with WithEvent

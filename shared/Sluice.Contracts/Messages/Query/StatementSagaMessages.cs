@@ -1,10 +1,40 @@
 namespace Sluice.Contracts.Messages;
 
-// Messages of the statement saga inside the query service: the end of every statement, and the
-// re-checks of statements that run on a remote warehouse. Other services react to the public
-// completion events instead (see StatementMessages.cs).
+// Messages of the statement saga inside the query service. The saga follows statements that run
+// on a remote warehouse (Redshift), whose end only its re-checks find: it starts with
+// RemoteStatementStarted and ends with StatementEnded. A statement on an embedded engine reports its
+// own end and has no saga, so it costs the broker only its public events. Other services react to
+// the public events instead (see StatementMessages.cs).
 
-/// <summary>Event: a statement ended (FINISHED, FAILED or ABORTED), published for every statement.</summary>
+/// <summary>
+/// Event: a statement began running on a remote warehouse, which gave it <see cref="RemoteStatementId"/>.
+/// Published with <see cref="StatementStarted"/> for such statements only; it carries what
+/// <see cref="StatementSubmitted"/> and <see cref="StatementStarted"/> say, so that the saga, created
+/// by it, needs no other message before the statement's end.
+/// </summary>
+public sealed record RemoteStatementStarted
+{
+    public required string StatementId { get; init; }
+
+    public required string RemoteStatementId { get; init; }
+
+    public required string Database { get; init; }
+
+    public required string Sql { get; init; }
+
+    public string? StatementName { get; init; }
+
+    public required string Caller { get; init; }
+
+    public required DateTimeOffset SubmittedAt { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+}
+
+/// <summary>
+/// Event: a statement that ran on a remote warehouse ended (FINISHED, FAILED or ABORTED): the end of
+/// its saga. Published for statements that had a <see cref="RemoteStatementStarted"/>.
+/// </summary>
 public sealed record StatementEnded
 {
     public required string StatementId { get; init; }

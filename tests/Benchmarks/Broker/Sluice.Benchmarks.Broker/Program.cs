@@ -96,6 +96,7 @@ async Task RunSagaAsync(string name, double rawRate, Process? broker, string[] t
     var traffic = new BusTraffic();
     using var sends = bus.ConnectSendObserver(traffic);
     using var publishes = bus.ConnectPublishObserver(traffic);
+    using var consumes = bus.ConnectConsumeObserver(traffic);
     var phase = new SagaPhase();
     // A temporary queue of its own for the completion events, as a subscriber would have.
     var events = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), null, endpoint =>
@@ -123,10 +124,12 @@ async Task RunSagaAsync(string name, double rawRate, Process? broker, string[] t
         var (ownCpu, brokerCpu) = cpu.Elapsed();
         var rate = run.Rate;
         var report = $"{name} saga: {measured} statements in {run.Seconds:F2} s = {rate:F0} statements/s ({rate / rawRate:F2}x raw, goal 0.3x); " +
-            $"submit->finished p50 {run.P50:F1} ms, p99 {run.P99:F1} ms; {traffic.Total / (double)measured:F2} messages/statement sent or published by the bus; " +
+            $"submit->finished p50 {run.P50:F1} ms, p99 {run.P99:F1} ms; {traffic.Total / (double)measured:F2} messages/statement sent or published by the bus, " +
+            $"{traffic.ConsumedTotal / (double)measured:F2} consumed; " +
             $"CPU {ownCpu.TotalMilliseconds / measured:F2} ms/statement (service and senders){BrokerCpu(brokerCpu, measured, "statement")}; load {load} -> {LoadAverage()}";
         Console.WriteLine(report);
         Console.WriteLine("  messages per statement: " + string.Join(", ", traffic.ByType().Select(t => $"{t.Type} {t.Count / (double)measured:F2}")));
+        Console.WriteLine("  consumed per statement: " + string.Join(", ", traffic.ConsumedByType().Select(t => $"{t.Type} {t.Count / (double)measured:F2}")));
         results.Add(report);
     }
     finally
@@ -319,16 +322,38 @@ namespace Sluice.Benchmarks.Broker
         public void Failed(string description) => _firstFailure ??= description;
     }
 
-    /// <summary>Messages the bus sends or publishes, by type (a publish counts once, not again as the send it becomes).</summary>
-    public sealed class BusTraffic : ISendObserver, IPublishObserver
+    /// <summary>
+    /// Messages the bus sends or publishes, by type (a publish counts once, not again as the send it
+    /// becomes), and the messages its consumers, sagas and handlers consume, by type.
+    /// </summary>
+    public sealed class BusTraffic : ISendObserver, IPublishObserver, IConsumeObserver
     {
         private readonly ConcurrentDictionary<string, int> _byType = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, int> _consumedByType = new(StringComparer.Ordinal);
 
         public int Total => _byType.Values.Sum();
 
-        public void Reset() => _byType.Clear();
+        public int ConsumedTotal => _consumedByType.Values.Sum();
+
+        public void Reset()
+        {
+            _byType.Clear();
+            _consumedByType.Clear();
+        }
 
         public IEnumerable<(string Type, int Count)> ByType() => _byType.OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value));
+
+        public IEnumerable<(string Type, int Count)> ConsumedByType() => _consumedByType.OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value));
+
+        public Task PreConsume<T>(ConsumeContext<T> context) where T : class => Task.CompletedTask;
+
+        public Task PostConsume<T>(ConsumeContext<T> context) where T : class
+        {
+            _consumedByType.AddOrUpdate(typeof(T).Name, 1, (_, n) => n + 1);
+            return Task.CompletedTask;
+        }
+
+        public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception) where T : class => Task.CompletedTask;
 
         private void Count<T>(SendContext<T> context, string how)
             where T : class => _byType.AddOrUpdate(how + " " + typeof(T).Name, 1, (_, n) => n + 1);
