@@ -73,8 +73,9 @@ public static class SluiceBus
     /// Says that endpoint <paramref name="endpointName"/> no longer consumes <paramref name="messageType"/>,
     /// which an earlier version of the service did. A broker keeps a subscription once made, so the
     /// endpoint would otherwise go on receiving the type and set each message aside as skipped. On
-    /// RabbitMQ the binding is removed when the host starts (<see cref="RabbitMqRetiredSubscriptions"/>);
-    /// the other transports keep it for now.
+    /// RabbitMQ the binding is removed when the host starts (<see cref="RabbitMqRetiredSubscriptions"/>),
+    /// on Amazon SQS the queue's SNS subscription (<see cref="AmazonSqsRetiredSubscriptions"/>); the
+    /// in-memory bus keeps nothing across a restart.
     /// </summary>
     public static IHostApplicationBuilder RetireSluiceBusSubscription(this IHostApplicationBuilder builder, string endpointName, Type messageType)
     {
@@ -178,6 +179,11 @@ public static class SluiceBus
                 case "amazonsqs":
                     var sqs = AmazonSqsSettings(options.AmazonSqs);
                     bus.AddDelayedMessageScheduler();
+                    if (builder.Properties.TryGetValue(typeof(RetiredSubscription), out var retiredOnSqs))
+                    {
+                        builder.Services.AddHostedService(provider => new AmazonSqsRetiredSubscriptions(sqs, (List<RetiredSubscription>)retiredOnSqs,
+                            provider.GetRequiredService<ILogger<AmazonSqsRetiredSubscriptions>>()));
+                    }
                     bus.UsingSluiceAmazonSqs((context, transport) =>
                     {
                         transport.Host(sqs);

@@ -61,6 +61,32 @@ internal sealed class SnsClient : IDisposable
             ?? throw new SnsException($"SNS Subscribe of '{queueArn}' to '{topicArn}' answered without a SubscriptionArn.");
     }
 
+    /// <summary>Every subscription of the topic, as (subscription ARN, endpoint), following SNS's pages.</summary>
+    public async Task<IReadOnlyList<(string SubscriptionArn, string Endpoint)>> ListSubscriptionsByTopicAsync(string topicArn, CancellationToken cancellationToken)
+    {
+        var subscriptions = new List<(string, string)>();
+        string? nextToken = null;
+        do
+        {
+            List<KeyValuePair<string, string>> parameters = [new("TopicArn", topicArn)];
+            if (nextToken is not null)
+            {
+                parameters.Add(new("NextToken", nextToken));
+            }
+            var answer = await CallAsync("ListSubscriptionsByTopic", parameters, cancellationToken).ConfigureAwait(false);
+            foreach (var member in answer.Descendants(Ns + "Subscriptions").Elements(Ns + "member"))
+            {
+                subscriptions.Add((member.Element(Ns + "SubscriptionArn")?.Value ?? "", member.Element(Ns + "Endpoint")?.Value ?? ""));
+            }
+            nextToken = answer.Descendants(Ns + "NextToken").FirstOrDefault()?.Value is { Length: > 0 } token ? token : null;
+        }
+        while (nextToken is not null);
+        return subscriptions;
+    }
+
+    public Task UnsubscribeAsync(string subscriptionArn, CancellationToken cancellationToken) =>
+        CallAsync("Unsubscribe", [new("SubscriptionArn", subscriptionArn)], cancellationToken);
+
     /// <summary>Publishes up to ten messages in one call; each entry's failure is reported by its id.</summary>
     public async Task<IReadOnlyDictionary<string, string>> PublishBatchAsync(string topicArn, IReadOnlyList<SnsEntry> entries, CancellationToken cancellationToken)
     {
