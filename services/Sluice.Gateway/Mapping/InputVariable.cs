@@ -113,7 +113,7 @@ internal sealed class InputVariable(string body, RequestParameters parameters) :
 internal sealed class RequestParameters
 {
     private readonly IHeaderDictionary? _headerSource;
-    private readonly IQueryCollection? _querySource;
+    private readonly HttpRequest? _querySource;
     private Dictionary<string, object?>? _header;
     private Dictionary<string, List<string>>? _multiValueQuerystring;
 
@@ -126,12 +126,13 @@ internal sealed class RequestParameters
         _multiValueQuerystring = multiValueQuerystring;
     }
 
-    public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, IHeaderDictionary headers, IQueryCollection query)
+    /// <summary>A request's parameters: its headers and multi-valued query string are read from it when needed.</summary>
+    public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, HttpRequest request)
     {
         Path = path;
         Querystring = querystring;
-        _headerSource = headers;
-        _querySource = query;
+        _headerSource = request.Headers;
+        _querySource = request;
     }
 
     public Dictionary<string, object?> Path { get; }
@@ -140,7 +141,7 @@ internal sealed class RequestParameters
 
     public Dictionary<string, object?> Header => _header ??= CopyHeaders(_headerSource!);
 
-    public Dictionary<string, List<string>> MultiValueQuerystring => _multiValueQuerystring ??= CopyMultiValues(_querySource!);
+    public Dictionary<string, List<string>> MultiValueQuerystring => _multiValueQuerystring ??= CopyMultiValues(_querySource!.Query);
 
     /// <summary>What $input.params() returns: a map of the three maps.</summary>
     public Dictionary<string, object?> All() => new(StringComparer.Ordinal)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
 using Sluice.Gateway.Definitions;
 using Sluice.Gateway.Mapping;
 using Sluice.Gateway.State;
@@ -22,12 +23,17 @@ internal sealed class RequestContext : IVtlLazyMap
     // The CLF time of the last second seen: requests in the same second share the text.
     private static FormattedSecond? s_lastSecond;
 
-    private readonly string _sourceIp;
     private readonly string _httpMethod;
-    private readonly string _path;
     private readonly string _protocol;
-    private readonly string _userAgent;
     private readonly DateTimeOffset _now;
+    // From a live request, the source IP, user agent and resource path are made into strings only
+    // when a template, mapping or access log reads them.
+    private readonly HttpContext? _http;
+    private readonly string _fullPath = "";
+    private readonly int _resourceStart;
+    private string? _sourceIp;
+    private string? _path;
+    private string? _userAgent;
     private string? _apiKey;
     private string? _apiKeyId;
     private (string Message, string MessageString, string ResponseType, string? ValidationError)? _error;
@@ -49,6 +55,26 @@ internal sealed class RequestContext : IVtlLazyMap
         _userAgent = userAgent;
         _now = now;
     }
+
+    /// <summary>A request that arrived: <paramref name="fullPath"/> from <paramref name="resourceStart"/> on is the resource path.</summary>
+    public RequestContext(DeployedStage stage, string requestId, HttpContext http, string fullPath, int resourceStart, DateTimeOffset now)
+    {
+        Stage = stage;
+        RequestId = requestId;
+        _http = http;
+        _httpMethod = http.Request.Method;
+        _protocol = http.Request.Protocol;
+        _fullPath = fullPath;
+        _resourceStart = resourceStart;
+        _now = now;
+    }
+
+    /// <summary>$context.path: the resource path, with its leading slash.</summary>
+    public string ResourcePath => _path ??= _resourceStart < _fullPath.Length ? _fullPath[_resourceStart..] : "/";
+
+    private string SourceIp => _sourceIp ??= _http?.Connection.RemoteIpAddress?.ToString() ?? "";
+
+    private string UserAgent => _userAgent ??= _http?.Request.Headers.UserAgent.ToString() ?? "";
 
     public DeployedStage Stage { get; }
 
@@ -134,7 +160,7 @@ internal sealed class RequestContext : IVtlLazyMap
             "stage" => Stage.Stage.StageName,
             "deploymentId" => Stage.Stage.DeploymentId,
             "httpMethod" => _httpMethod,
-            "path" => _path,
+            "path" => ResourcePath,
             "protocol" => _protocol,
             "resourcePath" => Method?.ResourcePath,
             "resourceId" => Method?.ThrottleKey,
@@ -164,8 +190,8 @@ internal sealed class RequestContext : IVtlLazyMap
     {
         _identity = new Dictionary<string, object?>(6, StringComparer.Ordinal)
         {
-            ["sourceIp"] = _sourceIp,
-            ["userAgent"] = _userAgent,
+            ["sourceIp"] = SourceIp,
+            ["userAgent"] = UserAgent,
             ["apiKey"] = _apiKey,
             ["apiKeyId"] = _apiKeyId,
             ["caller"] = null,
@@ -195,7 +221,7 @@ internal sealed class RequestContext : IVtlLazyMap
             ["stage"] = Stage.Stage.StageName,
             ["deploymentId"] = Stage.Stage.DeploymentId,
             ["httpMethod"] = _httpMethod,
-            ["path"] = _path,
+            ["path"] = ResourcePath,
             ["protocol"] = _protocol,
             ["resourcePath"] = Method?.ResourcePath,
             ["resourceId"] = Method?.ThrottleKey,
