@@ -37,6 +37,9 @@ internal sealed class GatewayPipeline(
     private readonly ThrottleLimit _account = new(options.Value.AccountThrottle.Rate, options.Value.AccountThrottle.Burst);
     private readonly long _maxPayload = options.Value.MaxPayloadBytes;
 
+    // Integration status codes as the selection patterns match them, made once rather than per response.
+    private static readonly string[] StatusTexts = [.. Enumerable.Range(0, 600).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     public async Task HandleAsync(HttpContext http, bool isPrivate = false)
     {
         var request = http.Request;
@@ -74,7 +77,7 @@ internal sealed class GatewayPipeline(
             await FailAsync(http, context, GatewayErrorKind.AccessDenied, $"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {resourceArn} ({denial})").ConfigureAwait(false);
             return;
         }
-        context.Parameters = ReadParameters(request, found.PathParameters);
+        context.Parameters = ReadParameters(request, found.PathNames, found.PathValues);
         test?.Log($"Method request path: {Show(context.Parameters.Path)}");
         test?.Log($"Method request query string: {Show(context.Parameters.Querystring)}");
         test?.Log($"Method request headers: {Show(context.Parameters.Header)}");
@@ -250,7 +253,9 @@ internal sealed class GatewayPipeline(
         }
         else
         {
-            var status = result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var status = (uint)result.StatusCode < (uint)StatusTexts.Length
+                ? StatusTexts[result.StatusCode]
+                : result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             selected = integration.SelectResponse(status) ?? integration.DefaultResponse;
         }
 
@@ -534,18 +539,26 @@ internal sealed class GatewayPipeline(
         }
     }
 
-    private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, object?> path)
+    private static RequestParameters ReadParameters(HttpRequest request, string[] pathNames, string[] pathValues)
     {
-        // Read from the raw query string, decoded as ASP.NET Core's request.Query decodes it, but with
-        // no multi-valued collection: API Gateway's single-value view keeps the last value, and the
-        // multi-valued view is read from request.Query only if a mapping needs it.
-        var query = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
+        // Read from the raw query string, decoded as ASP.NET Core's request.Query decodes it, into
+        // one array of name, value pairs: API Gateway's single-value view keeps the last value of a
+        // name, and the multi-valued view is read from request.Query only if a mapping needs it.
+        var query = request.QueryString.Value;
+        var count = 0;
+        foreach (var _ in new QueryStringEnumerable(query))
         {
-            query[pair.DecodeName().ToString()] = pair.DecodeValue().ToString();
+            count++;
+        }
+        var pairs = count == 0 ? [] : new string[count * 2];
+        var next = 0;
+        foreach (var pair in new QueryStringEnumerable(query))
+        {
+            pairs[next++] = pair.DecodeName().ToString();
+            pairs[next++] = pair.DecodeValue().ToString();
         }
         // Headers are copied only if a template or mapping needs them whole.
-        return new RequestParameters(path, query, request);
+        return new RequestParameters(pathNames, pathValues, pairs, request);
     }
 
     /// <summary>

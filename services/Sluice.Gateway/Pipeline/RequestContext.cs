@@ -36,7 +36,8 @@ internal sealed class RequestContext : IVtlLazyMap
     private string? _userAgent;
     private string? _apiKey;
     private string? _apiKeyId;
-    private (string Message, string MessageString, string ResponseType, string? ValidationError)? _error;
+    // A class, not a tuple held inline: most requests have no error, and the field stays one reference.
+    private ErrorFacts? _error;
     private Dictionary<string, object?>? _variables;
     private Dictionary<string, object?>? _identity;
     private Dictionary<string, object?>? _errorMap;
@@ -138,7 +139,7 @@ internal sealed class RequestContext : IVtlLazyMap
 
     public void SetError(GatewayErrorKind kind, string message, string? validationError = null)
     {
-        _error = (message, "\"" + UtilVariable.EscapeJavaScript(message).Replace("\\'", "'", StringComparison.Ordinal) + "\"", kind.ResponseType, validationError);
+        _error = new ErrorFacts(message, "\"" + UtilVariable.EscapeJavaScript(message).Replace("\\'", "'", StringComparison.Ordinal) + "\"", kind.ResponseType, validationError);
         if (_errorMap is not null)
         {
             FillError(_errorMap);
@@ -237,7 +238,7 @@ internal sealed class RequestContext : IVtlLazyMap
 
     private void FillError(Dictionary<string, object?> map)
     {
-        var (message, messageString, responseType, validationError) = _error!.Value;
+        var (message, messageString, responseType, validationError) = _error!;
         map["message"] = message;
         map["messageString"] = messageString;
         map["responseType"] = responseType;
@@ -267,6 +268,9 @@ internal sealed class RequestContext : IVtlLazyMap
     }
 
     private sealed record FormattedSecond(long UnixSeconds, string Text);
+
+    /// <summary>$context.error's fields.</summary>
+    private sealed record ErrorFacts(string Message, string MessageString, string ResponseType, string? ValidationError);
 
     /// <summary>
     /// The four variables a template reads, without a dictionary per render: a template only looks

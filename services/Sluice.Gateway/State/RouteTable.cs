@@ -22,8 +22,11 @@ internal sealed class RouteTable
         _routes = [.. methods.Select(m => new Route(m, m.ResourcePath.Split('/', StringSplitOptions.RemoveEmptyEntries)))];
     }
 
-    /// <summary>The best method for the path, with its path parameters; null when none matches.</summary>
-    public (MethodDefinition Method, Dictionary<string, object?> PathParameters)? Match(ReadOnlySpan<char> path, string httpMethod)
+    /// <summary>
+    /// The best method for the path, with its path parameters: their names (the route's own, in
+    /// template order) and this path's values for them; null when no method matches.
+    /// </summary>
+    public (MethodDefinition Method, string[] PathNames, string[] PathValues)? Match(ReadOnlySpan<char> path, string httpMethod)
     {
         // At most one segment more than there are slashes; one spare range so an overflow cannot go unseen.
         var most = path.Count('/') + 2;
@@ -47,7 +50,7 @@ internal sealed class RouteTable
             }
         }
         // Parameters are read for the winner only: the routes tried on the way cost no allocation.
-        return best is null ? null : (best.Method, Parameters(best, path, segments));
+        return best is null ? null : (best.Method, best.ParameterNames, Parameters(best, path, segments));
     }
 
     /// <summary>How specific the route's match of the segments is (literal over {param} over {proxy+}); null when it does not match.</summary>
@@ -82,25 +85,26 @@ internal sealed class RouteTable
         return template.Length == segments.Length ? score : null;
     }
 
-    /// <summary>The path parameters, as $input.params() and method.request.path.* read them.</summary>
-    private static Dictionary<string, object?> Parameters(Route route, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
+    /// <summary>The path parameters' values, in the order of <see cref="Route.ParameterNames"/>, as $input.params() and method.request.path.* read them.</summary>
+    private static string[] Parameters(Route route, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
     {
-        var parameters = new Dictionary<string, object?>(route.ParameterCount, StringComparer.Ordinal);
+        if (route.ParameterNames.Length == 0)
+        {
+            return [];
+        }
+        var values = new string[route.ParameterNames.Length];
         var template = route.Segments;
+        var next = 0;
         for (var i = 0; i < template.Length; i++)
         {
-            if (route.Names[i] is not { } name)
+            if (route.Names[i] is null)
             {
                 continue;
             }
-            if (IsGreedy(template[i]))
-            {
-                parameters[name] = JoinRest(path, segments[i..]);
-                break;
-            }
-            parameters[name] = Uri.UnescapeDataString(path[segments[i]]);
+            // A greedy {proxy+} is the template's last segment (Score matches it only there).
+            values[next++] = IsGreedy(template[i]) ? JoinRest(path, segments[i..]) : Uri.UnescapeDataString(path[segments[i]]);
         }
-        return parameters;
+        return values;
     }
 
     /// <summary>The segments from the first on, joined by single slashes (empty segments dropped), as a greedy {proxy+} reads them.</summary>
@@ -140,6 +144,7 @@ internal sealed class RouteTable
         /// <summary>The parameter name of each segment ("id" for {id}, "proxy" for {proxy+}); null for a literal.</summary>
         public string?[] Names { get; } = [.. segments.Select(s => IsGreedy(s) ? s[1..^2] : IsParameter(s) ? s[1..^1] : null)];
 
-        public int ParameterCount { get; } = segments.Count(IsParameter);
+        /// <summary>The names of the parameter segments, in order.</summary>
+        public string[] ParameterNames { get; } = [.. segments.Where(IsParameter).Select(s => IsGreedy(s) ? s[1..^2] : s[1..^1])];
     }
 }
