@@ -44,6 +44,7 @@ internal sealed class RequestContext : IVtlLazyMap
     private Dictionary<string, object?>? _requestOverride;
     private Dictionary<string, object?>? _responseOverride;
     private Dictionary<string, object?>? _stageVariables;
+    private TemplateInputs? _templateInputs;
 
     public RequestContext(DeployedStage stage, string requestId, string sourceIp, string httpMethod, string path, string protocol, string userAgent, DateTimeOffset now)
     {
@@ -176,7 +177,13 @@ internal sealed class RequestContext : IVtlLazyMap
     public IDictionary<string, object?> Build() => Variables;
 
     /// <summary>The variables a template renders with: $input, $context, $stageVariables, $util.</summary>
-    public IReadOnlyDictionary<string, object?> TemplateVariables(InputVariable input) => new TemplateInputs(this, input);
+    /// <remarks>One view per request, its $input replaced for each render: a request's renders run one after another.</remarks>
+    public IReadOnlyDictionary<string, object?> TemplateVariables(InputVariable input)
+    {
+        var inputs = _templateInputs ??= new TemplateInputs(this);
+        inputs.Input = input;
+        return inputs;
+    }
 
     private Dictionary<string, object?> Built(ref Dictionary<string, object?>? nested)
     {
@@ -276,8 +283,10 @@ internal sealed class RequestContext : IVtlLazyMap
     /// The four variables a template reads, without a dictionary per render: a template only looks
     /// them up (what it #sets goes to its own locals).
     /// </summary>
-    private sealed class TemplateInputs(RequestContext context, InputVariable input) : IReadOnlyDictionary<string, object?>
+    private sealed class TemplateInputs(RequestContext context) : IReadOnlyDictionary<string, object?>
     {
+        public InputVariable? Input { get; set; }
+
         private static readonly string[] Names = ["input", "context", "stageVariables", "util"];
 
         public int Count => Names.Length;
@@ -294,7 +303,7 @@ internal sealed class RequestContext : IVtlLazyMap
         {
             value = key switch
             {
-                "input" => input,
+                "input" => Input,
                 "context" => context._variables ?? (object)context,
                 "stageVariables" => context._stageVariables ?? (object)new LazyStageVariables(context),
                 "util" => UtilVariable.Instance,
