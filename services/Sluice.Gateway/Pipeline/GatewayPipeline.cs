@@ -332,14 +332,27 @@ internal sealed class GatewayPipeline(
         await WriteBodyAsync(http, result.Body).ConfigureAwait(false);
     }
 
-    /// <summary>Writes <paramref name="body"/> as UTF-8 straight into the response's buffers (no byte array per response).</summary>
+    /// <summary>
+    /// Writes <paramref name="body"/> as UTF-8 from a pooled buffer, in one write: Kestrel then sends
+    /// the headers and body together (text put into BodyWriter before the headers are written is
+    /// buffered in segments of its own and copied again).
+    /// </summary>
     private static async Task WriteBodyAsync(HttpContext http, string body)
     {
         var response = http.Response;
-        response.ContentLength = Encoding.UTF8.GetByteCount(body);
-        var writer = response.BodyWriter;
-        Encoding.UTF8.GetBytes(body, writer);
-        await writer.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+        var length = Encoding.UTF8.GetByteCount(body);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Encoding.UTF8.GetBytes(body, buffer);
+            response.ContentLength = length;
+            // Kestrel copies what it is given before the write returns, so the buffer can go back then.
+            await response.Body.WriteAsync(buffer.AsMemory(0, length), http.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private string? Render(HttpContext http, RequestContext context, VtlTemplate template, string body)
