@@ -75,6 +75,7 @@ public static class GatewayServiceHosting
         builder.AddGatewayManagementApi();
         builder.AddGatewayGrpcProxy();
         builder.AddGatewayAccessLog();
+        builder.AddGatewayRestPipeline(); // After the access log, which wraps it.
         foreach (var backend in GatewayBackend.All)
         {
             builder.AddSluiceServiceClient<BackendClient>(backend.Name, Grpc.Health.V1.Health.Descriptor, nameof(Grpc.Health.V1.Health.HealthClient.Check));

@@ -65,7 +65,7 @@ public sealed class VtlTemplate
         var buffers = RenderBuffers.Rent();
         try
         {
-            Run(new VtlOutput(buffers.Builder, limits.MaxOutputChars, nameof(VtlLimits.MaxOutputChars)), variables, limits, buffers.Locals);
+            Run(buffers.Output.Begin(buffers.Builder, limits.MaxOutputChars, nameof(VtlLimits.MaxOutputChars)), variables, limits, buffers.State);
             return buffers.Builder.ToString();
         }
         finally
@@ -86,7 +86,7 @@ public sealed class VtlTemplate
         var buffers = RenderBuffers.Rent();
         try
         {
-            Run(new VtlOutput(output, limits.MaxOutputChars), variables, limits, buffers.Locals);
+            Run(buffers.Output.Begin(output, limits.MaxOutputChars), variables, limits, buffers.State);
         }
         finally
         {
@@ -106,9 +106,9 @@ public sealed class VtlTemplate
         return limits;
     }
 
-    private void Run(VtlOutput output, IReadOnlyDictionary<string, object?> variables, VtlLimits limits, Dictionary<string, object?> locals)
+    private void Run(VtlOutput output, IReadOnlyDictionary<string, object?> variables, VtlLimits limits, RenderState kept)
     {
-        var state = new RenderState(variables, limits, Name, _macros, output, locals);
+        var state = kept.Begin(variables, limits, Name, _macros, output);
         try
         {
             foreach (var node in _nodes)

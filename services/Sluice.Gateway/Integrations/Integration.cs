@@ -42,14 +42,10 @@ internal sealed class IntegrationResult
 {
     public int StatusCode { get; init; } = 200;
 
-    private Dictionary<string, string>? _headers;
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
-    /// <summary>The integration response's headers; made on first use (a mock has none).</summary>
-    public Dictionary<string, string> Headers
-    {
-        get => _headers ??= new(StringComparer.OrdinalIgnoreCase);
-        init => _headers = value;
-    }
+    /// <summary>The integration response's headers (none for a mock). A result is not changed once made: the stage cache and mocks share them.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = NoHeaders;
 
     public string Body { get; init; } = "";
 

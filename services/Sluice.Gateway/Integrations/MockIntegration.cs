@@ -7,8 +7,20 @@ namespace Sluice.Gateway.Integrations;
 /// <summary>API Gateway's mock: the request template's <c>statusCode</c> picks the integration response; no backend.</summary>
 internal sealed class MockIntegration : IIntegration
 {
-    public Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken) =>
-        Task.FromResult(new IntegrationResult { StatusCode = StatusCodeOf(call.Body), Body = "" });
+    // A mock's answer depends on its status code alone: one finished task per code, made on first use.
+    private readonly Task<IntegrationResult>?[] _answers = new Task<IntegrationResult>?[600];
+
+    public Task<IntegrationResult> InvokeAsync(IntegrationCall call, CancellationToken cancellationToken)
+    {
+        var status = StatusCodeOf(call.Body);
+        if ((uint)status >= (uint)_answers.Length)
+        {
+            return Task.FromResult(Answer(status));
+        }
+        return _answers[status] ??= Task.FromResult(Answer(status));
+    }
+
+    private static IntegrationResult Answer(int status) => new() { StatusCode = status, Body = "" };
 
     /// <summary>
     /// The top-level <c>statusCode</c> (a number or a numeric string; the last one if repeated) of the

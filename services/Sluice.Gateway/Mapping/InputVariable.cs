@@ -106,41 +106,55 @@ internal sealed class InputVariable(string body, RequestParameters parameters) :
 }
 
 /// <summary>
-/// The method request's parameters: path, query string and headers. Taken from a request, the
-/// headers and the multi-valued query string are copied into maps only when something needs them
-/// whole ($input.params(), a header template variable); a lookup by name reads the request's own.
+/// The method request's parameters: path, query string and headers. Taken from a request, each
+/// location is kept as it was read (path values beside the route's names, query names and values
+/// in pairs, the request's own headers) and copied into a map only when something needs it whole
+/// ($input.params(), a test invocation's log); a lookup by name reads what was kept. Once a map is
+/// made, lookups read the map, so what a template puts in it is seen.
 /// </summary>
 internal sealed class RequestParameters
 {
+    private readonly string[] _pathNames = [];
+    private readonly string[] _pathValues = [];
+    private readonly string[] _queryPairs = [];
     private readonly IHeaderDictionary? _headerSource;
-    private readonly IQueryCollection? _querySource;
+    private readonly HttpRequest? _querySource;
+    private Dictionary<string, object?>? _path;
+    private Dictionary<string, object?>? _querystring;
     private Dictionary<string, object?>? _header;
     private Dictionary<string, List<string>>? _multiValueQuerystring;
 
     public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, Dictionary<string, object?> header,
         Dictionary<string, List<string>> multiValueQuerystring)
     {
-        Path = path;
-        Querystring = querystring;
+        _path = path;
+        _querystring = querystring;
         _header = header;
         _multiValueQuerystring = multiValueQuerystring;
     }
 
-    public RequestParameters(Dictionary<string, object?> path, Dictionary<string, object?> querystring, IHeaderDictionary headers, IQueryCollection query)
+    /// <summary>
+    /// A request's parameters: path values by the route's names (a later name wins, as in a map),
+    /// the single-valued query string as name, value pairs (the last of a name wins), and the
+    /// request, whose headers and multi-valued query string are read when needed.
+    /// </summary>
+    public RequestParameters(string[] pathNames, string[] pathValues, string[] queryPairs, HttpRequest request)
     {
-        Path = path;
-        Querystring = querystring;
-        _headerSource = headers;
-        _querySource = query;
+        System.Diagnostics.Debug.Assert(pathNames.Length == pathValues.Length && queryPairs.Length % 2 == 0, "names and values pair up");
+        _pathNames = pathNames;
+        _pathValues = pathValues;
+        _queryPairs = queryPairs;
+        _headerSource = request.Headers;
+        _querySource = request;
     }
 
-    public Dictionary<string, object?> Path { get; }
+    public Dictionary<string, object?> Path => _path ??= PathMap();
 
-    public Dictionary<string, object?> Querystring { get; }
+    public Dictionary<string, object?> Querystring => _querystring ??= QueryMap();
 
     public Dictionary<string, object?> Header => _header ??= CopyHeaders(_headerSource!);
 
-    public Dictionary<string, List<string>> MultiValueQuerystring => _multiValueQuerystring ??= CopyMultiValues(_querySource!);
+    public Dictionary<string, List<string>> MultiValueQuerystring => _multiValueQuerystring ??= CopyMultiValues(_querySource!.Query);
 
     /// <summary>What $input.params() returns: a map of the three maps.</summary>
     public Dictionary<string, object?> All() => new(StringComparer.Ordinal)
@@ -152,18 +166,74 @@ internal sealed class RequestParameters
 
     /// <summary>$input.params(name): the path first, then the query string, then the headers; "" when absent.</summary>
     public string Find(string name) =>
-        Path.TryGetValue(name, out var value) || Querystring.TryGetValue(name, out value)
+        TryGetPath(name, out var value) || TryGetQuery(name, out value)
             ? value as string ?? ""
             : HeaderValue(name) ?? "";
 
     /// <summary>A parameter by location as API Gateway names them: path, querystring, header.</summary>
     public string? Get(string location, string name) => location switch
     {
-        "path" => Path.GetValueOrDefault(name) as string,
-        "querystring" => Querystring.GetValueOrDefault(name) as string,
+        "path" => TryGetPath(name, out var value) ? value as string : null,
+        "querystring" => TryGetQuery(name, out var value) ? value as string : null,
         "header" => HeaderValue(name),
         _ => null,
     };
+
+    private bool TryGetPath(string name, out object? value)
+    {
+        if (_path is not null)
+        {
+            return _path.TryGetValue(name, out value);
+        }
+        for (var i = _pathNames.Length - 1; i >= 0; i--)
+        {
+            if (_pathNames[i] == name)
+            {
+                value = _pathValues[i];
+                return true;
+            }
+        }
+        value = null;
+        return false;
+    }
+
+    private bool TryGetQuery(string name, out object? value)
+    {
+        if (_querystring is not null)
+        {
+            return _querystring.TryGetValue(name, out value);
+        }
+        for (var i = _queryPairs.Length - 2; i >= 0; i -= 2)
+        {
+            if (_queryPairs[i] == name)
+            {
+                value = _queryPairs[i + 1];
+                return true;
+            }
+        }
+        value = null;
+        return false;
+    }
+
+    private Dictionary<string, object?> PathMap()
+    {
+        var map = new Dictionary<string, object?>(_pathNames.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _pathNames.Length; i++)
+        {
+            map[_pathNames[i]] = _pathValues[i];
+        }
+        return map;
+    }
+
+    private Dictionary<string, object?> QueryMap()
+    {
+        var map = new Dictionary<string, object?>(_queryPairs.Length / 2, StringComparer.Ordinal);
+        for (var i = 0; i < _queryPairs.Length; i += 2)
+        {
+            map[_queryPairs[i]] = _queryPairs[i + 1];
+        }
+        return map;
+    }
 
     /// <summary>A header's last value, as API Gateway's single-value view keeps it; null when absent.</summary>
     private string? HeaderValue(string name)

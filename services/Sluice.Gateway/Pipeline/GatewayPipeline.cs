@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -36,18 +37,21 @@ internal sealed class GatewayPipeline(
     private readonly ThrottleLimit _account = new(options.Value.AccountThrottle.Rate, options.Value.AccountThrottle.Burst);
     private readonly long _maxPayload = options.Value.MaxPayloadBytes;
 
+    // Integration status codes as the selection patterns match them, made once rather than per response.
+    private static readonly string[] StatusTexts = [.. Enumerable.Range(0, 600).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     public async Task HandleAsync(HttpContext http, bool isPrivate = false)
     {
         var request = http.Request;
-        var (apiId, stageName, resource) = SplitPath(request.Path.Value ?? "/");
+        var path = request.Path.Value ?? "/";
         var snapshot = state.Snapshot;
-        if (apiId is null || !snapshot.Stages.TryGetValue((apiId, stageName!), out var stage))
+        if (!TrySplitPath(path, out var apiId, out var stageName, out var resourceStart)
+            || !snapshot.TryGetStage(path.AsSpan(apiId), path.AsSpan(stageName), out var stage))
         {
             await GatewayResponder.WriteAsync(http, null, GatewayErrorKind.MissingAuthenticationToken, null, null, logger).ConfigureAwait(false);
             return;
         }
-        var context = new RequestContext(stage, Guid.NewGuid().ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "",
-            request.Method, resource, request.Protocol, request.Headers.UserAgent.ToString(), time.GetUtcNow());
+        var context = new RequestContext(stage, Guid.NewGuid().ToString(), http, path, resourceStart, time.GetUtcNow());
         http.Features.Set(context); // For the access log, once the response is written.
         var test = http.Features.Get<TestInvocation>();
         if (test is not null)
@@ -57,9 +61,9 @@ internal sealed class GatewayPipeline(
                 context.StageVariables[name] = value;
             }
             test.Log($"Starting execution for request: {context.RequestId}");
-            test.Log($"HTTP Method: {request.Method}, Resource Path: {resource}");
+            test.Log($"HTTP Method: {request.Method}, Resource Path: {context.ResourcePath}");
         }
-        var match = stage.Routes.Match(resource, request.Method);
+        var match = stage.Routes.Match(path.AsSpan(resourceStart), request.Method);
         if (match is not { } found)
         {
             await FailAsync(http, context, GatewayErrorKind.MissingAuthenticationToken).ConfigureAwait(false);
@@ -73,7 +77,7 @@ internal sealed class GatewayPipeline(
             await FailAsync(http, context, GatewayErrorKind.AccessDenied, $"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {resourceArn} ({denial})").ConfigureAwait(false);
             return;
         }
-        context.Parameters = ReadParameters(request, found.PathParameters);
+        context.Parameters = ReadParameters(request, found.PathNames, found.PathValues);
         test?.Log($"Method request path: {Show(context.Parameters.Path)}");
         test?.Log($"Method request query string: {Show(context.Parameters.Querystring)}");
         test?.Log($"Method request headers: {Show(context.Parameters.Header)}");
@@ -249,7 +253,9 @@ internal sealed class GatewayPipeline(
         }
         else
         {
-            var status = result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var status = (uint)result.StatusCode < (uint)StatusTexts.Length
+                ? StatusTexts[result.StatusCode]
+                : result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             selected = integration.SelectResponse(status) ?? integration.DefaultResponse;
         }
 
@@ -309,9 +315,7 @@ internal sealed class GatewayPipeline(
         }
         response.StatusCode = statusCode;
         response.ContentType = contentType;
-        var bytes = Encoding.UTF8.GetBytes(body);
-        response.ContentLength = bytes.Length;
-        await response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+        await WriteBodyAsync(http, body).ConfigureAwait(false);
     }
 
     private static async Task WriteResultAsync(HttpContext http, IntegrationResult result, int statusCode)
@@ -325,9 +329,30 @@ internal sealed class GatewayPipeline(
         var response = http.Response;
         response.StatusCode = statusCode;
         response.ContentType = result.ContentType;
-        var bytes = Encoding.UTF8.GetBytes(result.Body);
-        response.ContentLength = bytes.Length;
-        await response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+        await WriteBodyAsync(http, result.Body).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="body"/> as UTF-8 from a pooled buffer, in one write: Kestrel then sends
+    /// the headers and body together (text put into BodyWriter before the headers are written is
+    /// buffered in segments of its own and copied again).
+    /// </summary>
+    private static async Task WriteBodyAsync(HttpContext http, string body)
+    {
+        var response = http.Response;
+        var length = Encoding.UTF8.GetByteCount(body);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Encoding.UTF8.GetBytes(body, buffer);
+            response.ContentLength = length;
+            // Kestrel copies what it is given before the write returns, so the buffer can go back then.
+            await response.Body.WriteAsync(buffer.AsMemory(0, length), http.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private string? Render(HttpContext http, RequestContext context, VtlTemplate template, string body)
@@ -527,33 +552,43 @@ internal sealed class GatewayPipeline(
         }
     }
 
-    private static RequestParameters ReadParameters(HttpRequest request, Dictionary<string, object?> path)
+    private static RequestParameters ReadParameters(HttpRequest request, string[] pathNames, string[] pathValues)
     {
-        var queryValues = request.Query;
-        var query = new Dictionary<string, object?>(queryValues.Count, StringComparer.Ordinal);
-        foreach (var (name, values) in queryValues)
+        // Read from the raw query string, decoded as ASP.NET Core's request.Query decodes it, into
+        // one array of name, value pairs: API Gateway's single-value view keeps the last value of a
+        // name, and the multi-valued view is read from request.Query only if a mapping needs it.
+        var query = request.QueryString.Value;
+        var count = 0;
+        foreach (var _ in new QueryStringEnumerable(query))
         {
-            // API Gateway's single-value view keeps the last value.
-            query[name] = values.Count > 0 ? values[^1] : "";
+            count++;
         }
-        // Headers and multi-valued query strings are copied only if a template or mapping needs them whole.
-        return new RequestParameters(path, query, request.Headers, queryValues);
+        var pairs = count == 0 ? [] : new string[count * 2];
+        var next = 0;
+        foreach (var pair in new QueryStringEnumerable(query))
+        {
+            pairs[next++] = pair.DecodeName().ToString();
+            pairs[next++] = pair.DecodeValue().ToString();
+        }
+        // Headers are copied only if a template or mapping needs them whole.
+        return new RequestParameters(pathNames, pathValues, pairs, request);
     }
 
-    /// <summary>/{apiId}/{stage}/{resource...}: the resource path keeps its leading slash.</summary>
-    private static (string? ApiId, string? Stage, string Resource) SplitPath(string path)
+    /// <summary>
+    /// /{apiId}/{stage}/{resource...}: where the API id and stage are in <paramref name="path"/>, and
+    /// where the resource path starts (with its leading slash; the path's length for "/"). False when
+    /// the path names no stage.
+    /// </summary>
+    private static bool TrySplitPath(string path, out Range apiId, out Range stage, out int resourceStart)
     {
-        var trimmed = path.AsSpan().TrimStart('/');
-        var first = trimmed.IndexOf('/');
-        if (first <= 0)
-        {
-            return (null, null, "/");
-        }
-        var apiId = trimmed[..first].ToString();
-        var rest = trimmed[(first + 1)..];
-        var second = rest.IndexOf('/');
-        var stage = (second < 0 ? rest : rest[..second]).ToString();
-        var resource = second < 0 ? "/" : rest[second..].ToString();
-        return stage.Length == 0 ? (null, null, "/") : (apiId, stage, resource);
+        var start = path.Length - path.AsSpan().TrimStart('/').Length;
+        var first = path.AsSpan(start).IndexOf('/');
+        var stageStart = start + first + 1;
+        var second = first <= 0 ? -1 : path.AsSpan(stageStart).IndexOf('/');
+        var stageEnd = second < 0 ? path.Length : stageStart + second;
+        apiId = start..(start + first);
+        stage = stageStart..stageEnd;
+        resourceStart = stageEnd;
+        return first > 0 && stageEnd > stageStart;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -53,11 +54,55 @@ internal static class GatewayRestListener
         }
     }
 
+    /// <summary>
+    /// Puts the REST pipeline in front of routing, for the REST and private listeners' requests
+    /// (except gRPC calls, which go on to the health and reflection services every listener maps).
+    /// Endpoint routing matched every such request to the catch-all route below anyway, at the cost
+    /// of a route-value dictionary and a candidate set per request. Register it after the access
+    /// log's filter, so that access logging still wraps the pipeline.
+    /// </summary>
+    public static void AddGatewayRestPipeline(this IHostApplicationBuilder builder) =>
+        builder.Services.AddSingleton<IStartupFilter, GatewayRestStartupFilter>();
+
+    /// <summary>The catch-all routes: requests the startup filter leaves to routing (gRPC content types) still reach the pipeline.</summary>
     public static void MapGatewayRest(this IEndpointRouteBuilder endpoints)
     {
         var pipeline = endpoints.ServiceProvider.GetRequiredService<GatewayPipeline>();
         // Endpoint conventions apply after a route group's, so this listener wins over the gRPC one the host's group requires.
         endpoints.Map("/{**path}", http => pipeline.HandleAsync(http)).RequireListener(ListenerName).WithDisplayName("Gateway REST").ShortCircuit();
         endpoints.Map("/{**path}", http => pipeline.HandleAsync(http, isPrivate: true)).RequireListener(PrivateListenerName).WithDisplayName("Gateway private REST").ShortCircuit();
+    }
+
+    private sealed class GatewayRestStartupFilter(GatewayPipeline pipeline) : IStartupFilter
+    {
+        // What the catch-all route gave telemetry (http.route in request metrics and traces).
+        private static readonly Endpoint RestEndpoint = new(null, new EndpointMetadataCollection(new CatchAllRoute()), "Gateway REST");
+        private static readonly Endpoint PrivateEndpoint = new(null, new EndpointMetadataCollection(new CatchAllRoute()), "Gateway private REST");
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, nextMiddleware) =>
+            {
+                if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
+                {
+                    switch (ListenerRouting.GetListener(http))
+                    {
+                        case ListenerName:
+                            http.SetEndpoint(RestEndpoint);
+                            return pipeline.HandleAsync(http);
+                        case PrivateListenerName:
+                            http.SetEndpoint(PrivateEndpoint);
+                            return pipeline.HandleAsync(http, isPrivate: true);
+                    }
+                }
+                return nextMiddleware(http);
+            });
+            next(app);
+        };
+
+        private sealed class CatchAllRoute : Microsoft.AspNetCore.Http.Metadata.IRouteDiagnosticsMetadata
+        {
+            public string Route => "/{**path}";
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
 using Sluice.Gateway.Definitions;
 using Sluice.Gateway.Mapping;
 using Sluice.Gateway.State;
@@ -22,21 +23,28 @@ internal sealed class RequestContext : IVtlLazyMap
     // The CLF time of the last second seen: requests in the same second share the text.
     private static FormattedSecond? s_lastSecond;
 
-    private readonly string _sourceIp;
     private readonly string _httpMethod;
-    private readonly string _path;
     private readonly string _protocol;
-    private readonly string _userAgent;
     private readonly DateTimeOffset _now;
+    // From a live request, the source IP, user agent and resource path are made into strings only
+    // when a template, mapping or access log reads them.
+    private readonly HttpContext? _http;
+    private readonly string _fullPath = "";
+    private readonly int _resourceStart;
+    private string? _sourceIp;
+    private string? _path;
+    private string? _userAgent;
     private string? _apiKey;
     private string? _apiKeyId;
-    private (string Message, string MessageString, string ResponseType, string? ValidationError)? _error;
+    // A class, not a tuple held inline: most requests have no error, and the field stays one reference.
+    private ErrorFacts? _error;
     private Dictionary<string, object?>? _variables;
     private Dictionary<string, object?>? _identity;
     private Dictionary<string, object?>? _errorMap;
     private Dictionary<string, object?>? _requestOverride;
     private Dictionary<string, object?>? _responseOverride;
     private Dictionary<string, object?>? _stageVariables;
+    private TemplateInputs? _templateInputs;
 
     public RequestContext(DeployedStage stage, string requestId, string sourceIp, string httpMethod, string path, string protocol, string userAgent, DateTimeOffset now)
     {
@@ -49,6 +57,26 @@ internal sealed class RequestContext : IVtlLazyMap
         _userAgent = userAgent;
         _now = now;
     }
+
+    /// <summary>A request that arrived: <paramref name="fullPath"/> from <paramref name="resourceStart"/> on is the resource path.</summary>
+    public RequestContext(DeployedStage stage, string requestId, HttpContext http, string fullPath, int resourceStart, DateTimeOffset now)
+    {
+        Stage = stage;
+        RequestId = requestId;
+        _http = http;
+        _httpMethod = http.Request.Method;
+        _protocol = http.Request.Protocol;
+        _fullPath = fullPath;
+        _resourceStart = resourceStart;
+        _now = now;
+    }
+
+    /// <summary>$context.path: the resource path, with its leading slash.</summary>
+    public string ResourcePath => _path ??= _resourceStart < _fullPath.Length ? _fullPath[_resourceStart..] : "/";
+
+    private string SourceIp => _sourceIp ??= _http?.Connection.RemoteIpAddress?.ToString() ?? "";
+
+    private string UserAgent => _userAgent ??= _http?.Request.Headers.UserAgent.ToString() ?? "";
 
     public DeployedStage Stage { get; }
 
@@ -112,7 +140,7 @@ internal sealed class RequestContext : IVtlLazyMap
 
     public void SetError(GatewayErrorKind kind, string message, string? validationError = null)
     {
-        _error = (message, "\"" + UtilVariable.EscapeJavaScript(message).Replace("\\'", "'", StringComparison.Ordinal) + "\"", kind.ResponseType, validationError);
+        _error = new ErrorFacts(message, "\"" + UtilVariable.EscapeJavaScript(message).Replace("\\'", "'", StringComparison.Ordinal) + "\"", kind.ResponseType, validationError);
         if (_errorMap is not null)
         {
             FillError(_errorMap);
@@ -134,7 +162,7 @@ internal sealed class RequestContext : IVtlLazyMap
             "stage" => Stage.Stage.StageName,
             "deploymentId" => Stage.Stage.DeploymentId,
             "httpMethod" => _httpMethod,
-            "path" => _path,
+            "path" => ResourcePath,
             "protocol" => _protocol,
             "resourcePath" => Method?.ResourcePath,
             "resourceId" => Method?.ThrottleKey,
@@ -149,7 +177,13 @@ internal sealed class RequestContext : IVtlLazyMap
     public IDictionary<string, object?> Build() => Variables;
 
     /// <summary>The variables a template renders with: $input, $context, $stageVariables, $util.</summary>
-    public IReadOnlyDictionary<string, object?> TemplateVariables(InputVariable input) => new TemplateInputs(this, input);
+    /// <remarks>One view per request, its $input replaced for each render: a request's renders run one after another.</remarks>
+    public IReadOnlyDictionary<string, object?> TemplateVariables(InputVariable input)
+    {
+        var inputs = _templateInputs ??= new TemplateInputs(this);
+        inputs.Input = input;
+        return inputs;
+    }
 
     private Dictionary<string, object?> Built(ref Dictionary<string, object?>? nested)
     {
@@ -164,8 +198,8 @@ internal sealed class RequestContext : IVtlLazyMap
     {
         _identity = new Dictionary<string, object?>(6, StringComparer.Ordinal)
         {
-            ["sourceIp"] = _sourceIp,
-            ["userAgent"] = _userAgent,
+            ["sourceIp"] = SourceIp,
+            ["userAgent"] = UserAgent,
             ["apiKey"] = _apiKey,
             ["apiKeyId"] = _apiKeyId,
             ["caller"] = null,
@@ -195,7 +229,7 @@ internal sealed class RequestContext : IVtlLazyMap
             ["stage"] = Stage.Stage.StageName,
             ["deploymentId"] = Stage.Stage.DeploymentId,
             ["httpMethod"] = _httpMethod,
-            ["path"] = _path,
+            ["path"] = ResourcePath,
             ["protocol"] = _protocol,
             ["resourcePath"] = Method?.ResourcePath,
             ["resourceId"] = Method?.ThrottleKey,
@@ -211,7 +245,7 @@ internal sealed class RequestContext : IVtlLazyMap
 
     private void FillError(Dictionary<string, object?> map)
     {
-        var (message, messageString, responseType, validationError) = _error!.Value;
+        var (message, messageString, responseType, validationError) = _error!;
         map["message"] = message;
         map["messageString"] = messageString;
         map["responseType"] = responseType;
@@ -242,12 +276,17 @@ internal sealed class RequestContext : IVtlLazyMap
 
     private sealed record FormattedSecond(long UnixSeconds, string Text);
 
+    /// <summary>$context.error's fields.</summary>
+    private sealed record ErrorFacts(string Message, string MessageString, string ResponseType, string? ValidationError);
+
     /// <summary>
     /// The four variables a template reads, without a dictionary per render: a template only looks
     /// them up (what it #sets goes to its own locals).
     /// </summary>
-    private sealed class TemplateInputs(RequestContext context, InputVariable input) : IReadOnlyDictionary<string, object?>
+    private sealed class TemplateInputs(RequestContext context) : IReadOnlyDictionary<string, object?>
     {
+        public InputVariable? Input { get; set; }
+
         private static readonly string[] Names = ["input", "context", "stageVariables", "util"];
 
         public int Count => Names.Length;
@@ -264,7 +303,7 @@ internal sealed class RequestContext : IVtlLazyMap
         {
             value = key switch
             {
-                "input" => input,
+                "input" => Input,
                 "context" => context._variables ?? (object)context,
                 "stageVariables" => context._stageVariables ?? (object)new LazyStageVariables(context),
                 "util" => UtilVariable.Instance,

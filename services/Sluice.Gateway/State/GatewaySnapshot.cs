@@ -19,6 +19,22 @@ internal sealed record GatewaySnapshot(
     /// <summary>Some stage has access log settings of its own: without any (and no configured format) requests skip access logging.</summary>
     public bool HasStageAccessLogs { get; } = Stages.Values.Any(s => s.Stage.AccessLog is not null);
 
+    /// <summary>
+    /// <see cref="Stages"/> by API id, then stage name, for a lookup by the request path's spans
+    /// (no string per request for either).
+    /// </summary>
+    private readonly FrozenDictionary<string, FrozenDictionary<string, DeployedStage>> _stagesByApi = Stages
+        .GroupBy(s => s.Key.ApiId, StringComparer.Ordinal)
+        .ToFrozenDictionary(g => g.Key, g => g.ToFrozenDictionary(s => s.Key.Stage, s => s.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+
+    /// <summary>The deployed stage named by <paramref name="apiId"/> and <paramref name="stage"/>, read from the request path.</summary>
+    public bool TryGetStage(ReadOnlySpan<char> apiId, ReadOnlySpan<char> stage, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeployedStage? deployed)
+    {
+        deployed = null;
+        return _stagesByApi.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(apiId, out var stages)
+            && stages.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(stage, out deployed);
+    }
+
     /// <summary>Keys of this snapshot already found by a presented value (see <see cref="GatewayState.FindKey"/>).</summary>
     public PresentedKeyCache PresentedKeys { get; } = new();
 

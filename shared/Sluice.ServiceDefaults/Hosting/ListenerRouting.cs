@@ -36,7 +36,8 @@ public static class ListenerRouting
         return builder;
     }
 
-    internal static string? GetListener(HttpContext http) =>
+    /// <summary>The name the listener a request arrived on was tagged with; null when it has none.</summary>
+    public static string? GetListener(HttpContext http) =>
         http.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ListenerKey, out var name) == true ? name as string : null;
 }
 

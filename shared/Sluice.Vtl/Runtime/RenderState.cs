@@ -14,31 +14,50 @@ internal sealed class RenderState
     /// <summary>Marks a variable the template never set in this render (distinct from one it set to null).</summary>
     private static readonly object NotSet = new();
 
-    private readonly IReadOnlyDictionary<string, object?> _input;
+    private static readonly IReadOnlyDictionary<string, object?> NoInput = new Dictionary<string, object?>();
+    private static readonly IReadOnlyDictionary<string, MacroDefinition> NoMacros = new Dictionary<string, MacroDefinition>();
+
     private readonly Dictionary<string, object?> _locals;
+    private IReadOnlyDictionary<string, object?> _input = NoInput;
     private long _steps;
     private long _iterations;
     private int _depth;
     private int _line;
     private int _column;
 
-    public RenderState(IReadOnlyDictionary<string, object?> input, VtlLimits limits, string? templateName,
-        IReadOnlyDictionary<string, MacroDefinition> macros, VtlOutput output, Dictionary<string, object?> locals)
+    /// <summary>A state for renders that use <paramref name="locals"/>; each render starts with <see cref="Begin"/>.</summary>
+    public RenderState(Dictionary<string, object?> locals)
     {
-        Debug.Assert(locals.Count == 0, "a render starts with no variables of its own");
         _locals = locals;
+    }
+
+    public VtlLimits Limits { get; private set; } = VtlLimits.Default;
+    public string? TemplateName { get; private set; }
+    public IReadOnlyDictionary<string, MacroDefinition> Macros { get; private set; } = NoMacros;
+    public VtlOutput Output { get; private set; } = null!;
+
+    /// <summary>Starts a render: its inputs, bounds and output, with every counter at zero.</summary>
+    public RenderState Begin(IReadOnlyDictionary<string, object?> input, VtlLimits limits, string? templateName,
+        IReadOnlyDictionary<string, MacroDefinition> macros, VtlOutput output)
+    {
+        Debug.Assert(_locals.Count == 0, "a render starts with no variables of its own");
         _input = input;
         Limits = limits;
         TemplateName = templateName;
         Macros = macros;
         Output = output;
         output.Attach(this);
+        (_steps, _iterations, _depth, _line, _column) = (0, 0, 0, 0, 0);
+        return this;
     }
 
-    public VtlLimits Limits { get; }
-    public string? TemplateName { get; }
-    public IReadOnlyDictionary<string, MacroDefinition> Macros { get; }
-    public VtlOutput Output { get; private set; }
+    /// <summary>Lets go of the last render's inputs and output, so a kept state holds nothing of it.</summary>
+    public void End()
+    {
+        _input = NoInput;
+        Macros = NoMacros;
+        Output = null!;
+    }
 
     public object? GetVariable(string name)
     {
@@ -222,8 +241,17 @@ internal sealed class RenderBuffers
     [ThreadStatic]
     private static RenderBuffers? t_cached;
 
+    public RenderBuffers()
+    {
+        State = new RenderState(Locals);
+    }
+
     public StringBuilder Builder { get; } = new(1024);
     public Dictionary<string, object?> Locals { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The render's state and output, kept with the buffers: a render allocates neither.</summary>
+    public RenderState State { get; }
+    public VtlOutput Output { get; } = new();
 
     public static RenderBuffers Rent()
     {
@@ -237,6 +265,8 @@ internal sealed class RenderBuffers
         // Values the template set must not outlive the render; very large builders are not kept.
         buffers.Locals.Clear();
         buffers.Builder.Clear();
+        buffers.State.End();
+        buffers.Output.End();
         if (buffers.Builder.Capacity <= MaxKeptCapacity && buffers.Locals.Count == 0)
         {
             t_cached = buffers;
@@ -247,26 +277,39 @@ internal sealed class RenderBuffers
 /// <summary>The render's sink: counts what it writes against the output limit.</summary>
 internal sealed class VtlOutput
 {
-    private readonly StringBuilder? _builder;
-    private readonly TextWriter? _writer;
-    private readonly long _max;
-    private readonly string _limitName;
+    private StringBuilder? _builder;
+    private TextWriter? _writer;
+    private long _max;
+    private string _limitName = nameof(VtlLimits.MaxOutputChars);
     private long _written;
     private RenderState? _state;
 
-    public VtlOutput(StringBuilder builder, long max, string limitName)
+    /// <summary>An output to <see cref="Begin(StringBuilder, long, string)"/> for each render (kept with the render buffers).</summary>
+    public VtlOutput()
     {
-        _builder = builder;
-        _max = max;
-        _limitName = limitName;
     }
 
-    public VtlOutput(TextWriter writer, long max)
+    public VtlOutput(StringBuilder builder, long max, string limitName)
     {
-        _writer = writer;
-        _max = max;
-        _limitName = nameof(VtlLimits.MaxOutputChars);
+        Begin(builder, max, limitName);
     }
+
+    /// <summary>Writes into <paramref name="builder"/>, at most <paramref name="max"/> characters (the limit named <paramref name="limitName"/>).</summary>
+    public VtlOutput Begin(StringBuilder builder, long max, string limitName)
+    {
+        (_builder, _writer, _max, _limitName, _written) = (builder, null, max, limitName, 0);
+        return this;
+    }
+
+    /// <summary>Writes to <paramref name="writer"/>, at most <paramref name="max"/> characters.</summary>
+    public VtlOutput Begin(TextWriter writer, long max)
+    {
+        (_builder, _writer, _max, _limitName, _written) = (null, writer, max, nameof(VtlLimits.MaxOutputChars), 0);
+        return this;
+    }
+
+    /// <summary>Lets go of the last render's sink and state.</summary>
+    public void End() => (_builder, _writer, _state) = (null, null, null);
 
     public void Attach(RenderState state) => _state = state;
 
