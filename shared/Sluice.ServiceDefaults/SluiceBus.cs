@@ -145,6 +145,8 @@ public static class SluiceBus
             {
                 register(bus);
             }
+            // Subscriptions the durable brokers keep from an earlier version, removed at start.
+            var retired = builder.Properties.TryGetValue(typeof(RetiredSubscription), out var listed) ? (List<RetiredSubscription>)listed : null;
             // Every transport gets a message scheduler (ScheduleSend, saga schedules) on its own
             // delay: the in-memory transport's delayed delivery, DelaySeconds on SQS, and delay
             // queues on RabbitMQ, whose x-delay needs a plugin that is not installed.
@@ -161,9 +163,9 @@ public static class SluiceBus
                 case "rabbitmq":
                     var uri = options.RabbitMqUri ?? throw new InvalidOperationException("Sluice:Broker:RabbitMqUri is required when Sluice:Broker:Transport is RabbitMq.");
                     bus.AddSingleton(_ => new RabbitMqDelayQueues(new Uri(uri)));
-                    if (builder.Properties.TryGetValue(typeof(RetiredSubscription), out var retired))
+                    if (retired is not null)
                     {
-                        builder.Services.AddHostedService(provider => new RabbitMqRetiredSubscriptions(new Uri(uri), (List<RetiredSubscription>)retired,
+                        builder.Services.AddHostedService(provider => new RabbitMqRetiredSubscriptions(new Uri(uri), retired,
                             provider.GetRequiredService<ILogger<RabbitMqRetiredSubscriptions>>()));
                     }
                     bus.AddScoped<IMessageScheduler>(provider => new MessageScheduler(
@@ -179,9 +181,9 @@ public static class SluiceBus
                 case "amazonsqs":
                     var sqs = AmazonSqsSettings(options.AmazonSqs);
                     bus.AddDelayedMessageScheduler();
-                    if (builder.Properties.TryGetValue(typeof(RetiredSubscription), out var retiredOnSqs))
+                    if (retired is not null)
                     {
-                        builder.Services.AddHostedService(provider => new AmazonSqsRetiredSubscriptions(sqs, (List<RetiredSubscription>)retiredOnSqs,
+                        builder.Services.AddHostedService(provider => new AmazonSqsRetiredSubscriptions(sqs, retired,
                             provider.GetRequiredService<ILogger<AmazonSqsRetiredSubscriptions>>()));
                     }
                     bus.UsingSluiceAmazonSqs((context, transport) =>
